@@ -1,0 +1,54 @@
+"""JSON bodies stored once, keyed by the SHA-256 of their canonical serialisation."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+import psycopg
+from psycopg import sql
+from psycopg.rows import tuple_row
+
+TABLES = ("data", "package_data")
+NUL_ESCAPE = b"\\u0000"
+
+
+def canonical(value: Any) -> tuple[bytes, str, bool]:
+    """The hash and the text of a JSON value, with sorted keys so that equal values hash equally.
+
+    PostgreSQL's jsonb cannot hold the character U+0000, so it is removed; the third value says whether it was,
+    so that the caller can say so in a note.
+    """
+    text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    removed = NUL_ESCAPE in text
+    if removed:
+        text = text.replace(NUL_ESCAPE, b"")
+    return hashlib.sha256(text).digest(), text.decode(), removed
+
+
+def store(cursor: psycopg.Cursor, table: str, bodies: dict[bytes, str]) -> dict[bytes, int]:
+    """Insert the bodies not stored yet (COPY); return the id of every hash."""
+    if table not in TABLES:
+        raise ValueError(table)
+    if not bodies:
+        return {}
+    identifier = sql.Identifier(table)
+    hashes = list(bodies)
+    cursor = cursor.connection.cursor(row_factory=tuple_row)
+    select = sql.SQL("SELECT hash, id FROM {} WHERE hash = ANY(%s)").format(identifier)
+    ids = {bytes(row[0]): row[1] for row in cursor.execute(select, (hashes,), prepare=False).fetchall()}
+    missing = [h for h in hashes if h not in ids]
+    if missing:
+        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS body_staging (hash bytea, body text) ON COMMIT DROP")
+        cursor.execute("TRUNCATE body_staging")
+        with cursor.copy("COPY body_staging (hash, body) FROM STDIN") as copy:
+            for digest in missing:
+                copy.write_row((digest, bodies[digest]))
+        insert = sql.SQL(
+            "INSERT INTO {} (hash, body) SELECT hash, body::jsonb FROM body_staging ON CONFLICT (hash) DO NOTHING"
+        ).format(identifier)
+        cursor.execute(insert)
+        rows = cursor.execute(select, (missing,), prepare=False).fetchall()
+        ids.update({bytes(row[0]): row[1] for row in rows})
+    return ids

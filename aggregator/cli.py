@@ -1,0 +1,198 @@
+"""The ``ocds-atlas`` command."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from aggregator import db, settings
+from aggregator.errors import AtlasError
+
+
+def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register a command whose failures exit non-zero with one clear line, without a traceback
+    (set OCDS_ATLAS_DEBUG=1 to see it)."""
+
+    def decorate(function: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(function)
+        def run(*args: Any, **kwargs: Any) -> None:
+            try:
+                function(*args, **kwargs)
+            except (typer.Exit, typer.Abort):
+                raise
+            except KeyboardInterrupt:
+                console.print("interrupted")
+                raise typer.Exit(130) from None
+            except Exception as error:
+                if os.environ.get("OCDS_ATLAS_DEBUG"):
+                    raise
+                message = str(error) if isinstance(error, AtlasError) else f"{type(error).__name__}: {error}"
+                console.print(f"[red]error:[/red] {message}", highlight=False)
+                raise typer.Exit(1) from None
+
+        return app.command(name)(run)
+
+    return decorate
+
+
+app = typer.Typer(
+    help="Crawl OCDS publishers, store what they publish with provenance, compile and export it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+DateOption = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="YYYY-MM-DD")]
+
+
+def connect_migrated():
+    from aggregator.migrate import migrate
+
+    conn = db.connect(autocommit=True)
+    migrate(conn)
+    return conn
+
+
+@command("migrate")
+def migrate_command() -> None:
+    """Apply the database migrations not applied yet."""
+    from aggregator.migrate import migrate
+
+    with db.connect(autocommit=True) as conn:
+        applied = migrate(conn)
+    out.print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+
+
+@command()
+def crawl(
+    spider: Annotated[str, typer.Argument(help="The spider's name (see spiders/).")],
+    sample: Annotated[int | None, typer.Option(min=1, help="Stop after this many releases or records.")] = None,
+    from_date: DateOption = None,
+    until_date: DateOption = None,
+    compile_after: Annotated[
+        bool, typer.Option("--compile/--no-compile", help="Compile what the crawl touched.")
+    ] = True,
+) -> None:
+    """Crawl a publisher with its spider, then compile what changed."""
+    from aggregator.crawl_runner import run_spider, sandbox_url
+    from aggregator.pipeline import compile_with_progress
+
+    with connect_migrated() as conn:
+        sandbox = sandbox_url() if spider.startswith("sandbox_") else _nothing()
+        with sandbox as url, console.status(f"crawling {spider}…"):
+            row = run_spider(
+                conn,
+                spider,
+                sample=sample,
+                from_date=_day(from_date),
+                until_date=_day(until_date),
+                sandbox=url,
+            )
+        stats = row["stats"]
+        out.print(
+            f"crawl {row['id']} of {spider}: {row['status']} ({row['close_reason']}), "
+            f"{stats.get('ocds_atlas/releases', 0)} releases, {stats.get('ocds_atlas/records', 0)} records"
+        )
+        if compile_after:
+            compile_with_progress(conn, [spider], full=False)
+
+
+@command()
+def load(
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories, in any OCDS shape.")],
+    publisher: Annotated[str, typer.Option(help="The publisher's key (lower case, digits, _ . -).")],
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 code of the publisher's country.")],
+    title: Annotated[str | None, typer.Option(help="The publisher's name; default: the key.")] = None,
+    encoding: Annotated[str | None, typer.Option(help="The files' encoding, if not UTF-8 (else detected).")] = None,
+    ocds_version: Annotated[str | None, typer.Option(help="1.0 or 1.1, when packages don't say.")] = None,
+) -> None:
+    """Load files from disk into the raw layer, as one crawl of kind `load`."""
+    from aggregator.pipeline import load_with_progress
+
+    if encoding:
+        _check_encoding(encoding)
+    with connect_migrated() as conn:
+        load_with_progress(conn, paths, publisher, country.upper(), title, encoding, ocds_version)
+
+
+@command("compile")
+def compile_command(
+    publisher: Annotated[list[str] | None, typer.Option(help="Only this publisher (repeatable).")] = None,
+    full: Annotated[bool, typer.Option(help="Recompile every OCID, not only those that changed.")] = False,
+) -> None:
+    """Merge releases into compiled releases, for the OCIDs whose releases changed since they were compiled."""
+    from aggregator.pipeline import compile_with_progress
+
+    with connect_migrated() as conn:
+        compile_with_progress(conn, publisher, full=full)
+
+
+@command()
+def export(directory: Annotated[Path, typer.Argument(help="Where to write the downloads.")]) -> None:
+    """Write bulk downloads: DIR/compiled/<publisher>/full.jsonl.gz."""
+    from aggregator.pipeline import export_with_progress
+
+    with connect_migrated() as conn:
+        export_with_progress(conn, directory)
+
+
+@command()
+def status(crawls: Annotated[int, typer.Option(help="How many recent crawls to list.")] = 10) -> None:
+    """Crawls, counts per publisher, and notes by level."""
+    from aggregator.report.status import print_status
+
+    with connect_migrated() as conn:
+        print_status(conn, out, crawls)
+
+
+@command()
+def demo(
+    output: Annotated[Path | None, typer.Option(help="Where to export; default $OCDS_ATLAS_HOME/export.")] = None,
+) -> None:
+    """Run the whole pipeline on the built-in sandbox publishers and print what it made, per country."""
+    from aggregator.demo import run_demo
+
+    with connect_migrated() as conn:
+        run_demo(conn, output or settings.home() / "export", out)
+
+
+@command()
+def sandbox(port: Annotated[int, typer.Option(help="Port on 127.0.0.1; 0 for any free port.")] = 0) -> None:
+    """Serve the sandbox publishers until interrupted (for `scrapy crawl sandbox_*` by hand)."""
+    from aggregator.sandbox import SandboxServer
+
+    with SandboxServer(port=port) as server:
+        out.print(f"serving the sandbox publishers at {server.url}; set OCDS_ATLAS_SANDBOX_URL={server.url}")
+        with contextlib.suppress(KeyboardInterrupt):
+            server.wait()
+
+
+def _nothing() -> contextlib.nullcontext[None]:
+    return contextlib.nullcontext(None)
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value else None
+
+
+def _check_encoding(encoding: str) -> None:
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise AtlasError(f"unknown encoding {encoding!r}") from None
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,75 @@
+"""Publishers and crawls: the rows that every stored release, record, file and note points to.
+
+This is the narrow interface through which ``crawler/`` talks to the database (with :func:`aggregator.load.load_file`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import orjson
+import psycopg
+
+from aggregator.db import query
+from aggregator.errors import AtlasError
+
+
+@dataclass(frozen=True)
+class PublisherInfo:
+    name: str
+    title: str
+    country: str
+    spider: str | None = None
+    region: str | None = None
+    level: str | None = None
+    url: str | None = None
+    licence: str | None = None
+    ocds_version: str | None = None
+    data_type: str | None = None
+    update_frequency: str | None = None
+    ocid_prefixes: list[str] = field(default_factory=list)
+    is_sandbox: bool = False
+
+
+def upsert_publisher(conn: psycopg.Connection, info: PublisherInfo) -> int:
+    """Create the publisher, or update its declared metadata; return its id."""
+    existing = conn.execute(query("crawls", "select_publisher"), {"name": info.name}).fetchone()
+    if existing and existing["country"] != info.country:
+        raise AtlasError(
+            f"publisher {info.name!r} is in country {existing['country']}, not {info.country}; "
+            "use another publisher name"
+        )
+    row = conn.execute(query("crawls", "upsert_publisher"), asdict(info)).fetchone()
+    return row["id"]
+
+
+def publisher_by_name(conn: psycopg.Connection, name: str) -> dict[str, Any]:
+    row = conn.execute(query("crawls", "select_publisher"), {"name": name}).fetchone()
+    if row is None:
+        raise AtlasError(f"no publisher named {name!r}: see `ocds-atlas status`")
+    return row
+
+
+def open_crawl(
+    conn: psycopg.Connection, publisher_id: int, kind: str, arguments: dict[str, Any], files_path: str | None
+) -> int:
+    params = {
+        "publisher_id": publisher_id,
+        "kind": kind,
+        "arguments": orjson.dumps(arguments, default=str).decode(),
+        "files_path": files_path,
+    }
+    return conn.execute(query("crawls", "insert_crawl"), params).fetchone()["id"]
+
+
+def close_crawl(
+    conn: psycopg.Connection, crawl_id: int, status: str, close_reason: str | None, stats: dict[str, Any]
+) -> None:
+    params = {
+        "id": crawl_id,
+        "status": status,
+        "close_reason": close_reason,
+        "stats": orjson.dumps(stats, default=str, option=orjson.OPT_NON_STR_KEYS).decode(),
+    }
+    conn.execute(query("crawls", "close_crawl"), params)

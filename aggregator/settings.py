@@ -1,0 +1,33 @@
+"""Where ocds-atlas keeps things, read from the environment at call time (never at import time)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: The standard's website, which serves the release archives (``1__1__5.zip`` …) that hold the schemas.
+DEFAULT_STANDARD_URL = "https://standard.open-contracting.org/schema/"
+
+
+def home() -> Path:
+    """The directory for the embedded database, the files store, caches and default outputs."""
+    return Path(os.environ.get("OCDS_ATLAS_HOME", "var")).resolve()
+
+
+def database_url() -> str | None:
+    """The PostgreSQL connection string given by the user, or None for the embedded server."""
+    return os.environ.get("DATABASE_URL") or None
+
+
+def standard_url() -> str:
+    """A URL or a local directory holding the standard's release archives (``1__1__5.zip``, ``1__0__3.zip``)."""
+    return os.environ.get("OCDS_ATLAS_STANDARD_URL") or DEFAULT_STANDARD_URL
+
+
+def files_store() -> Path:
+    """Where crawls write every response body before anything parses it."""
+    return home() / "crawls"
+
+
+def cache_dir() -> Path:
+    return home() / "cache"

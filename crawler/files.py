@@ -1,0 +1,36 @@
+"""The files store: every response body is written here before anything parses it."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class FilesStore:
+    """``<root>/<spider>/<crawl start>/NNNNNN-<slug of the URL>``: one directory per crawl, never overwritten."""
+
+    def __init__(self, root: Path, spider: str, crawl_start: str) -> None:
+        self.directory = root / spider / crawl_start
+        self._counter = itertools.count(1)
+
+    def write(self, url: str, body: bytes) -> Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / f"{next(self._counter):06d}-{slug(url)}"
+        partial = path.with_name(path.name + ".partial")
+        partial.write_bytes(body)
+        partial.replace(path)
+        return path
+
+
+def slug(url: str, limit: int = 100) -> str:
+    """A file name from a URL's path and query, keeping the path's extension (``.json`` when it has none)."""
+    parts = urlsplit(url)
+    stem, dot, suffix = parts.path.rpartition(".")
+    if not dot or "/" in suffix or len(suffix) > 8:
+        stem, suffix = parts.path, "json"
+    text = _UNSAFE.sub("-", f"{stem} {parts.query}").strip("-")[:limit] or "index"
+    return f"{text}.{suffix.lower()}"

@@ -1,0 +1,32 @@
+"""What spiders yield: files they stored, requests that failed, and notes. Pipelines store them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A response body written to the files store, waiting to be loaded."""
+
+    path: str
+    url: str
+    http_status: int
+
+
+@dataclass(frozen=True)
+class FailedRequest:
+    """A request that failed after its retries: kept as a file row with its error, and a note."""
+
+    url: str
+    http_status: int | None
+    error: str
+
+
+@dataclass(frozen=True)
+class CrawlNote:
+    level: str
+    code: str
+    message: str
+    data: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,93 @@
+"""``PagedSpider``: follows a next link found in each page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, ClassVar
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import orjson
+from scrapy.http import Response
+
+from crawler.spiders.base import PublisherSpider
+
+
+class PagedSpider(PublisherSpider):
+    """
+    start_url
+      The first page.
+    next_pointer
+      The JSON pointer of the next page's URL in each page (default ``/links/next``, the pagination extension's).
+      A page without it is the last page.
+    from_date_param, until_date_param
+      The query parameters of the publisher's own date filter, if it has one; the spider arguments ``from_date``
+      and ``until_date`` are passed through them.
+    """
+
+    abstract = True
+    start_url: ClassVar[str]
+    next_pointer: ClassVar[str] = "/links/next"
+    from_date_param: ClassVar[str | None] = None
+    until_date_param: ClassVar[str | None] = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._seen: set[str] = set()
+
+    def start_requests_urls(self) -> list[str]:
+        filters = {}
+        if self.from_date and self.from_date_param:
+            filters[self.from_date_param] = self.from_date.isoformat()
+        if self.until_date and self.until_date_param:
+            filters[self.until_date_param] = self.until_date.isoformat()
+        return [add_query(self.start_url, filters)]
+
+    def follow(self, response: Response) -> Iterator[Any]:
+        self._seen.add(response.url)
+        try:
+            page = orjson.loads(response.body)
+        except orjson.JSONDecodeError as error:
+            yield self.note(
+                "error",
+                "next_link_unreadable",
+                f"page is not JSON, so its next link is unknown: {error}",
+                url=response.url,
+            )
+            return
+        link = resolve_pointer(page, self.next_pointer)
+        if link is None:
+            return
+        if not isinstance(link, str) or not link:
+            yield self.note("warning", "invalid_next_link", "the next link is not a URL", url=response.url, link=link)
+        elif response.urljoin(link) in self._seen:
+            yield self.note(
+                "warning",
+                "looping_next_link",
+                "the next link points to a page already fetched",
+                url=response.url,
+                link=link,
+            )
+        else:
+            yield self.request(response.urljoin(link))
+
+
+def resolve_pointer(document: Any, pointer: str) -> Any:
+    """The value at a JSON pointer, or None if any step is missing."""
+    value = document
+    for token in pointer.lstrip("/").split("/") if pointer else []:
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(value, dict):
+            value = value.get(token)
+        elif isinstance(value, list) and token.isdigit() and int(token) < len(value):
+            value = value[int(token)]
+        else:
+            return None
+    return value
+
+
+def add_query(url: str, parameters: dict[str, str]) -> str:
+    if not parameters:
+        return url
+    parts = urlsplit(url)
+    query = "&".join(q for q in (parts.query, urlencode(parameters)) if q)
+    return urlunsplit(parts._replace(query=query))

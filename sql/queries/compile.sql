@@ -1,0 +1,48 @@
+-- name: select_queued_ocids
+SELECT publisher_id, ocid FROM compile_queue
+WHERE %(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[])
+ORDER BY publisher_id, ocid
+
+-- name: select_all_ocids
+SELECT publisher_id, ocid FROM release
+WHERE %(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[])
+UNION
+SELECT publisher_id, ocid FROM record
+WHERE %(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[])
+ORDER BY publisher_id, ocid
+
+-- name: select_releases
+SELECT r.id, r.ocid, r.release_id, r.date, r.date_text, r.ocds_version, r.data_id, d.body::text AS body
+FROM release r
+JOIN data d ON d.id = r.data_id
+WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
+
+-- name: select_records
+SELECT r.id, r.ocid, r.ocds_version, r.data_id, d.body::text AS body
+FROM record r
+JOIN data d ON d.id = r.data_id
+WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
+
+-- name: select_hashes
+SELECT ocid, input_hash FROM compiled_release WHERE publisher_id = %(publisher_id)s AND ocid = ANY(%(ocids)s)
+
+-- name: upsert_compiled_release
+INSERT INTO compiled_release (publisher_id, ocid, data_id, method, release_count, first_date, last_date,
+                              ocds_version, rules, warnings, input_hash)
+VALUES (%(publisher_id)s, %(ocid)s, %(data_id)s, %(method)s, %(release_count)s, %(first_date)s, %(last_date)s,
+        %(ocds_version)s, %(rules)s, %(warnings)s::jsonb, %(input_hash)s)
+ON CONFLICT (publisher_id, ocid) DO UPDATE SET
+    data_id = excluded.data_id,
+    method = excluded.method,
+    release_count = excluded.release_count,
+    first_date = excluded.first_date,
+    last_date = excluded.last_date,
+    ocds_version = excluded.ocds_version,
+    rules = excluded.rules,
+    warnings = excluded.warnings,
+    input_hash = excluded.input_hash,
+    compiled_at = now()
+
+-- name: dequeue
+DELETE FROM compile_queue
+WHERE publisher_id = %(publisher_id)s AND ocid = ANY(%(ocids)s) AND queued_at <= %(before)s

@@ -1,0 +1,39 @@
+-- name: select_publisher
+SELECT * FROM publisher WHERE name = %(name)s
+
+-- name: upsert_publisher
+INSERT INTO publisher (name, title, country, spider, region, level, url, licence, ocds_version, data_type,
+                       update_frequency, ocid_prefixes, is_sandbox)
+VALUES (%(name)s, %(title)s, %(country)s, %(spider)s, %(region)s, %(level)s, %(url)s, %(licence)s,
+        %(ocds_version)s, %(data_type)s, %(update_frequency)s, %(ocid_prefixes)s, %(is_sandbox)s)
+ON CONFLICT (name) DO UPDATE SET
+    title = excluded.title,
+    spider = coalesce(excluded.spider, publisher.spider),
+    region = coalesce(excluded.region, publisher.region),
+    level = coalesce(excluded.level, publisher.level),
+    url = coalesce(excluded.url, publisher.url),
+    licence = coalesce(excluded.licence, publisher.licence),
+    ocds_version = coalesce(excluded.ocds_version, publisher.ocds_version),
+    data_type = coalesce(excluded.data_type, publisher.data_type),
+    update_frequency = coalesce(excluded.update_frequency, publisher.update_frequency),
+    ocid_prefixes = CASE WHEN cardinality(excluded.ocid_prefixes) > 0 THEN excluded.ocid_prefixes
+                         ELSE publisher.ocid_prefixes END,
+    is_sandbox = excluded.is_sandbox,
+    updated_at = now()
+RETURNING id
+
+-- name: insert_crawl
+INSERT INTO crawl (publisher_id, kind, arguments, files_path)
+VALUES (%(publisher_id)s, %(kind)s, %(arguments)s::jsonb, %(files_path)s)
+RETURNING id
+
+-- name: close_crawl
+UPDATE crawl
+SET status = %(status)s, close_reason = %(close_reason)s, stats = %(stats)s::jsonb, ended_at = now()
+WHERE id = %(id)s
+
+-- name: select_last_crawl
+SELECT c.* FROM crawl c JOIN publisher p ON p.id = c.publisher_id
+WHERE p.name = %(name)s
+ORDER BY c.id DESC
+LIMIT 1
