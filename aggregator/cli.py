@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import time
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -174,7 +175,8 @@ def sandbox(port: Annotated[int, typer.Option(help="Port on 127.0.0.1; 0 for any
     with SandboxServer(port=port) as server:
         out.print(f"serving the sandbox publishers at {server.url}; set OCDS_ATLAS_SANDBOX_URL={server.url}")
         with contextlib.suppress(KeyboardInterrupt):
-            server.wait()
+            while True:
+                time.sleep(3600)
 
 
 def _nothing() -> contextlib.nullcontext[None]:

@@ -122,7 +122,7 @@ def _compile_batch(conn: psycopg.Connection, publisher_id: int, ocids: list[str]
     notes = []
     for ocid in ocids:
         summary.ocids += 1
-        result = compile_ocid(merger(RULES), RULES, releases.get(ocid, []), records.get(ocid, []))
+        result = compile_ocid(merger(RULES), RULES, ocid, releases.get(ocid, []), records.get(ocid, []))
         if existing.get(ocid) == result.input_hash:
             summary.unchanged += 1
             continue

@@ -78,7 +78,7 @@ def input_hash(rules: str, releases: list[ReleaseInput], records: list[RecordInp
 
 
 def compile_ocid(
-    merger: ocdsmerge.Merger, rules: str, releases: list[ReleaseInput], records: list[RecordInput]
+    merger: ocdsmerge.Merger, rules: str, ocid: str, releases: list[ReleaseInput], records: list[RecordInput]
 ) -> Compiled:
     """Compile one OCID from its releases, else from its record's ``compiledRelease`` when it has no releases."""
     ordered = merge_order(releases)
@@ -95,6 +95,16 @@ def compile_ocid(
             first, last = (min(dates), max(dates)) if dates else (None, None)
             return Compiled(body, method, len(usable), first, last, digest, counts, problems)
     fallback = _publisher_compiled(records)
+    if fallback is not None and fallback.get("ocid") != ocid:
+        problems.append(
+            Problem(
+                "warning",
+                "compiled_release_ocid_differs",
+                "the record's compiledRelease has another ocid; the record's ocid is used",
+                {"compiled_release_ocid": fallback.get("ocid")},
+            )
+        )
+        fallback = {**fallback, "ocid": ocid}
     if fallback is not None:
         if usable:
             problems.append(Problem("warning", "publisher_compiled_used", "releases could not be merged"))

@@ -173,9 +173,7 @@ def test_nested_archives_and_archives_without_suffix(tmp_path: Path) -> None:
     assert [s.read() for s in found] == [b"[1]", b"[2]"]
 
 
-@pytest.mark.parametrize(
-    "content", [b"PK\x03\x04 truncated", b"\x1f\x8b\x08 truncated", gzip.compress(b"[1]")[:-6]]
-)
+@pytest.mark.parametrize("content", [b"PK\x03\x04 truncated", b"\x1f\x8b\x08 truncated", gzip.compress(b"[1]")[:-6]])
 def test_corrupt_archive(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "broken.zip"
     path.write_bytes(content)
@@ -284,9 +282,7 @@ def test_json_lines_with_invalid_line_continue() -> None:
     assert (values[1].level, values[1].code, values[1].data["line"]) == ("error", "invalid_json", 2)
 
 
-@pytest.mark.parametrize(
-    "text", ['{"a": 1}{"b": 2}', '{\n  "a": 1\n}\n{\n  "b": 2\n}\n', '{"a": 1} {"b": 2}']
-)
+@pytest.mark.parametrize("text", ['{"a": 1}{"b": 2}', '{\n  "a": 1\n}\n{\n  "b": 2\n}\n', '{"a": 1} {"b": 2}'])
 def test_concatenated_documents(text: str) -> None:
     assert list(iter_values(text)) == [{"a": 1}, {"b": 2}]
 
@@ -511,9 +507,7 @@ def test_read_source_errors(tmp_path: Path, content: bytes, code: str) -> None:
 def test_read_path_archive(tmp_path: Path) -> None:
     path = tmp_path / "bulk.tar.gz"
     path.write_bytes(make_tar({"2.json": dumps(RECORD_PACKAGE), "1.json": dumps([RELEASE_PACKAGE])}))
-    found = [
-        (source.name, [(i.kind, i.ordinal) for i in items(outputs)]) for source, outputs in read_path(path)
-    ]
+    found = [(source.name, [(i.kind, i.ordinal) for i in items(outputs)]) for source, outputs in read_path(path)]
     assert found == [
         (f"{path}!1.json", [("release", 0), ("release", 1)]),
         (f"{path}!2.json", [("record", 0)]),

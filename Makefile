@@ -1,0 +1,41 @@
+# ocds-atlas: `make demo` sets up and runs the whole pipeline on the sandbox publishers; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Offline machines (tests, CI) read the standard's schemas from the shared copy beside the checkout, if present.
+SHARED_OCDS := $(abspath ../shared/data/ocds)
+ifneq ($(wildcard $(SHARED_OCDS)/1__1__5.zip),)
+export OCDS_ATLAS_STANDARD_URL ?= $(SHARED_OCDS)
+endif
+
+.PHONY: install demo test lint format lock clean
+
+$(BIN)/.installed: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --editable .
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	$(BIN)/ocds-atlas demo
+
+test: install lint
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Regenerate the pinned lock file from pyproject.toml (after changing a dependency).
+lock: install
+	$(BIN)/pip install --quiet uv==0.13.8
+	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.11 --no-header -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

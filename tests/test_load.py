@@ -1,0 +1,133 @@
+"""Loading files from disk: every real publisher directory, and bad input."""
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from aggregator.cli import app
+from tests.conftest import PUBLISHERS
+
+runner = CliRunner()
+REAL_DIRECTORIES = sorted(p.name for p in PUBLISHERS.iterdir() if p.is_dir()) if PUBLISHERS.is_dir() else []
+
+
+def invoke(*args: str):
+    result = runner.invoke(app, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def count(conn, table: str) -> int:
+    return conn.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"]
+
+
+@pytest.mark.skipif(not REAL_DIRECTORIES, reason="../shared/data/publishers is not beside the checkout")
+@pytest.mark.parametrize("directory", REAL_DIRECTORIES)
+def test_real_publisher_loads_compiles_and_exports(directory, atlas_env, conn, tmp_path):
+    result = invoke("load", str(PUBLISHERS / directory), "--publisher", directory, "--country", "XX")
+    assert result.exit_code == 0, result.output
+    assert invoke("compile").exit_code == 0
+    assert invoke("export", str(tmp_path / "out")).exit_code == 0
+
+    ocids = {row["ocid"] for row in conn.execute("SELECT ocid FROM release UNION SELECT ocid FROM record").fetchall()}
+    uncompilable = {
+        row["ocid"] for row in conn.execute("SELECT ocid FROM note WHERE code = 'nothing_to_compile'").fetchall()
+    }
+    exported = tmp_path / "out" / "compiled" / directory / "full.jsonl.gz"
+    with gzip.open(exported, "rt", encoding="utf-8") as f:
+        lines = [json.loads(line) for line in f]
+    assert sorted(line["ocid"] for line in lines) == sorted(ocids - uncompilable)
+    # Only records with nothing but linked releases and an empty compiledRelease cannot be compiled.
+    assert len(uncompilable) <= 8
+    assert count(conn, "release") + count(conn, "record") > 0
+
+
+def test_reloading_the_same_files_shares_bodies(atlas_env, conn):
+    directory = PUBLISHERS / "mexico_cdmx" / "release-package"
+    invoke("load", str(directory), "--publisher", "cdmx", "--country", "MX")
+    bodies = count(conn, "data")
+    releases = count(conn, "release")
+    invoke("load", str(directory), "--publisher", "cdmx", "--country", "MX")
+    assert count(conn, "data") == bodies
+    assert count(conn, "release") == 2 * releases
+    assert count(conn, "crawl") == 2
+
+
+def test_compile_twice_rewrites_nothing(atlas_env, conn):
+    invoke("load", str(PUBLISHERS / "mexico_jalisco"), "--publisher", "jalisco", "--country", "MX")
+    invoke("compile")
+    first = conn.execute("SELECT ocid, compiled_at FROM compiled_release ORDER BY ocid").fetchall()
+    result = invoke("compile", "--full")
+    assert "0 written" in result.output
+    assert conn.execute("SELECT ocid, compiled_at FROM compiled_release ORDER BY ocid").fetchall() == first
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"this is not json", "invalid_json"),
+        (b'{"hello": "world"}', "not_ocds"),
+        (b"", "empty_file"),
+        (b'{"releases": [{"id": "1", "date": "2020-01-01T00:00:00Z"}]}', "release_without_ocid"),
+    ],
+)
+def test_bad_input_gives_a_note_and_keeps_what_was_stored(content, code, atlas_env, conn, tmp_path):
+    invoke("load", str(PUBLISHERS / "mexico_cdmx" / "release-package"), "--publisher", "cdmx", "--country", "MX")
+    before = (count(conn, "release"), count(conn, "data"))
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(content)
+    result = invoke("load", str(bad), "--publisher", "cdmx", "--country", "MX")
+    assert result.exit_code == 0, result.output
+    assert (count(conn, "release"), count(conn, "data")) == before
+    note = conn.execute("SELECT * FROM note WHERE code = %s", (code,)).fetchone()
+    assert note is not None and note["level"] == "error" and note["crawl_file_id"] is not None
+
+
+def test_legacy_encoding_is_detected_with_a_note(atlas_env, conn):
+    directory = PUBLISHERS / "mexico_cdmx" / "encoding"
+    invoke("load", str(directory), "--publisher", "cdmx", "--country", "MX")
+    assert conn.execute("SELECT count(*) AS n FROM note WHERE code = 'encoding_detected'").fetchone()["n"] == 1
+    # The ISO-8859-1 and the UTF-8 copy give the same bodies.
+    assert count(conn, "data") == count(conn, "release") // 2
+
+
+def test_missing_path_is_one_clear_error(atlas_env, tmp_path):
+    result = invoke("load", str(tmp_path / "nope.json"), "--publisher", "x", "--country", "MX")
+    assert result.exit_code == 1
+    assert "does not exist" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_country_must_match_the_publisher(atlas_env):
+    path = str(PUBLISHERS / "mexico_cdmx" / "encoding")
+    invoke("load", path, "--publisher", "cdmx", "--country", "MX")
+    result = invoke("load", path, "--publisher", "cdmx", "--country", "PY")
+    assert result.exit_code == 1
+    assert "is in country MX" in result.output
+
+
+def test_unreachable_database_is_one_clear_error(atlas_env, monkeypatch):
+    from aggregator import db
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody:secret@127.0.0.1:9/none")
+    db.resolve_url.cache_clear()
+    result = invoke("status")
+    assert result.exit_code == 1
+    assert "cannot connect to PostgreSQL" in result.output
+    assert "secret" not in result.output
+
+
+def test_load_gz_and_zip(atlas_env, conn, tmp_path: Path):
+    import zipfile
+
+    source = (PUBLISHERS / "mexico_cdmx" / "release-package" / "release-package-1.json").read_bytes()
+    (tmp_path / "a.json.gz").write_bytes(gzip.compress(source))
+    with zipfile.ZipFile(tmp_path / "b.zip", "w") as archive:
+        archive.writestr("inner/c.json", source)
+    result = invoke("load", str(tmp_path / "a.json.gz"), str(tmp_path / "b.zip"), "--publisher", "c", "--country", "MX")
+    assert result.exit_code == 0, result.output
+    members = conn.execute("SELECT DISTINCT member FROM release ORDER BY member").fetchall()
+    assert [m["member"] for m in members] == ["inner/c.json", None]

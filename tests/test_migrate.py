@@ -1,0 +1,81 @@
+import os
+import shutil
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from aggregator import db
+from aggregator.errors import AtlasError
+from aggregator.migrate import MIGRATIONS_DIR, available, migrate
+
+TABLES = {
+    "publisher",
+    "crawl",
+    "crawl_file",
+    "note",
+    "data",
+    "package_data",
+    "release",
+    "record",
+    "compiled_release",
+    "compile_queue",
+    "schema_migration",
+}
+
+
+def extra_servers() -> list[str]:
+    """Other servers to check migrations on, e.g. PostgreSQL 15 beside the embedded 18 (see .ci/run)."""
+    return [url for url in os.environ.get("OCDS_ATLAS_EXTRA_TEST_URLS", "").split() if url]
+
+
+def tables(conn: psycopg.Connection) -> set[str]:
+    rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
+    return {row["tablename"] for row in rows}
+
+
+def test_migrations_create_the_tables_once(empty_database_url):
+    with db.connect(empty_database_url, autocommit=True) as conn:
+        assert migrate(conn) == [m.name for m in available()]
+        assert migrate(conn) == []
+        assert tables(conn) == TABLES
+        version = conn.execute("SHOW server_version_num").fetchone()["server_version_num"]
+    assert int(version) >= 150000
+
+
+def test_changed_migration_is_refused(empty_database_url, tmp_path: Path):
+    directory = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, directory)
+    with db.connect(empty_database_url, autocommit=True) as conn:
+        migrate(conn, directory)
+        first = sorted(directory.glob("*.sql"))[0]
+        first.write_text(first.read_text() + "\n-- edited\n")
+        with pytest.raises(AtlasError, match="changed after it was applied"):
+            migrate(conn, directory)
+
+
+def test_badly_named_migration_is_refused(tmp_path: Path):
+    (tmp_path / "1_x.sql").write_text("SELECT 1")
+    with pytest.raises(AtlasError, match="NNNN_verb_object"):
+        available(tmp_path)
+
+
+def test_migration_names_are_verb_object():
+    assert all(m.name[:4].isdigit() for m in available())
+
+
+@pytest.mark.parametrize("url", extra_servers() or [pytest.param(None, marks=pytest.mark.skip("no extra server"))])
+def test_migrations_on_other_servers(url):
+    name = "atlas_migrate_check"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        from tests.conftest import with_database
+
+        with db.connect(with_database(url, name), autocommit=True) as conn:
+            migrate(conn)
+            assert tables(conn) == TABLES
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
