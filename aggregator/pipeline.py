@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import psycopg
@@ -13,7 +14,14 @@ from aggregator.crawls import PublisherInfo, publisher_by_name
 from aggregator.export import ExportedFile, export
 from aggregator.load import FileOutcome, expand_paths, load_paths
 
-console = Console(stderr=True)
+
+def make_console(stderr: bool = False) -> Console:
+    """A console that does not cut tables to 80 columns when output goes to a file or a pipe (CI, cron)."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, width=None if stream.isatty() else 132)
+
+
+console = make_console(stderr=True)
 
 
 def progress() -> Progress:
