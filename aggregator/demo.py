@@ -55,9 +55,9 @@ def summary_table(conn: psycopg.Connection, crawl_ids: list[int], spiders: list[
         "releases",
         "records",
         "compiled releases",
-        "errors",
-        "warnings",
-        "infos",
+        "error notes",
+        "warning notes",
+        "info notes",
     ):
         table.add_column(column, justify="left" if column == "country" else "right")
     for row in rows:

@@ -117,7 +117,7 @@ def test_demo_compiles_three_countries(atlas_env, conn, tmp_path):
     assert all(row["n"] >= 1000 for row in rows)
     for key in SANDBOX_PUBLISHERS:
         assert (tmp_path / "export" / "compiled" / f"sandbox_{key}" / "full.jsonl.gz").is_file()
-    for word in ("XA", "XB", "XC", "compiled releases", "warnings"):
+    for word in ("XA", "XB", "XC", "compiled releases", "warning notes"):
         assert word in result.output
 
 
