@@ -32,6 +32,8 @@ SKIPPED_SUFFIXES = {".md", ".csv", ".txt", ".rst"}
 @dataclass
 class FileOutcome:
     crawl_file_id: int
+    #: Releases and records as the file gave them (a record's embedded releases count in ``releases`` only).
+    items: int = 0
     releases: int = 0
     records: int = 0
     ocids: set[str] = field(default_factory=set)
@@ -238,6 +240,7 @@ def _store_batch(conn: psycopg.Connection, context: _Context, member: str | None
     ocids = sorted({row[5] for row in rows} | {item.data["ocid"] for item in items})
     conn.execute(query("load", "queue_ocids"), {"publisher_id": context.publisher_id, "ocids": ocids})
     context.outcome.ocids.update(ocids)
+    context.outcome.items += len(items)
     context.outcome.records += len(records)
     context.outcome.releases += len(rows)
 

@@ -12,12 +12,14 @@ import re
 import warnings
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import ocdsmerge
 from ocdsmerge.exceptions import OCDSMergeError, OCDSMergeWarning
+
+from aggregator.shapes import Problem
 
 _QUOTED_PATH = re.compile(r"`([^`]*)`")
 
@@ -37,14 +39,6 @@ class RecordInput:
     data_id: int
     load_order: int
     body: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Problem:
-    level: str
-    code: str
-    message: str
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

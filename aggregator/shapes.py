@@ -14,7 +14,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Problem:
-    """Something handled while reading: stored as a note, never raised."""
+    """Something handled (while reading, merging or crawling): stored as a note, never raised."""
 
     level: str  # "info" | "warning" | "error"
     code: str  # short snake_case code

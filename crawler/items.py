@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+
+from aggregator.shapes import Problem
 
 
 @dataclass(frozen=True)
@@ -24,9 +25,5 @@ class FailedRequest:
     error: str
 
 
-@dataclass(frozen=True)
-class CrawlNote:
-    level: str
-    code: str
-    message: str
-    data: dict[str, Any] = field(default_factory=dict)
+#: A problem met while crawling (a next link that cannot be read, say), stored as a note of the crawl.
+CrawlNote = Problem

@@ -147,3 +147,9 @@ def test_spider_declarations_are_checked():
         type("Broken", (SimpleSpider,), {**base, "country": "XL", "data_type": "csv"})
     with pytest.raises(TypeError, match="sandbox"):
         type("Broken", (SimpleSpider,), {**base, "country": "XL", "name": "sandbox_x"})
+
+
+def test_sample_counts_records_not_their_embedded_releases(atlas_env, conn):
+    crawl("sandbox_xc", "--sample", "30")
+    assert scalar(conn, "SELECT count(*) AS v FROM record") == 30
+    assert scalar(conn, "SELECT count(*) AS v FROM release") > 30
