@@ -131,3 +131,18 @@ def test_load_gz_and_zip(atlas_env, conn, tmp_path: Path):
     assert result.exit_code == 0, result.output
     members = conn.execute("SELECT DISTINCT member FROM release ORDER BY member").fetchall()
     assert [m["member"] for m in members] == ["inner/c.json", None]
+
+
+def test_status_lists_crawls_publishers_and_notes(atlas_env):
+    invoke("load", str(PUBLISHERS / "mexico_cdmx" / "encoding"), "--publisher", "cdmx", "--country", "MX")
+    result = invoke("status")
+    assert result.exit_code == 0, result.output
+    for text in ("recent crawls", "cdmx", "encoding_detected", "load"):
+        assert text in result.output
+
+
+@pytest.mark.parametrize("command", ["migrate", "crawl", "load", "compile", "export", "status", "demo", "sandbox"])
+def test_every_command_has_help(command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
