@@ -1,7 +1,7 @@
 from crawler.spiders import PagedSpider
 
 
-class SandboxXa(PagedSpider):
+class SandboxXaSpider(PagedSpider):
     """
     Publisher
       Republica de Aldora, national procurement agency (fictional: the sandbox)

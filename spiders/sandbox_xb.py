@@ -1,7 +1,7 @@
 from crawler.spiders import SimpleSpider
 
 
-class SandboxXb(SimpleSpider):
+class SandboxXbSpider(SimpleSpider):
     """
     Publisher
       Kingdom of Borealia, central purchasing body (fictional: the sandbox)

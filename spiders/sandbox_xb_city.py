@@ -1,7 +1,7 @@
 from crawler.spiders import PagedSpider
 
 
-class SandboxXbCity(PagedSpider):
+class SandboxXbCitySpider(PagedSpider):
     """
     Publisher
       City of Northhaven, Kingdom of Borealia (fictional: the sandbox)

@@ -1,7 +1,7 @@
 from crawler.spiders import PagedSpider
 
 
-class SandboxXc(PagedSpider):
+class SandboxXcSpider(PagedSpider):
     """
     Publisher
       République de Cadmie, observatoire des marchés (fictional: the sandbox)
