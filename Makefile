@@ -7,6 +7,8 @@ SHARED_OCDS := $(abspath ../shared/data/ocds)
 ifneq ($(wildcard $(SHARED_OCDS)/1__1__5.zip),)
 export OCDS_ATLAS_STANDARD_URL ?= $(SHARED_OCDS)
 endif
+# The demo and the tests never leave this machine: what is not cached (extensions) is left out with a note.
+demo test bench: export OCDS_ATLAS_OFFLINE ?= 1
 
 .PHONY: install demo test lint format lock clean
 

@@ -130,12 +130,14 @@ def load(
 def compile_command(
     publisher: Annotated[list[str] | None, typer.Option(help="Only this publisher (repeatable).")] = None,
     full: Annotated[bool, typer.Option(help="Recompile every OCID, not only those that changed.")] = False,
+    versioned: Annotated[bool, typer.Option(help="Also store versioned releases, beside compiled ones.")] = False,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes; default: the machine's cores.")] = None,
 ) -> None:
     """Merge releases into compiled releases, for the OCIDs whose releases changed since they were compiled."""
     from aggregator.pipeline import compile_with_progress
 
     with connect_migrated() as conn:
-        compile_with_progress(conn, publisher, full=full)
+        compile_with_progress(conn, publisher, full=full, versioned=versioned, workers=workers)
 
 
 @command()

@@ -1,30 +1,31 @@
 """Compiling: the OCIDs queued by loads (or all, with ``full``) are merged into compiled releases.
 
-A compiled release is rewritten only when its inputs changed (see :func:`aggregator.merge.input_hash`).
+Work is split by OCID into batches (one publisher each); with ``workers`` > 1 the batches run in worker processes,
+each with its own connection and transaction. A compiled release whose inputs did not change (same rules, same
+release bodies in the same order) is not rewritten.
 """
 
 from __future__ import annotations
 
-import functools
+import multiprocessing
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import ocdsmerge
 import orjson
 import psycopg
 
-from aggregator import bodies
+from aggregator import bodies, db
 from aggregator.db import query
 from aggregator.merge import Compiled, RecordInput, ReleaseInput, compile_ocid
 from aggregator.notes import Note, add_notes
-from aggregator.standard import release_schema
+from aggregator.rules import clean_extensions, rules_for
+from aggregator.shapes import Problem
 
 BATCH_SIZE = 500
-#: The first cut compiles every release with the merge rules of the OCDS 1.1.5 release schema.
-RULES = "1__1__5"
 
 
 @dataclass
@@ -36,11 +37,22 @@ class CompileSummary:
     methods: Counter[str] = field(default_factory=Counter)
     #: Merge warnings, counted per (publisher id, warning and path).
     warnings: Counter[tuple[int, str]] = field(default_factory=Counter)
+    #: Problems with the rules (an extension that could not be had), per publisher, with the OCIDs they touched.
+    rule_problems: dict[tuple[int, str], tuple[Problem, int]] = field(default_factory=dict)
 
+    def add(self, other: CompileSummary) -> None:
+        self.ocids += other.ocids
+        self.written += other.written
+        self.unchanged += other.unchanged
+        self.failed += other.failed
+        self.methods.update(other.methods)
+        self.warnings.update(other.warnings)
+        for key, (problem, count) in other.rule_problems.items():
+            self.note_rule_problem(key[0], problem, count)
 
-@functools.cache
-def merger(rules: str) -> ocdsmerge.Merger:
-    return ocdsmerge.Merger(schema=release_schema(rules))
+    def note_rule_problem(self, publisher_id: int, problem: Problem, count: int = 1) -> None:
+        key = (publisher_id, problem.message)
+        self.rule_problems[key] = (problem, self.rule_problems.get(key, (problem, 0))[1] + count)
 
 
 def pending(conn: psycopg.Connection, publisher_ids: list[int] | None, full: bool) -> list[tuple[int, str]]:
@@ -54,39 +66,37 @@ def compile_ocids(
     publisher_ids: list[int] | None = None,
     full: bool = False,
     on_batch: Callable[[int], None] | None = None,
+    *,
+    versioned: bool = False,
+    workers: int = 1,
 ) -> CompileSummary:
     """Compile what is queued (or everything, with ``full``) for the given publishers (or all)."""
     summary = CompileSummary()
     started = datetime.now(UTC)
-    for publisher_id, ocids in _batches(pending(conn, publisher_ids, full)):
-        with conn.transaction():
-            _compile_batch(conn, publisher_id, ocids, summary)
-            conn.execute(query("compile", "dequeue"), {"publisher_id": publisher_id, "ocids": ocids, "before": started})
-        if on_batch:
-            on_batch(len(ocids))
-    _store_warnings(conn, summary)
+    batches = list(batched(pending(conn, publisher_ids, full)))
+    if workers <= 1 or len(batches) <= 1:
+        for publisher_id, ocids in batches:
+            summary.add(compile_batch(conn, publisher_id, ocids, versioned, started))
+            if on_batch:
+                on_batch(len(ocids))
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start_worker, initargs=(db.resolve_url(),)
+        ) as pool:
+            futures = {
+                pool.submit(_compile_in_worker, publisher_id, ocids, versioned, started): len(ocids)
+                for publisher_id, ocids in batches
+            }
+            for future in as_completed(futures):
+                summary.add(future.result())
+                if on_batch:
+                    on_batch(futures[future])
+    _store_run_notes(conn, summary)
     return summary
 
 
-def _store_warnings(conn: psycopg.Connection, summary: CompileSummary) -> None:
-    """Merge warnings as one note per publisher, kind and path, with a count (not one row per occurrence)."""
-    notes = [
-        Note(
-            stage="compile",
-            level="warning",
-            code="merge_warning",
-            message=f"ocdsmerge warned {count} times: {key}",
-            data={"warning": key},
-            publisher_id=publisher_id,
-            count=count,
-        )
-        for (publisher_id, key), count in sorted(summary.warnings.items())
-    ]
-    with conn.transaction():
-        add_notes(conn, notes)
-
-
-def _batches(keys: list[tuple[int, str]]) -> Iterator[tuple[int, list[str]]]:
+def batched(keys: list[tuple[int, str]]) -> Iterator[tuple[int, list[str]]]:
     grouped: dict[int, list[str]] = defaultdict(list)
     for publisher_id, ocid in keys:
         grouped[publisher_id].append(ocid)
@@ -95,13 +105,68 @@ def _batches(keys: list[tuple[int, str]]) -> Iterator[tuple[int, list[str]]]:
             yield publisher_id, ocids[start : start + BATCH_SIZE]
 
 
-def _compile_batch(conn: psycopg.Connection, publisher_id: int, ocids: list[str], summary: CompileSummary) -> None:
+_worker_conn: psycopg.Connection | None = None
+
+
+def _start_worker(url: str) -> None:
+    global _worker_conn  # one connection per worker process
+    _worker_conn = db.connect(url, autocommit=True)
+
+
+def _compile_in_worker(publisher_id: int, ocids: list[str], versioned: bool, started: datetime) -> CompileSummary:
+    assert _worker_conn is not None
+    return compile_batch(_worker_conn, publisher_id, ocids, versioned, started)
+
+
+def compile_batch(
+    conn: psycopg.Connection, publisher_id: int, ocids: list[str], versioned: bool, started: datetime
+) -> CompileSummary:
+    """Compile one batch in one transaction, and take it off the queue (unless it was queued again meanwhile)."""
+    summary = CompileSummary()
+    with conn.transaction():
+        releases, records, versions, extensions = _inputs(conn, publisher_id, ocids)
+        results: dict[str, Compiled] = {}
+        notes: list[Note] = []
+        existing = {
+            row["ocid"]: bytes(row["input_hash"])
+            for row in conn.execute(query("compile", "select_hashes"), {"publisher_id": publisher_id, "ocids": ocids})
+        }
+        for ocid in ocids:
+            summary.ocids += 1
+            rules = rules_for(versions.get(ocid, "1.1"), extensions.get(ocid, ()))
+            for problem in rules.problems:
+                summary.note_rule_problem(publisher_id, problem)
+            result = compile_ocid(rules, ocid, releases.get(ocid, []), records.get(ocid, []), versioned=versioned)
+            if existing.get(ocid) == result.input_hash:
+                summary.unchanged += 1
+                continue
+            notes.extend(_notes(publisher_id, ocid, result.problems))
+            summary.warnings.update({(publisher_id, key): n for key, n in result.warnings.items()})
+            if result.body is None:
+                summary.failed += 1
+            else:
+                results[ocid] = result
+        _write(conn, publisher_id, results, versions, rules_label(versions, extensions), summary)
+        add_notes(conn, notes)
+        conn.execute(query("compile", "dequeue"), {"publisher_id": publisher_id, "ocids": ocids, "before": started})
+    return summary
+
+
+def rules_label(versions: dict[str, str], extensions: dict[str, tuple[str, ...]]) -> Callable[[str], str]:
+    return lambda ocid: rules_for(versions.get(ocid, "1.1"), extensions.get(ocid, ())).label
+
+
+def _inputs(
+    conn: psycopg.Connection, publisher_id: int, ocids: list[str]
+) -> tuple[dict[str, list[ReleaseInput]], dict[str, list[RecordInput]], dict[str, str], dict[str, tuple[str, ...]]]:
     params = {"publisher_id": publisher_id, "ocids": ocids}
     releases: dict[str, list[ReleaseInput]] = defaultdict(list)
+    records: dict[str, list[RecordInput]] = defaultdict(list)
     versions: dict[str, str] = {}
+    declared: dict[str, list[Any]] = defaultdict(list)
     for row in conn.execute(query("compile", "select_releases"), params):
-        versions[row["ocid"]] = max(versions.get(row["ocid"], ""), row["ocds_version"])
-        releases[row["ocid"]].append(
+        ocid = row["ocid"]
+        releases[ocid].append(
             ReleaseInput(
                 row["data_id"],
                 row["release_id"],
@@ -109,34 +174,21 @@ def _compile_batch(conn: psycopg.Connection, publisher_id: int, ocids: list[str]
                 row["date"],
                 row["id"],
                 orjson.loads(row["body"]),
+                row["ocds_version"],
             )
         )
-    records: dict[str, list[RecordInput]] = defaultdict(list)
+        versions[ocid] = max(versions.get(ocid, ""), row["ocds_version"])
+        declared[ocid].append(row["extensions"])
     for row in conn.execute(query("compile", "select_records"), params):
-        records[row["ocid"]].append(RecordInput(row["data_id"], row["id"], orjson.loads(row["body"])))
-        versions.setdefault(row["ocid"], row["ocds_version"])
-    existing = {
-        row["ocid"]: bytes(row["input_hash"]) for row in conn.execute(query("compile", "select_hashes"), params)
-    }
-    results = {}
-    notes = []
-    for ocid in ocids:
-        summary.ocids += 1
-        result = compile_ocid(merger(RULES), RULES, ocid, releases.get(ocid, []), records.get(ocid, []))
-        if existing.get(ocid) == result.input_hash:
-            summary.unchanged += 1
-            continue
-        notes.extend(
-            Note("compile", p.level, p.code, p.message, p.data, publisher_id=publisher_id, ocid=ocid)
-            for p in result.problems
-        )
-        summary.warnings.update({(publisher_id, key): n for key, n in result.warnings.items()})
-        if result.body is None:
-            summary.failed += 1
-        else:
-            results[ocid] = result
-    _write(conn, publisher_id, results, versions, summary)
-    add_notes(conn, notes)
+        ocid = row["ocid"]
+        records[ocid].append(RecordInput(row["data_id"], row["id"], orjson.loads(row["body"]), row["ocds_version"]))
+        versions[ocid] = max(versions.get(ocid, ""), row["ocds_version"])
+        declared[ocid].append(row["extensions"])
+    return releases, records, versions, {ocid: clean_extensions(values) for ocid, values in declared.items()}
+
+
+def _notes(publisher_id: int, ocid: str, problems: list[Problem]) -> list[Note]:
+    return [Note("compile", p.level, p.code, p.message, p.data, publisher_id=publisher_id, ocid=ocid) for p in problems]
 
 
 def _write(
@@ -144,36 +196,63 @@ def _write(
     publisher_id: int,
     results: dict[str, Compiled],
     versions: dict[str, str],
+    label: Callable[[str], str],
     summary: CompileSummary,
 ) -> None:
     texts: dict[bytes, str] = {}
-    hashes = {}
+    hashes: dict[str, tuple[bytes, bytes | None]] = {}
     for ocid, result in results.items():
         digest, text, _ = bodies.canonical(result.body)
         texts[digest] = text
-        hashes[ocid] = digest
+        versioned_digest = None
+        if result.versioned is not None:
+            versioned_digest, versioned_text, _ = bodies.canonical(result.versioned)
+            texts[versioned_digest] = versioned_text
+        hashes[ocid] = (digest, versioned_digest)
     with conn.cursor() as cursor:
         ids = bodies.store(cursor, "data", texts)
-        rows = [
-            _row(publisher_id, ocid, result, ids[hashes[ocid]], versions.get(ocid, "1.1"))
-            for ocid, result in results.items()
-        ]
+        rows = []
+        for ocid, result in results.items():
+            digest, versioned_digest = hashes[ocid]
+            rows.append(
+                {
+                    "publisher_id": publisher_id,
+                    "ocid": ocid,
+                    "data_id": ids[digest],
+                    "versioned_data_id": ids[versioned_digest] if versioned_digest else None,
+                    "method": result.method,
+                    "release_count": result.release_count,
+                    "first_date": result.first_date,
+                    "last_date": result.last_date,
+                    # The version of the inputs; the body is 1.1 either way (1.0 is upgraded after merging).
+                    "ocds_version": versions.get(ocid, "1.1"),
+                    "rules": label(ocid),
+                    "warnings": orjson.dumps(result.warnings).decode(),
+                    "input_hash": result.input_hash,
+                }
+            )
         cursor.executemany(query("compile", "upsert_compiled_release"), rows)
     summary.written += len(rows)
     summary.methods.update(result.method for result in results.values() if result.method)
 
 
-def _row(publisher_id: int, ocid: str, result: Compiled, data_id: int, version: str) -> dict[str, Any]:
-    return {
-        "publisher_id": publisher_id,
-        "ocid": ocid,
-        "data_id": data_id,
-        "method": result.method,
-        "release_count": result.release_count,
-        "first_date": result.first_date,
-        "last_date": result.last_date,
-        "ocds_version": version,
-        "rules": RULES,
-        "warnings": orjson.dumps(result.warnings).decode(),
-        "input_hash": result.input_hash,
-    }
+def _store_run_notes(conn: psycopg.Connection, summary: CompileSummary) -> None:
+    """Merge warnings and rule problems as one note per publisher and kind, with a count (not one per occurrence)."""
+    notes = [
+        Note(
+            "compile",
+            "warning",
+            "merge_warning",
+            f"ocdsmerge warned {count} times: {key}",
+            {"warning": key},
+            publisher_id=publisher_id,
+            count=count,
+        )
+        for (publisher_id, key), count in sorted(summary.warnings.items())
+    ]
+    notes += [
+        Note("compile", p.level, p.code, p.message, {**p.data, "ocids": count}, publisher_id=publisher_id)
+        for (publisher_id, _), (p, count) in summary.rule_problems.items()
+    ]
+    with conn.transaction():
+        add_notes(conn, notes)

@@ -36,6 +36,8 @@ def check_url(url: str) -> None:
 
 
 def fetch(url: str, *, max_bytes: int = MAX_BYTES, timeout: float = TIMEOUT) -> bytes:
+    if settings.offline():
+        raise AtlasError(f"not fetching {url}: OCDS_ATLAS_OFFLINE is set and it is not cached")
     check_url(url)
     request = urllib.request.Request(url, headers={"User-Agent": "ocds-atlas"})
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -63,12 +64,20 @@ def load_with_progress(
     )
 
 
-def compile_with_progress(conn: psycopg.Connection, publishers: list[str] | None, full: bool) -> CompileSummary:
+def compile_with_progress(
+    conn: psycopg.Connection,
+    publishers: list[str] | None,
+    full: bool,
+    *,
+    versioned: bool = False,
+    workers: int | None = None,
+) -> CompileSummary:
     ids = [publisher_by_name(conn, name)["id"] for name in publishers] if publishers else None
     total = len(pending(conn, ids, full))
+    workers = workers or os.cpu_count() or 1
     with progress() as bar:
-        task = bar.add_task("compiling", total=total)
-        summary = compile_ocids(conn, ids, full, lambda n: bar.advance(task, n))
+        task = bar.add_task(f"compiling ({workers} workers)" if workers > 1 else "compiling", total=total)
+        summary = compile_ocids(conn, ids, full, lambda n: bar.advance(task, n), versioned=versioned, workers=workers)
     console.print(
         f"compiled {summary.ocids} OCIDs: {summary.written} written, {summary.unchanged} unchanged, "
         f"{summary.failed} not compilable; methods: {dict(summary.methods)}; "

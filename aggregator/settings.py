@@ -31,3 +31,8 @@ def files_store() -> Path:
 
 def cache_dir() -> Path:
     return home() / "cache"
+
+
+def offline() -> bool:
+    """``OCDS_ATLAS_OFFLINE=1``: fetch nothing (not even a DNS look-up); only what is cached is used."""
+    return os.environ.get("OCDS_ATLAS_OFFLINE", "") not in ("", "0", "false", "no")

@@ -44,6 +44,7 @@ def _guarded_connect(self: socket.socket, address: object) -> object:
 @pytest.fixture(autouse=True, scope="session")
 def offline() -> Iterator[None]:
     socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    os.environ["OCDS_ATLAS_OFFLINE"] = "1"  # and no DNS look-up either
     yield
     socket.socket.connect = _connect  # type: ignore[method-assign]
 
@@ -112,6 +113,7 @@ def atlas_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("OCDS_ATLAS_HOME", str(home))
     monkeypatch.setenv("OCDS_ATLAS_STANDARD_URL", str(STANDARD))
+    monkeypatch.setenv("OCDS_ATLAS_OFFLINE", "1")
     monkeypatch.delenv("OCDS_ATLAS_SANDBOX_URL", raising=False)
     db.resolve_url.cache_clear()
     yield home

@@ -6,13 +6,15 @@ import ocdsmerge
 import pytest
 
 from aggregator.merge import RecordInput, ReleaseInput, compile_ocid, merge_order
+from aggregator.rules import Rules
 from aggregator.standard import schema_file
 from tests.conftest import STANDARD
 
 
 @pytest.fixture(scope="module")
-def merger() -> ocdsmerge.Merger:
-    return ocdsmerge.Merger(schema=schema_file("1__1__5", "release-schema.json", str(STANDARD)))
+def merger() -> Rules:
+    schema = schema_file("1__1__5", "release-schema.json", str(STANDARD))
+    return Rules("1__1__5", (), ocdsmerge.Merger(schema=schema), ())
 
 
 def release(data_id: int, release_id: str | None, date: str | None, order: int, **body) -> ReleaseInput:
@@ -43,7 +45,7 @@ def test_later_release_wins_and_input_is_not_mutated(merger):
     first = release(1, "1", "2020-01-01T00:00:00Z", 1, tender={"id": "t", "title": "old", "status": "active"})
     second = release(2, "2", "2020-02-01T00:00:00Z", 2, tender={"id": "t", "title": "new"})
     before = repr(first.body)
-    compiled = compile_ocid(merger, "1__1__5", "ocds-x-1", [second, first], [])
+    compiled = compile_ocid(merger, "ocds-x-1", [second, first], [])
     assert compiled.body["tender"] == {"id": "t", "title": "new", "status": "active"}
     assert compiled.method == "merged"
     assert compiled.release_count == 2
@@ -54,16 +56,14 @@ def test_later_release_wins_and_input_is_not_mutated(merger):
 def test_undated_release_is_left_out_with_a_problem(merger):
     dated = release(1, "1", "2020-01-01T00:00:00Z", 1, tender={"id": "t", "title": "kept"})
     undated = release(2, "2", None, 2, tender={"id": "t", "title": "ignored"})
-    compiled = compile_ocid(merger, "1__1__5", "ocds-x-1", [dated, undated], [])
+    compiled = compile_ocid(merger, "ocds-x-1", [dated, undated], [])
     assert compiled.body["tender"]["title"] == "kept"
     assert [p.code for p in compiled.problems] == ["release_without_date"]
 
 
 def test_duplicate_ids_are_counted_warnings(merger):
     parties = [{"id": "1", "name": "a"}, {"id": "1", "name": "b"}]
-    compiled = compile_ocid(
-        merger, "1__1__5", "ocds-x-1", [release(1, "1", "2020-01-01T00:00:00Z", 1, parties=parties)], []
-    )
+    compiled = compile_ocid(merger, "ocds-x-1", [release(1, "1", "2020-01-01T00:00:00Z", 1, parties=parties)], [])
     assert compiled.warnings == {"DuplicateIdValueWarning:parties": 1}
 
 
@@ -73,7 +73,7 @@ def test_linked_releases_use_the_publisher_compiled_release(merger):
         "releases": [{"url": "https://example.org/1", "date": "2020-01-01T00:00:00Z", "tag": ["tender"]}],
         "compiledRelease": {"ocid": "OTHER", "tender": {"id": "t"}},
     }
-    compiled = compile_ocid(merger, "1__1__5", "ocds-x-1", [], [RecordInput(9, 1, record)])
+    compiled = compile_ocid(merger, "ocds-x-1", [], [RecordInput(9, 1, record)])
     assert compiled.method == "publisher_compiled"
     assert compiled.body == {"ocid": "ocds-x-1", "tender": {"id": "t"}}
     assert [p.code for p in compiled.problems] == ["compiled_release_ocid_differs"]
@@ -81,7 +81,7 @@ def test_linked_releases_use_the_publisher_compiled_release(merger):
 
 def test_nothing_to_compile(merger):
     record = {"ocid": "ocds-x-1", "releases": [{"url": "u", "date": "d"}], "compiledRelease": {}}
-    compiled = compile_ocid(merger, "1__1__5", "ocds-x-1", [], [RecordInput(9, 1, record)])
+    compiled = compile_ocid(merger, "ocds-x-1", [], [RecordInput(9, 1, record)])
     assert compiled.body is None
     assert [p.code for p in compiled.problems] == ["nothing_to_compile"]
 
@@ -89,6 +89,48 @@ def test_nothing_to_compile(merger):
 def test_input_hash_changes_with_inputs(merger):
     a = release(1, "1", "2020-01-01T00:00:00Z", 1)
     b = release(2, "2", "2020-02-01T00:00:00Z", 2)
-    one = compile_ocid(merger, "1__1__5", "ocds-x-1", [a], []).input_hash
-    assert one == compile_ocid(merger, "1__1__5", "ocds-x-1", [a], []).input_hash
-    assert one != compile_ocid(merger, "1__1__5", "ocds-x-1", [a, b], []).input_hash
+    one = compile_ocid(merger, "ocds-x-1", [a], []).input_hash
+    assert one == compile_ocid(merger, "ocds-x-1", [a], []).input_hash
+    assert one != compile_ocid(merger, "ocds-x-1", [a, b], []).input_hash
+
+
+def test_non_string_id_and_unusable_date_are_left_out(merger):
+    good = release(1, "1", "2020-01-01T00:00:00Z", 1, tender={"id": "t", "title": "kept"})
+    numeric = ReleaseInput(
+        2,
+        "2",
+        "2020-02-01T00:00:00Z",
+        datetime(2020, 2, 1, tzinfo=UTC),
+        2,
+        {"ocid": "ocds-x-1", "id": 2, "date": "2020-02-01T00:00:00Z", "tender": {"id": "t"}},
+    )
+    two_digit = ReleaseInput(3, "3", "20-03-01T00:00:00Z", None, 3, {"ocid": "ocds-x-1", "id": "3"})
+    compiled = compile_ocid(merger, "ocds-x-1", [good, numeric, two_digit], [])
+    assert compiled.release_count == 1
+    assert sorted(p.code for p in compiled.problems) == ["release_id_not_string", "unusable_date"]
+
+
+def test_repeated_dates_are_counted(merger):
+    same = "2020-01-01T00:00:00Z"
+    compiled = compile_ocid(merger, "ocds-x-1", [release(1, "1", same, 1), release(2, "2", same, 2)], [])
+    assert compiled.warnings == {"RepeatedDate:date": 1}
+
+
+def test_several_records_give_an_info_problem(merger):
+    records = [
+        RecordInput(1, 1, {"ocid": "ocds-x-1", "compiledRelease": {"ocid": "ocds-x-1", "tag": ["a"]}}),
+        RecordInput(2, 2, {"ocid": "ocds-x-1", "compiledRelease": {"ocid": "ocds-x-1", "tag": ["b"]}}),
+    ]
+    compiled = compile_ocid(merger, "ocds-x-1", [], records)
+    assert compiled.body["tag"] == ["b"]  # the last loaded record's
+    assert [p.code for p in compiled.problems] == ["several_records"]
+
+
+def test_versioned_on_request(merger):
+    releases = [
+        release(1, "1", "2020-01-01T00:00:00Z", 1, tender={"id": "t", "title": "a"}),
+        release(2, "2", "2020-02-01T00:00:00Z", 2, tender={"id": "t", "title": "b"}),
+    ]
+    assert compile_ocid(merger, "ocds-x-1", releases, []).versioned is None
+    versioned = compile_ocid(merger, "ocds-x-1", releases, [], versioned=True).versioned
+    assert [v["value"] for v in versioned["tender"]["title"]] == ["a", "b"]

@@ -12,27 +12,31 @@ WHERE %(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::
 ORDER BY publisher_id, ocid
 
 -- name: select_releases
-SELECT r.id, r.ocid, r.release_id, r.date, r.date_text, r.ocds_version, r.data_id, d.body::text AS body
+SELECT r.id, r.ocid, r.release_id, r.date, r.date_text, r.ocds_version, r.data_id, d.body::text AS body,
+       pd.body -> 'extensions' AS extensions
 FROM release r
 JOIN data d ON d.id = r.data_id
+LEFT JOIN package_data pd ON pd.id = r.package_data_id
 WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
 
 -- name: select_records
-SELECT r.id, r.ocid, r.ocds_version, r.data_id, d.body::text AS body
+SELECT r.id, r.ocid, r.ocds_version, r.data_id, d.body::text AS body, pd.body -> 'extensions' AS extensions
 FROM record r
 JOIN data d ON d.id = r.data_id
+LEFT JOIN package_data pd ON pd.id = r.package_data_id
 WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
 
 -- name: select_hashes
 SELECT ocid, input_hash FROM compiled_release WHERE publisher_id = %(publisher_id)s AND ocid = ANY(%(ocids)s)
 
 -- name: upsert_compiled_release
-INSERT INTO compiled_release (publisher_id, ocid, data_id, method, release_count, first_date, last_date,
-                              ocds_version, rules, warnings, input_hash)
-VALUES (%(publisher_id)s, %(ocid)s, %(data_id)s, %(method)s, %(release_count)s, %(first_date)s, %(last_date)s,
-        %(ocds_version)s, %(rules)s, %(warnings)s::jsonb, %(input_hash)s)
+INSERT INTO compiled_release (publisher_id, ocid, data_id, versioned_data_id, method, release_count, first_date,
+                              last_date, ocds_version, rules, warnings, input_hash)
+VALUES (%(publisher_id)s, %(ocid)s, %(data_id)s, %(versioned_data_id)s, %(method)s, %(release_count)s,
+        %(first_date)s, %(last_date)s, %(ocds_version)s, %(rules)s, %(warnings)s::jsonb, %(input_hash)s)
 ON CONFLICT (publisher_id, ocid) DO UPDATE SET
     data_id = excluded.data_id,
+    versioned_data_id = excluded.versioned_data_id,
     method = excluded.method,
     release_count = excluded.release_count,
     first_date = excluded.first_date,
