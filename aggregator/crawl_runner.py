@@ -51,6 +51,8 @@ def run_spider(
             command += ["-a", f"{name}={value}"]
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings", "DATABASE_URL": db.resolve_url()}
     env["OCDS_ATLAS_HOME"] = str(settings.home())
+    # The CLI compiles after the crawl itself, with a progress bar and workers.
+    env["OCDS_ATLAS_COMPILE_AFTER_CRAWL"] = "0"
     if sandbox:
         env["OCDS_ATLAS_SANDBOX_URL"] = sandbox
     process = subprocess.run(command, env=env, cwd=PROJECT_ROOT, check=False)

@@ -52,14 +52,18 @@ def fetch(url: str, *, max_bytes: int = MAX_BYTES, timeout: float = TIMEOUT) -> 
     return body
 
 
+def cache_path(url: str, name: str | None = None) -> Path:
+    """Where the download of ``url`` is cached: offline machines can be given files by putting them there."""
+    return settings.cache_dir() / "downloads" / (name or hashlib.sha256(url.encode()).hexdigest())
+
+
 def cached_fetch(url: str, name: str | None = None, **kwargs: float) -> Path:
     """Fetch ``url`` once into ``$OCDS_ATLAS_HOME/cache/downloads`` and return the cached file's path."""
-    directory = settings.cache_dir() / "downloads"
-    path = directory / (name or hashlib.sha256(url.encode()).hexdigest())
+    path = cache_path(url, name)
     if not path.exists():
         body = fetch(url, **kwargs)  # type: ignore[arg-type]
-        directory.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
         partial.write_bytes(body)
         partial.replace(path)
     return path

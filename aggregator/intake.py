@@ -6,10 +6,12 @@ closed with the crawler's stats and close reason.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from aggregator import db
+from aggregator.compile import compile_ocids
 from aggregator.crawls import PublisherInfo, close_crawl, open_crawl, upsert_publisher
 from aggregator.load import FileOutcome, load_file, register_file
 from aggregator.migrate import migrate
@@ -64,5 +66,9 @@ class Intake:
         add_notes(self.conn, [note])
 
     def close(self, reason: str, stats: dict[str, Any]) -> None:
+        """Close the crawl; then compile what it touched, unless ``OCDS_ATLAS_COMPILE_AFTER_CRAWL=0`` (as
+        ``ocds-atlas crawl`` sets, to compile with a progress bar and several workers itself)."""
         close_crawl(self.conn, self.crawl_id, "finished" if reason in SUCCESSFUL else "failed", reason, stats)
+        if os.environ.get("OCDS_ATLAS_COMPILE_AFTER_CRAWL", "1") != "0":
+            compile_ocids(self.conn, [self.publisher_id])
         self.conn.close()

@@ -19,6 +19,7 @@ from psycopg import sql
 
 from aggregator import db
 from aggregator.migrate import migrate
+from aggregator.rules import rules_for
 from aggregator.sandbox import SandboxServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,8 +117,10 @@ def atlas_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str
     monkeypatch.setenv("OCDS_ATLAS_OFFLINE", "1")
     monkeypatch.delenv("OCDS_ATLAS_SANDBOX_URL", raising=False)
     db.resolve_url.cache_clear()
+    rules_for.cache_clear()  # an extension cached by one test must not leak into another
     yield home
     db.resolve_url.cache_clear()
+    rules_for.cache_clear()
 
 
 @pytest.fixture

@@ -153,3 +153,20 @@ def test_sample_counts_records_not_their_embedded_releases(atlas_env, conn):
     crawl("sandbox_xc", "--sample", "30")
     assert scalar(conn, "SELECT count(*) AS v FROM record") == 30
     assert scalar(conn, "SELECT count(*) AS v FROM release") > 30
+
+
+def test_scrapy_crawl_directly_compiles_when_the_crawl_closes(atlas_env, conn, sandbox):
+    import os
+    import subprocess
+    import sys
+
+    from aggregator.crawl_runner import PROJECT_ROOT
+
+    env = {**os.environ, "OCDS_ATLAS_SANDBOX_URL": sandbox.url}
+    command = [sys.executable, "-m", "scrapy", "crawl", "sandbox_xb_city", "-a", "sample=20", "-s", "LOG_LEVEL=WARNING"]
+    subprocess.run(command, env=env, cwd=PROJECT_ROOT, check=True)
+    assert scalar(conn, "SELECT count(*) AS v FROM release") == 20
+    assert scalar(conn, "SELECT count(*) AS v FROM compiled_release") == scalar(
+        conn, "SELECT count(DISTINCT ocid) AS v FROM release"
+    )
+    assert scalar(conn, "SELECT count(*) AS v FROM compile_queue") == 0
