@@ -10,7 +10,7 @@ endif
 # The demo and the tests never leave this machine: what is not cached (extensions) is left out with a note.
 demo test bench: export OCDS_ATLAS_OFFLINE ?= 1
 
-.PHONY: install demo test lint format lock clean
+.PHONY: install demo test bench lint format lock clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ demo: install
 
 test: install lint
 	$(BIN)/pytest
+
+# Benchmarks print ratios against the reference tools measured in the same run (not timed tests).
+bench: install
+	$(BIN)/python -m tests.bench.compile_bench
 
 lint: install
 	$(BIN)/ruff check .
