@@ -116,6 +116,9 @@ def load(
     title: Annotated[str | None, typer.Option(help="The publisher's name; default: the key.")] = None,
     encoding: Annotated[str | None, typer.Option(help="The files' encoding, if not UTF-8 (else detected).")] = None,
     ocds_version: Annotated[str | None, typer.Option(help="1.0 or 1.1, when packages don't say.")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Processes storing files; default: the machine's cores.")
+    ] = None,
 ) -> None:
     """Load files from disk into the raw layer, as one crawl of kind `load`."""
     from aggregator.pipeline import load_with_progress
@@ -123,7 +126,7 @@ def load(
     if encoding:
         _check_encoding(encoding)
     with connect_migrated() as conn:
-        load_with_progress(conn, paths, publisher, country.upper(), title, encoding, ocds_version)
+        load_with_progress(conn, paths, publisher, country.upper(), title, encoding, ocds_version, workers)
 
 
 @command("compile")

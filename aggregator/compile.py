@@ -26,6 +26,8 @@ from aggregator.rules import clean_extensions, rules_for
 from aggregator.shapes import Problem
 
 BATCH_SIZE = 500
+#: Below this many OCIDs, starting worker processes costs more than it saves.
+PARALLEL_MIN_OCIDS = 2000
 
 
 @dataclass
@@ -73,8 +75,9 @@ def compile_ocids(
     """Compile what is queued (or everything, with ``full``) for the given publishers (or all)."""
     summary = CompileSummary()
     started = datetime.now(UTC)
-    batches = list(batched(pending(conn, publisher_ids, full)))
-    if workers <= 1 or len(batches) <= 1:
+    keys = pending(conn, publisher_ids, full)
+    batches = list(batched(keys))
+    if workers <= 1 or len(batches) <= 1 or len(keys) < PARALLEL_MIN_OCIDS:
         for publisher_id, ocids in batches:
             summary.add(compile_batch(conn, publisher_id, ocids, versioned, started))
             if on_batch:
@@ -172,7 +175,7 @@ def _inputs(
                 row["release_id"],
                 row["date_text"],
                 row["date"],
-                row["id"],
+                (row["crawl_file_id"], row["ordinal"], row["id"]),
                 orjson.loads(row["body"]),
                 row["ocds_version"],
             )
@@ -181,7 +184,14 @@ def _inputs(
         declared[ocid].append(row["extensions"])
     for row in conn.execute(query("compile", "select_records"), params):
         ocid = row["ocid"]
-        records[ocid].append(RecordInput(row["data_id"], row["id"], orjson.loads(row["body"]), row["ocds_version"]))
+        records[ocid].append(
+            RecordInput(
+                row["data_id"],
+                (row["crawl_file_id"], row["ordinal"], row["id"]),
+                orjson.loads(row["body"]),
+                row["ocds_version"],
+            )
+        )
         versions[ocid] = max(versions.get(ocid, ""), row["ocds_version"])
         declared[ocid].append(row["extensions"])
     return releases, records, versions, {ocid: clean_extensions(values) for ocid, values in declared.items()}

@@ -44,7 +44,8 @@ class ReleaseInput:
     release_id: str | None
     date_text: str | None
     date: datetime | None
-    load_order: int
+    #: Comparable values that follow the order of storing: (crawl file id, position in the file, row id).
+    load_order: tuple[int, ...] | int
     body: dict[str, Any]
     ocds_version: str = "1.1"
 
@@ -52,7 +53,7 @@ class ReleaseInput:
 @dataclass(frozen=True)
 class RecordInput:
     data_id: int
-    load_order: int
+    load_order: tuple[int, ...] | int
     body: dict[str, Any]
     ocds_version: str = "1.1"
 

@@ -44,6 +44,7 @@ def load_with_progress(
     title: str | None,
     encoding: str | None,
     ocds_version: str | None,
+    workers: int | None = None,
 ) -> None:
     info = PublisherInfo(name=publisher, title=title or publisher, country=country, ocds_version=ocds_version)
     total = len(expand_paths(paths))
@@ -53,7 +54,7 @@ def load_with_progress(
         def advance(path: Path, outcome: FileOutcome) -> None:
             bar.advance(task)
 
-        crawl_id, outcomes = load_paths(conn, info, paths, encoding, advance)
+        crawl_id, outcomes = load_paths(conn, info, paths, encoding, advance, workers or os.cpu_count() or 1)
     notes = sum((o.notes for o in outcomes), start=type(outcomes[0].notes)()) if outcomes else {}
     console.print(
         f"load {crawl_id} of {publisher}: {len(outcomes)} files, {sum(o.releases for o in outcomes)} releases, "

@@ -59,7 +59,10 @@ def test_a_changed_release_recompiles_one_ocid(atlas_env, conn, tmp_path):
     assert "compiled 0 OCIDs" in invoke("compile")
 
 
-def test_workers_give_the_same_compiled_releases(atlas_env, conn):
+def test_workers_give_the_same_compiled_releases(atlas_env, conn, monkeypatch):
+    from aggregator import compile as compile_module
+
+    monkeypatch.setattr(compile_module, "PARALLEL_MIN_OCIDS", 0)
     invoke("load", str(PUBLISHERS / "mexico_gacm"), "--publisher", "gacm", "--country", "MX")
     invoke("load", str(PUBLISHERS / "armenia_armeps"), "--publisher", "armenia", "--country", "AM")
     assert "compiled 1192 OCIDs: 1192 written" in invoke("compile", "--workers", "2")
@@ -125,3 +128,19 @@ def test_1_0_data_is_upgraded(atlas_env, conn, ocds_version):
     assert (row["rules"], row["ocds_version"]) == ("1__0__3", ocds_version)
     assert "parties" in row["body"]
     assert "id" in row["body"]["buyer"]
+
+
+def test_parallel_load_gives_the_same_compiled_releases(atlas_env, conn, monkeypatch):
+    from aggregator import load
+
+    monkeypatch.setattr(load, "PARALLEL_MIN_BYTES", 0)
+    directory = str(PUBLISHERS / "mexico_gacm")
+    invoke("load", directory, "--publisher", "one", "--country", "MX", "--workers", "1")
+    invoke("load", directory, "--publisher", "two", "--country", "MX", "--workers", "2")
+    invoke("compile")
+    rows = conn.execute(
+        "SELECT p.name, c.ocid, c.data_id FROM compiled_release c JOIN publisher p ON p.id = c.publisher_id"
+    ).fetchall()
+    by_publisher = {name: {r["ocid"]: r["data_id"] for r in rows if r["name"] == name} for name in ("one", "two")}
+    assert by_publisher["one"] == by_publisher["two"]
+    assert len(by_publisher["one"]) == 292

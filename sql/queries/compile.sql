@@ -12,7 +12,7 @@ WHERE %(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::
 ORDER BY publisher_id, ocid
 
 -- name: select_releases
-SELECT r.id, r.ocid, r.release_id, r.date, r.date_text, r.ocds_version, r.data_id, d.body::text AS body,
+SELECT r.id, r.crawl_file_id, r.ordinal, r.ocid, r.release_id, r.date, r.date_text, r.ocds_version, r.data_id, d.body::text AS body,
        pd.body -> 'extensions' AS extensions
 FROM release r
 JOIN data d ON d.id = r.data_id
@@ -20,7 +20,7 @@ LEFT JOIN package_data pd ON pd.id = r.package_data_id
 WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
 
 -- name: select_records
-SELECT r.id, r.ocid, r.ocds_version, r.data_id, d.body::text AS body, pd.body -> 'extensions' AS extensions
+SELECT r.id, r.crawl_file_id, r.ordinal, r.ocid, r.ocds_version, r.data_id, d.body::text AS body, pd.body -> 'extensions' AS extensions
 FROM record r
 JOIN data d ON d.id = r.data_id
 LEFT JOIN package_data pd ON pd.id = r.package_data_id
