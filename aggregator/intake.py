@@ -31,9 +31,15 @@ class Intake:
         self.crawl_id = open_crawl(self.conn, self.publisher_id, "crawl", arguments, files_path)
 
     def load(
-        self, path: Path, url: str, http_status: int, encoding: str | None = None, limit: int | None = None
+        self,
+        path: Path,
+        url: str,
+        http_status: int,
+        encoding: str | None = None,
+        limit: int | None = None,
+        root_path: str | None = None,
     ) -> FileOutcome:
-        """Store a fetched file's releases and records (at most ``limit``)."""
+        """Store a fetched file's releases and records (at most ``limit``; OCDS at ``root_path``)."""
         return load_file(
             self.conn,
             publisher_id=self.publisher_id,
@@ -44,6 +50,7 @@ class Intake:
             encoding=encoding,
             declared_version=self.publisher.ocds_version,
             limit=limit,
+            root_path=root_path,
         )
 
     def failed(self, url: str, http_status: int | None, error: str) -> None:

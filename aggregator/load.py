@@ -50,6 +50,7 @@ class _Context:
     declared_version: str | None
     outcome: FileOutcome
     remaining: int | None = None
+    root_path: str | None = None
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -116,13 +117,15 @@ def load_file(
     encoding: str | None = None,
     declared_version: str | None = None,
     limit: int | None = None,
+    root_path: str | None = None,
 ) -> FileOutcome:
-    """Store one file's releases and records (at most ``limit`` of them, for samples).
+    """Store one file's releases and records (at most ``limit`` of them, for samples; ``root_path`` as in
+    :func:`aggregator.read.at_root_path`).
 
     ``conn`` must be in autocommit mode: the file's content is stored in one transaction, its notes in another.
     """
     file_id = register_file(conn, crawl_id, path, url, http_status)
-    return store_file(conn, publisher_id, crawl_id, file_id, path, encoding, declared_version, limit)
+    return store_file(conn, publisher_id, crawl_id, file_id, path, encoding, declared_version, limit, root_path)
 
 
 def store_file(
@@ -134,9 +137,10 @@ def store_file(
     encoding: str | None = None,
     declared_version: str | None = None,
     limit: int | None = None,
+    root_path: str | None = None,
 ) -> FileOutcome:
     """Store the content of a registered file (see :func:`load_file`)."""
-    context = _Context(publisher_id, crawl_id, file_id, declared_version, FileOutcome(file_id), limit)
+    context = _Context(publisher_id, crawl_id, file_id, declared_version, FileOutcome(file_id), limit, root_path)
     try:
         with conn.transaction():
             _store_file(conn, context, path, encoding)
@@ -158,7 +162,7 @@ def _store_file(conn: psycopg.Connection, context: _Context, path: Path, encodin
 
 def _batches(source: Source, encoding: str | None, context: _Context) -> Iterator[list[Item]]:
     batch: list[Item] = []
-    for entry in read_source(source, encoding):
+    for entry in read_source(source, encoding, context.root_path):
         if isinstance(entry, Problem):
             context.problems.append(entry)
             continue

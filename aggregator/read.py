@@ -364,8 +364,29 @@ def _invalid_json(reason: str, line: int, column: int, position: int) -> Problem
 # Putting it together
 
 
-def read_source(source: Source, encoding: str | None = None) -> Iterator[Item | Problem]:
-    """Yield the items and problems of one source, with ordinals increasing across the whole source."""
+def at_root_path(value: Any, root_path: str | None) -> Iterator[Any | Problem]:
+    """The values at ``root_path`` in a parsed value: dot-separated keys, ``item`` for each element of an array
+    (as ijson prefixes are written), e.g. ``data.item`` or ``releasePackage``. No path: the value itself."""
+    if not root_path:
+        yield value
+        return
+    step, _, rest = root_path.partition(".")
+    if step == "item" and isinstance(value, list):
+        for element in value:
+            yield from at_root_path(element, rest)
+    elif isinstance(value, dict) and step in value:
+        yield from at_root_path(value[step], rest)
+    else:
+        found = type(value).__name__ if not isinstance(value, dict) else sorted(value)[:20]
+        yield Problem(
+            "error", "root_path_not_found", f"nothing at {root_path!r}", {"root_path": root_path, "found": found}
+        )
+
+
+def read_source(source: Source, encoding: str | None = None, root_path: str | None = None) -> Iterator[Item | Problem]:
+    """Yield the items and problems of one source, with ordinals increasing across the whole source.
+
+    ``root_path`` locates the OCDS inside another envelope (see :func:`at_root_path`)."""
     try:
         raw = source.read()
     except _READ_ERRORS as error:
@@ -376,16 +397,18 @@ def read_source(source: Source, encoding: str | None = None) -> Iterator[Item | 
     yield from problems
     ordinal = 0
     reported: set[str] = set()
-    for value in iter_values(text):
-        outputs = [value] if isinstance(value, Problem) else iter_items(value, ordinal)
-        for output in outputs:
-            if isinstance(output, Item):
-                ordinal = output.ordinal + 1
-            elif output.code in ONCE_PER_SOURCE:
-                if output.code in reported:
-                    continue
-                reported.add(output.code)
-            yield output
+    for parsed in iter_values(text):
+        values = [parsed] if isinstance(parsed, Problem) else at_root_path(parsed, root_path)
+        for value in values:
+            outputs = [value] if isinstance(value, Problem) else iter_items(value, ordinal)
+            for output in outputs:
+                if isinstance(output, Item):
+                    ordinal = output.ordinal + 1
+                elif output.code in ONCE_PER_SOURCE:
+                    if output.code in reported:
+                        continue
+                    reported.add(output.code)
+                yield output
 
 
 def read_path(path: Path, encoding: str | None = None) -> Iterator[tuple[Source, Iterator[Item | Problem]] | Problem]:

@@ -53,8 +53,9 @@ class StorePipeline:
             limit = spider.sample - self.loaded if spider.sample else None
             if limit is not None and limit <= 0:
                 break
-            encoding = getattr(spider, "encoding", None)
-            outcome = self.intake.load(Path(item.path), item.url, item.http_status, encoding, limit)
+            outcome = self.intake.load(
+                Path(item.path), item.url, item.http_status, spider.encoding, limit, spider.root_path
+            )
             self.loaded += outcome.items
             self.crawler.stats.inc_value("ocds_atlas/releases", outcome.releases)
             self.crawler.stats.inc_value("ocds_atlas/records", outcome.records)

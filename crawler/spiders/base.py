@@ -48,6 +48,11 @@ class PublisherSpider(scrapy.Spider):
       ``1.0`` or ``1.1``: the version the publisher uses when its packages do not say.
     level, region, url, licence, update_frequency, ocid_prefixes
       Optional metadata stored in ``publisher``.
+    encoding
+      The responses' encoding when it is not UTF-8 (else a legacy encoding is detected, with a note).
+    root_path
+      Where the OCDS is inside another envelope: dot-separated keys, ``item`` for each element of an array
+      (e.g. ``data.item``, ``releasePackage``).
 
     Spider arguments (``-a name=value``): ``sample`` (stop after this many releases or records),
     ``from_date`` and ``until_date`` (``YYYY-MM-DD``, passed to the publisher's own filter where it has one).
@@ -69,6 +74,8 @@ class PublisherSpider(scrapy.Spider):
     update_frequency: ClassVar[str | None] = None
     ocid_prefixes: ClassVar[tuple[str, ...]] = ()
     is_sandbox: ClassVar[bool] = False
+    encoding: ClassVar[str | None] = None
+    root_path: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
