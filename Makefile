@@ -7,6 +7,15 @@ SHARED_OCDS := $(abspath ../shared/data/ocds)
 ifneq ($(wildcard $(SHARED_OCDS)/1__1__5.zip),)
 export OCDS_ATLAS_STANDARD_URL ?= $(SHARED_OCDS)
 endif
+# Likewise the org-id.guide register's lists and the extra exchange-rate and PPP tables, for normalizing.
+SHARED_ORGID := $(abspath ../shared/data/org-id)
+ifneq ($(wildcard $(SHARED_ORGID)/lists),)
+export OCDS_ATLAS_ORGID_URL ?= $(SHARED_ORGID)
+endif
+SHARED_FX := $(abspath ../shared/data/fx)
+ifneq ($(wildcard $(SHARED_FX)/annual),)
+export OCDS_ATLAS_RATES_DIR ?= $(SHARED_FX)
+endif
 # The demo and the tests never leave this machine: what is not cached (extensions) is left out with a note.
 demo test bench: export OCDS_ATLAS_OFFLINE ?= 1
 
@@ -29,6 +38,7 @@ test: install lint
 # Benchmarks print ratios against the reference tools measured in the same run (not timed tests).
 bench: install
 	$(BIN)/python -m tests.bench.compile_bench
+	$(BIN)/python -m tests.bench.crawl_bench
 
 lint: install
 	$(BIN)/ruff check .

@@ -6,7 +6,7 @@ import contextlib
 import functools
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -80,17 +80,26 @@ def crawl(
     sample: Annotated[int | None, typer.Option(min=1, help="Stop after this many releases or records.")] = None,
     from_date: DateOption = None,
     until_date: DateOption = None,
+    incremental: Annotated[
+        bool, typer.Option(help="Only what is newer than the last complete crawl (the first time: everything).")
+    ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(help="Continue the interrupted crawl of this spider, with its arguments (else: start afresh)."),
+    ] = False,
     compile_after: Annotated[
         bool, typer.Option("--compile/--no-compile", help="Compile what the crawl touched.")
     ] = True,
 ) -> None:
-    """Crawl a publisher with its spider, then compile what changed."""
+    """Crawl a publisher with its spider, then compile what changed. A crawl that is not accepted (it did not
+    finish, more than 15 % of its requests failed, or it stored nothing) exits 1 with the reasons."""
     from aggregator.crawl_runner import run_spider, sandbox_url
     from aggregator.pipeline import compile_with_progress
 
+    _check_crawl_options(sample, from_date, until_date, incremental, resume)
     with connect_migrated() as conn:
         sandbox = sandbox_url() if spider.startswith("sandbox_") else _nothing()
-        with sandbox as url, console.status(f"crawling {spider}…"):
+        with sandbox as url, console.status(f"crawling {spider}…"), _interruptible(spider):
             row = run_spider(
                 conn,
                 spider,
@@ -98,14 +107,43 @@ def crawl(
                 from_date=_day(from_date),
                 until_date=_day(until_date),
                 sandbox=url,
+                incremental=incremental,
+                resume=resume,
             )
-        stats = row["stats"]
-        out.print(
-            f"crawl {row['id']} of {spider}: {row['status']} ({row['close_reason']}), "
-            f"{stats.get('ocds_atlas/releases', 0)} releases, {stats.get('ocds_atlas/records', 0)} records"
-        )
+        out.print(_crawl_summary(spider, row))
         if compile_after:
             compile_with_progress(conn, [spider], full=False)
+        if row["status"] != "finished":
+            reasons = "; ".join((row["acceptance"] or {}).get("reasons", [])) or row["close_reason"]
+            raise AtlasError(f"crawl {row['id']} of {spider} is not accepted: {reasons}")
+
+
+def _check_crawl_options(
+    sample: int | None, from_date: datetime | None, until_date: datetime | None, incremental: bool, resume: bool
+) -> None:
+    if resume and (sample or from_date or until_date or incremental):
+        raise AtlasError("--resume continues a crawl with its own arguments: give no other option")
+    if incremental and from_date:
+        raise AtlasError("--incremental starts where the last crawl ended: give no --from-date")
+
+
+@contextlib.contextmanager
+def _interruptible(spider: str) -> Iterator[None]:
+    try:
+        yield
+    except KeyboardInterrupt:
+        console.print(f"interrupted: continue with `ocds-atlas crawl {spider} --resume`", highlight=False)
+        raise typer.Exit(130) from None
+
+
+def _crawl_summary(spider: str, row: dict[str, Any]) -> str:
+    stats = row["stats"]
+    rate = row.get("error_rate")
+    return (
+        f"crawl {row['id']} of {spider}: {row['status']} ({row['close_reason']}), "
+        f"{stats.get('ocds_atlas/releases', 0)} releases, {stats.get('ocds_atlas/records', 0)} records"
+        + ("" if rate is None else f", {rate:.0%} of requests failed")
+    )
 
 
 @command()
@@ -136,11 +174,25 @@ def compile_command(
     versioned: Annotated[bool, typer.Option(help="Also store versioned releases, beside compiled ones.")] = False,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes; default: the machine's cores.")] = None,
 ) -> None:
-    """Merge releases into compiled releases, for the OCIDs whose releases changed since they were compiled."""
+    """Merge releases into compiled releases, for the OCIDs whose releases changed since they were compiled; then
+    normalize what changed."""
     from aggregator.pipeline import compile_with_progress
 
     with connect_migrated() as conn:
         compile_with_progress(conn, publisher, full=full, versioned=versioned, workers=workers)
+
+
+@command()
+def normalize(
+    publisher: Annotated[list[str] | None, typer.Option(help="Only this publisher (repeatable).")] = None,
+    full: Annotated[bool, typer.Option(help="Every compiled release, not only those compiled since.")] = False,
+) -> None:
+    """Turn compiled releases into processes, awards, contracts and organizations: org-id keys, USD and EUR at
+    stated rates, UTC dates, procedure types (only rows whose output changed are written)."""
+    from aggregator.pipeline import normalize_with_progress
+
+    with connect_migrated() as conn:
+        normalize_with_progress(conn, publisher, full=full)
 
 
 @command()
@@ -154,7 +206,7 @@ def export(directory: Annotated[Path, typer.Argument(help="Where to write the do
 
 @command()
 def status(crawls: Annotated[int, typer.Option(help="How many recent crawls to list.")] = 10) -> None:
-    """Crawls, counts per publisher, and notes by level."""
+    """Crawls, counts per publisher, notes by level, and normalized counts per country."""
     from aggregator.report.status import print_status
 
     with connect_migrated() as conn:

@@ -6,11 +6,13 @@ This is the narrow interface through which ``crawler/`` talks to the database (w
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 import orjson
 import psycopg
 
+from aggregator.acceptance import Acceptance, CrawlCounts
 from aggregator.db import query
 from aggregator.errors import AtlasError
 
@@ -73,3 +75,27 @@ def close_crawl(
         "stats": orjson.dumps(stats, default=str, option=orjson.OPT_NON_STR_KEYS).decode(),
     }
     conn.execute(query("crawls", "close_crawl"), params)
+
+
+def reopen_crawl(conn: psycopg.Connection, crawl_id: int, publisher_id: int) -> dict[str, Any]:
+    """Mark a crawl of the publisher as running again (it resumes); return the stats it had."""
+    row = conn.execute(query("crawls", "reopen_crawl"), {"id": crawl_id, "publisher_id": publisher_id}).fetchone()
+    if row is None:
+        raise AtlasError(f"crawl {crawl_id} is not a crawl of this publisher: it cannot be resumed")
+    return row["stats"]
+
+
+def crawl_counts(conn: psycopg.Connection, crawl_id: int) -> CrawlCounts:
+    return CrawlCounts(**conn.execute(query("crawls", "select_crawl_counts"), {"id": crawl_id}).fetchone())
+
+
+def accept_crawl(
+    conn: psycopg.Connection, crawl_id: int, acceptance: Acceptance, high_water_mark: datetime | None
+) -> None:
+    params = {
+        "id": crawl_id,
+        "error_rate": acceptance.error_rate,
+        "acceptance": orjson.dumps(acceptance.as_json()).decode(),
+        "high_water_mark": high_water_mark,
+    }
+    conn.execute(query("crawls", "accept_crawl"), params)

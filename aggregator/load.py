@@ -18,8 +18,9 @@ from typing import Any
 import psycopg
 
 from aggregator import bodies, db
+from aggregator.convert import convert, spreadsheet_format
 from aggregator.crawls import PublisherInfo, close_crawl, open_crawl, upsert_publisher
-from aggregator.dates import parse_date
+from aggregator.dates import DateRange, parse_date
 from aggregator.db import query
 from aggregator.errors import AtlasError
 from aggregator.notes import Note, add_notes
@@ -51,6 +52,9 @@ class _Context:
     outcome: FileOutcome
     remaining: int | None = None
     root_path: str | None = None
+    member_pattern: str | None = None
+    data_format: str | None = None
+    date_range: DateRange | None = None
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -118,14 +122,31 @@ def load_file(
     declared_version: str | None = None,
     limit: int | None = None,
     root_path: str | None = None,
+    member_pattern: str | None = None,
+    data_format: str | None = None,
+    date_range: DateRange | None = None,
 ) -> FileOutcome:
     """Store one file's releases and records (at most ``limit`` of them, for samples; ``root_path`` as in
-    :func:`aggregator.read.at_root_path`).
+    :func:`aggregator.read.at_root_path`; only the archive members whose names match the glob ``member_pattern``;
+    ``data_format`` ``csv`` or ``xlsx`` for a spreadsheet whose name does not say so).
 
     ``conn`` must be in autocommit mode: the file's content is stored in one transaction, its notes in another.
     """
     file_id = register_file(conn, crawl_id, path, url, http_status)
-    return store_file(conn, publisher_id, crawl_id, file_id, path, encoding, declared_version, limit, root_path)
+    return store_file(
+        conn,
+        publisher_id,
+        crawl_id,
+        file_id,
+        path,
+        encoding,
+        declared_version,
+        limit,
+        root_path,
+        member_pattern=member_pattern,
+        data_format=data_format,
+        date_range=date_range,
+    )
 
 
 def store_file(
@@ -138,9 +159,16 @@ def store_file(
     declared_version: str | None = None,
     limit: int | None = None,
     root_path: str | None = None,
+    *,
+    member_pattern: str | None = None,
+    data_format: str | None = None,
+    date_range: DateRange | None = None,
 ) -> FileOutcome:
-    """Store the content of a registered file (see :func:`load_file`)."""
+    """Store the content of a registered file (see :func:`load_file`; releases outside ``date_range`` are
+    skipped, with an info note)."""
     context = _Context(publisher_id, crawl_id, file_id, declared_version, FileOutcome(file_id), limit, root_path)
+    context.member_pattern, context.data_format = member_pattern, data_format
+    context.date_range = date_range
     try:
         with conn.transaction():
             _store_file(conn, context, path, encoding)
@@ -152,7 +180,13 @@ def store_file(
 
 
 def _store_file(conn: psycopg.Connection, context: _Context, path: Path, encoding: str | None) -> None:
-    for entry in iter_sources(path):
+    data_format = spreadsheet_format(path.name, context.data_format)
+    if data_format:
+        entries = _converted(path, data_format, encoding, context)
+        encoding = None  # the conversion's JSON is UTF-8
+    else:
+        entries = iter_sources(path, member_pattern=context.member_pattern)
+    for entry in entries:
         if isinstance(entry, Problem):
             context.problems.append(entry)
             continue
@@ -160,11 +194,22 @@ def _store_file(conn: psycopg.Connection, context: _Context, path: Path, encodin
             _store_batch(conn, context, _member(entry), batch)
 
 
+def _converted(path: Path, data_format: str, encoding: str | None, context: _Context) -> Iterator[Source | Problem]:
+    """A spreadsheet as one source: the release package that flattentool makes of it."""
+    package, problems = convert(path, data_format, context.declared_version, encoding, context.member_pattern)
+    yield from problems
+    if package is not None:
+        yield Source(str(path), lambda: package)
+
+
 def _batches(source: Source, encoding: str | None, context: _Context) -> Iterator[list[Item]]:
     batch: list[Item] = []
     for entry in read_source(source, encoding, context.root_path):
         if isinstance(entry, Problem):
             context.problems.append(entry)
+            continue
+        if context.date_range and entry.kind == "release" and not context.date_range.admits(entry.data):
+            context.problems.append(_outside_date_range(entry))
             continue
         if context.remaining is not None:
             if context.remaining <= 0:
@@ -176,6 +221,11 @@ def _batches(source: Source, encoding: str | None, context: _Context) -> Iterato
             batch = []
     if batch:
         yield batch
+
+
+def _outside_date_range(item: Item) -> Problem:
+    data = {"ocid": item.data.get("ocid"), "id": item.data.get("id"), "date": item.data.get("date")}
+    return Problem("info", "release_outside_date_range", "a release dated outside the date range was skipped", data)
 
 
 def _member(source: Source) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 from rich.console import Console
@@ -14,6 +15,9 @@ from aggregator.compile import CompileSummary, compile_ocids, pending
 from aggregator.crawls import PublisherInfo, publisher_by_name
 from aggregator.export import ExportedFile, export
 from aggregator.load import FileOutcome, expand_paths, load_paths
+
+if TYPE_CHECKING:
+    from aggregator.normalize.refresh import NormalizeSummary
 
 
 def make_console(stderr: bool = False) -> Console:
@@ -72,7 +76,9 @@ def compile_with_progress(
     *,
     versioned: bool = False,
     workers: int | None = None,
+    normalize_after: bool = True,
 ) -> CompileSummary:
+    """Compile, then normalize what compiling changed (see :func:`normalize_with_progress`)."""
     ids = [publisher_by_name(conn, name)["id"] for name in publishers] if publishers else None
     total = len(pending(conn, ids, full))
     workers = workers or os.cpu_count() or 1
@@ -83,6 +89,24 @@ def compile_with_progress(
         f"compiled {summary.ocids} OCIDs: {summary.written} written, {summary.unchanged} unchanged, "
         f"{summary.failed} not compilable; methods: {dict(summary.methods)}; "
         f"merge warnings: {sum(summary.warnings.values())}",
+        highlight=False,
+    )
+    if normalize_after:
+        normalize_with_progress(conn, publishers, full=False)
+    return summary
+
+
+def normalize_with_progress(conn: psycopg.Connection, publishers: list[str] | None, full: bool) -> NormalizeSummary:
+    """Normalize the compiled releases compiled since they were last normalized (all of them, with ``full``)."""
+    from aggregator.normalize import refresh
+
+    ids = [publisher_by_name(conn, name)["id"] for name in publishers] if publishers else None
+    with progress() as bar:
+        task = bar.add_task("normalizing", total=len(refresh.pending(conn, ids, full)))
+        summary = refresh.normalize(conn, ids, full, lambda n: bar.advance(task, n))
+    console.print(
+        f"normalized {summary.compiled_releases} compiled releases: {summary.written} written, "
+        f"{summary.unchanged} unchanged; notes: {sum(e['count'] for e in summary.problems.values())}",
         highlight=False,
     )
     return summary

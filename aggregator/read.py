@@ -3,29 +3,21 @@
 Pure: no database, no network, no Scrapy. The steps, each usable on its own:
 
 - :func:`iter_sources`: a file or a directory → logical files (plain files; members of zip, tar and tar.gz
-  archives; decompressed .gz, .bz2, .xz files; nested archives). Archives are recognised by their magic bytes,
-  not by their names.
+  archives; decompressed .gz, .bz2, .xz files; nested archives), streamed and guarded (see
+  :mod:`aggregator.archives`). Archives are recognised by their magic bytes, not by their names.
 - :func:`decode`: bytes → text (BOM, NUL bytes, given encoding, UTF-8, else detected encoding).
 - :func:`iter_values`: text → JSON values (one document, JSON lines, or concatenated documents).
 - :func:`~aggregator.shapes.iter_items`: a JSON value → release and record :class:`Item` objects.
 - :func:`read_source` and :func:`read_path` chain them.
 
-Limits: each logical file is read whole into memory (archive members are decompressed when the iteration
-reaches them). Bounded-memory streaming of huge files (e.g. with ijson) is a later issue.
+Memory: a source up to :attr:`ReadLimits.stream_threshold` bytes (16 MB) is read whole; a larger one is parsed
+incrementally by :mod:`aggregator.stream` (JSON lines line by line, a package's releases or records one by one).
 """
 
-import bz2
 import codecs
-import gzip
-import io
 import json
-import lzma
 import re
-import tarfile
-import zipfile
-import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,171 +25,72 @@ import charset_normalizer
 import orjson
 from charset_normalizer.md import mess_ratio
 
+from aggregator.archives import (
+    READ_ERRORS,
+    ArchiveTooLarge,
+    ReadLimits,
+    Source,
+    expand_file,
+    read_head,
+    skipped,
+    unreadable,
+)
 from aggregator.shapes import Item, Problem, iter_items
+
+__all__ = [
+    "Item",
+    "Problem",
+    "ReadLimits",
+    "Source",
+    "at_root_path",
+    "decode",
+    "iter_items",
+    "iter_sources",
+    "iter_values",
+    "read_path",
+    "read_source",
+]
 
 # Problems that read_source reports once per source, however many values or items cause them.
 ONCE_PER_SOURCE = frozenset({"package_info_moved", "wrapper_unwrapped"})
-SKIPPED_SUFFIXES = frozenset({".csv", ".md"})
-SKIPPED_PREFIXES = ("MANIFEST", "README")
-MAX_NESTING = 3
-_ARCHIVE_ERRORS = (zlib.error, lzma.LZMAError, zipfile.BadZipFile, tarfile.TarError)
-_READ_ERRORS = (OSError, EOFError, ValueError, NotImplementedError, RuntimeError, *_ARCHIVE_ERRORS)
-_DECOMPRESSORS: dict[str, Callable[[bytes], bytes]] = {
-    "gzip": gzip.decompress,
-    "bz2": bz2.decompress,
-    "xz": lzma.decompress,
-}
 _UTF16_32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _NON_WHITESPACE = re.compile(r"[^ \t\n\r]")
 _NEXT_DOCUMENT = re.compile(r"\n(?=[\[{])")
 _NON_ASCII_LINE = re.compile(rb"[^\n]*[\x80-\xff][^\n]*")
 
 
-@dataclass
-class Source:
-    """One logical file: a plain file, an archive member, or a decompressed .gz file."""
-
-    name: str  # "path", or "archive.zip!member.json"
-    read: Callable[[], bytes]
-
-
 # Sources
 
 
-def iter_sources(path: Path) -> Iterator[Source | Problem]:
+def iter_sources(
+    path: Path, member_pattern: str | None = None, limits: ReadLimits | None = None
+) -> Iterator[Source | Problem]:
     """Yield the logical files in a file or a directory, or a Problem for each one that can't be opened.
 
     Directories are walked recursively in sorted order, skipping hidden entries and MANIFEST*, README*, *.csv
-    and *.md files; the same names are skipped inside archives (as are directories and ``__MACOSX``).
+    and *.md files; the same names are skipped inside archives (as are directories and ``__MACOSX``). Archive
+    members whose names do not match the glob ``member_pattern`` are skipped, with one note per archive.
     """
+    limits = limits or ReadLimits.from_environment()
     if path.is_dir():
-        yield from _walk(path)
+        yield from _walk(path, member_pattern, limits)
     elif path.is_file():
-        yield from _expand_file(path)
+        yield from expand_file(path, member_pattern, limits)
     else:
-        yield _unreadable(str(path), FileNotFoundError("no such file or directory"))
+        yield unreadable(str(path), FileNotFoundError("no such file or directory"))
 
 
-def _walk(directory: Path) -> Iterator[Source | Problem]:
+def _walk(directory: Path, member_pattern: str | None, limits: ReadLimits) -> Iterator[Source | Problem]:
     try:
         children = sorted(directory.iterdir())
     except OSError as error:
-        yield _unreadable(str(directory), error)
+        yield unreadable(str(directory), error)
         return
     for child in children:
         if child.is_dir() and not child.name.startswith("."):
-            yield from _walk(child)
-        elif child.is_file() and not _skipped(child.name):
-            yield from _expand_file(child)
-
-
-def _skipped(name: str) -> bool:
-    base = name.rsplit("/", 1)[-1]
-    if base.startswith(".") or "__MACOSX/" in name or base.upper().startswith(SKIPPED_PREFIXES):
-        return True
-    hidden_folder = any(part.startswith(".") for part in name.split("/")[:-1])
-    return hidden_folder or Path(base).suffix.lower() in SKIPPED_SUFFIXES
-
-
-def _expand_file(path: Path) -> Iterator[Source | Problem]:
-    try:
-        with path.open("rb") as file:
-            head = file.read(512)
-    except OSError as error:
-        yield _unreadable(str(path), error)
-        return
-    kind = _sniff(head)
-    if kind is None:
-        yield Source(str(path), path.read_bytes)
-    else:
-        yield from _expand_archive(str(path), kind, path, 0)
-
-
-def _sniff(head: bytes) -> str | None:
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-        return "zip"
-    if head.startswith(b"\x1f\x8b"):
-        return "gzip"
-    if head.startswith(b"BZh") and head[3:4].isdigit():
-        return "bz2"
-    if head.startswith(b"\xfd7zXZ\x00"):
-        return "xz"
-    if head[257:262] == b"ustar":
-        return "tar"
-    return None
-
-
-def _expand_archive(name: str, kind: str, target: Path | bytes, depth: int) -> Iterator[Source | Problem]:
-    """Yield the members of an archive given as a path or as bytes, recursing into nested archives."""
-    if depth >= MAX_NESTING:
-        yield _unreadable(name, ValueError(f"archives are nested more than {MAX_NESTING} levels deep"))
-        return
-    fileobj = target.open("rb") if isinstance(target, Path) else io.BytesIO(target)
-    with fileobj:
-        try:
-            if kind in _DECOMPRESSORS:
-                yield from _decompressed(name, _DECOMPRESSORS[kind](fileobj.read()), depth)
-            else:
-                yield from _archive_members(name, kind, fileobj, depth)
-        except _READ_ERRORS as error:
-            yield Problem(
-                "error",
-                "invalid_archive",
-                f"The {kind} archive can't be read: {error}.",
-                {"name": name, "error": str(error)},
-            )
-
-
-def _decompressed(name: str, data: bytes, depth: int) -> Iterator[Source | Problem]:
-    """A decompressed file keeps the compressed file's name, unless it is a tar archive."""
-    if _sniff(data[:512]) == "tar":
-        yield from _expand_archive(name, "tar", data, depth)
-    else:
-        yield from _member(name, data, depth)
-
-
-def _archive_members(name: str, kind: str, fileobj: Any, depth: int) -> Iterator[Source | Problem]:
-    """Read each member of a zip or tar archive (sorted by name) when the iteration reaches it."""
-    if kind == "zip":
-        with zipfile.ZipFile(fileobj) as archive:
-            members = [i.filename for i in archive.infolist() if not i.is_dir()]
-            for member in sorted(m for m in members if not _skipped(m)):
-                yield from _read_member(name, member, lambda m=member: archive.read(m), depth)
-    else:
-        with tarfile.open(fileobj=fileobj, mode="r:") as archive:
-            files = {m.name: m for m in archive.getmembers() if m.isfile() and not _skipped(m.name)}
-            for member in sorted(files):
-                yield from _read_member(name, member, lambda m=member: _tar_read(archive, files[m]), depth)
-
-
-def _tar_read(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
-    file = archive.extractfile(member)
-    if file is None:
-        raise tarfile.TarError(f"{member.name} is not a regular file")
-    return file.read()
-
-
-def _read_member(name: str, member: str, read: Callable[[], bytes], depth: int) -> Iterator[Source | Problem]:
-    full_name = f"{name}!{member}"
-    try:
-        data = read()
-    except _READ_ERRORS as error:
-        yield _unreadable(full_name, error)
-        return
-    yield from _member(full_name, data, depth)
-
-
-def _member(name: str, data: bytes, depth: int) -> Iterator[Source | Problem]:
-    kind = _sniff(data[:512])
-    if kind is None:
-        yield Source(name, lambda: data)
-    else:
-        yield from _expand_archive(name, kind, data, depth + 1)
-
-
-def _unreadable(name: str, error: Exception) -> Problem:
-    message = f"The file can't be read: {error}."
-    return Problem("error", "unreadable_file", message, {"name": name, "error": str(error)})
+            yield from _walk(child, member_pattern, limits)
+        elif child.is_file() and not skipped(child.name):
+            yield from expand_file(child, member_pattern, limits)
 
 
 # Decoding
@@ -378,28 +271,68 @@ def at_root_path(value: Any, root_path: str | None) -> Iterator[Any | Problem]:
         yield from at_root_path(value[step], rest)
     else:
         found = type(value).__name__ if not isinstance(value, dict) else sorted(value)[:20]
-        yield Problem(
-            "error", "root_path_not_found", f"nothing at {root_path!r}", {"root_path": root_path, "found": found}
-        )
+        yield root_path_not_found(root_path, found)
 
 
-def read_source(source: Source, encoding: str | None = None, root_path: str | None = None) -> Iterator[Item | Problem]:
+def root_path_not_found(root_path: str, found: Any) -> Problem:
+    data = {"root_path": root_path, "found": found}
+    return Problem("error", "root_path_not_found", f"nothing at {root_path!r}", data)
+
+
+def read_source(
+    source: Source, encoding: str | None = None, root_path: str | None = None, limits: ReadLimits | None = None
+) -> Iterator[Item | Problem]:
     """Yield the items and problems of one source, with ordinals increasing across the whole source.
 
-    ``root_path`` locates the OCDS inside another envelope (see :func:`at_root_path`)."""
+    ``root_path`` locates the OCDS inside another envelope (see :func:`at_root_path`). A source larger than
+    ``limits.stream_threshold`` is parsed incrementally (see :mod:`aggregator.stream`)."""
+    limits = limits or ReadLimits.from_environment()
     try:
-        raw = source.read()
-    except _READ_ERRORS as error:
-        yield _unreadable(source.name, error)
+        raw, error = _read_whole(source, limits.stream_threshold)
+    except ArchiveTooLarge as too_large:
+        yield too_large.problem
         return
+    except READ_ERRORS as failure:
+        yield unreadable(source.name, failure)
+        return
+    if raw is None:
+        from aggregator.stream import read_large  # here: aggregator.stream imports this module
+
+        yield from read_large(source, encoding, root_path, limits)
+        return
+    if error is not None:
+        yield truncated(source.name, error)
     text, problems = decode(raw, encoding)
     del raw
     yield from problems
+    yield from items_of_values(iter_values(text), root_path)
+
+
+def _read_whole(source: Source, threshold: int) -> tuple[bytes | None, Exception | None]:
+    """The source's bytes and the error that cut them short, if any; None if it is larger than ``threshold``."""
+    if source.open is None:
+        return source.read(), None
+    if source.size is not None:
+        return (source.read() if source.size <= threshold else None), None
+    with source.open() as stream:
+        raw, error = read_head(stream, threshold + 1)
+    if error is not None and not raw:
+        raise error
+    return (raw if len(raw) <= threshold else None), error
+
+
+def truncated(name: str, error: Exception) -> Problem:
+    message = f"The file ends early or is corrupt ({error}); what was read before that was kept."
+    return Problem("error", "truncated_file", message, {"name": name, "error": str(error)})
+
+
+def items_of_values(values: Iterable[Any | Problem], root_path: str | None) -> Iterator[Item | Problem]:
+    """The items of parsed JSON values (or problems met parsing them), numbered across all of them."""
     ordinal = 0
     reported: set[str] = set()
-    for parsed in iter_values(text):
-        values = [parsed] if isinstance(parsed, Problem) else at_root_path(parsed, root_path)
-        for value in values:
+    for parsed in values:
+        found = [parsed] if isinstance(parsed, Problem) else at_root_path(parsed, root_path)
+        for value in found:
             outputs = [value] if isinstance(value, Problem) else iter_items(value, ordinal)
             for output in outputs:
                 if isinstance(output, Item):
@@ -411,12 +344,14 @@ def read_source(source: Source, encoding: str | None = None, root_path: str | No
                 yield output
 
 
-def read_path(path: Path, encoding: str | None = None) -> Iterator[tuple[Source, Iterator[Item | Problem]] | Problem]:
+def read_path(
+    path: Path, encoding: str | None = None, member_pattern: str | None = None
+) -> Iterator[tuple[Source, Iterator[Item | Problem]] | Problem]:
     """Yield (source, its items and problems) for each logical file under ``path``, or a Problem.
 
     Consume each source's iterator before advancing to the next source.
     """
-    for source in iter_sources(path):
+    for source in iter_sources(path, member_pattern):
         if isinstance(source, Problem):
             yield source
         else:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 #: The standard's website, which serves the release archives (``1__1__5.zip`` …) that hold the schemas.
 DEFAULT_STANDARD_URL = "https://standard.open-contracting.org/schema/"
+#: The org-id.guide register, all its lists in one JSON file.
+DEFAULT_ORGID_URL = "https://org-id.guide/download.json"
 
 
 def home() -> Path:
@@ -36,3 +38,14 @@ def cache_dir() -> Path:
 def offline() -> bool:
     """``OCDS_ATLAS_OFFLINE=1``: fetch nothing (not even a DNS look-up); only what is cached is used."""
     return os.environ.get("OCDS_ATLAS_OFFLINE", "") not in ("", "0", "false", "no")
+
+
+def orgid_url() -> str:
+    """The org-id.guide register: a local directory of its list files, a local JSON file, or a URL (cached)."""
+    return os.environ.get("OCDS_ATLAS_ORGID_URL") or DEFAULT_ORGID_URL
+
+
+def rates_dir() -> Path | None:
+    """A directory of extra exchange-rate and PPP tables (IMF, World Bank); None: only the packaged rates."""
+    value = os.environ.get("OCDS_ATLAS_RATES_DIR")
+    return Path(value) if value else None

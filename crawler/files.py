@@ -17,9 +17,13 @@ class FilesStore:
         self.directory = root / spider / crawl_start
         self._counter = itertools.count(1)
 
-    def write(self, url: str, body: bytes) -> Path:
+    def path_for(self, url: str) -> Path:
+        """A new file's path for ``url`` (its directory created); write it as ``<path>.partial``, then rename it."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.directory / f"{next(self._counter):06d}-{slug(url)}"
+        return self.directory / f"{next(self._counter):06d}-{slug(url)}"
+
+    def write(self, url: str, body: bytes) -> Path:
+        path = self.path_for(url)
         partial = path.with_name(path.name + ".partial")
         partial.write_bytes(body)
         partial.replace(path)

@@ -23,6 +23,8 @@ class FailedRequest:
     url: str
     http_status: int | None
     error: str
+    #: The note's code: ``request_failed``, or ``response_too_large`` for a response cut at DOWNLOAD_MAXSIZE.
+    code: str = "request_failed"
 
 
 #: A problem met while crawling (a next link that cannot be read, say), stored as a note of the crawl.

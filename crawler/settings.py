@@ -2,24 +2,60 @@
 ``OCDS_ATLAS_SANDBOX_URL`` (where the sandbox publishers are served)."""
 
 import os
+from pathlib import Path
 
 BOT_NAME = "ocds_atlas"
-SPIDER_MODULES = ["spiders"]
+# OCDS_ATLAS_SPIDER_MODULES: more modules of spiders, space-separated (private spiders; tests' spiders).
+SPIDER_MODULES = ["spiders", *os.environ.get("OCDS_ATLAS_SPIDER_MODULES", "").split()]
 NEWSPIDER_MODULE = "spiders"
 
 # Publishers' APIs are not web pages for robots; be polite by concurrency instead.
 ROBOTSTXT_OBEY = False
 USER_AGENT = "ocds-atlas (+https://github.com/ocds-atlas/ocds-atlas)"
 CONCURRENT_REQUESTS = 8
-CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# A spider's `concurrency` and `delay` set CONCURRENT_REQUESTS_PER_DOMAIN and DOWNLOAD_DELAY (PublisherSpider).
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+# AutoThrottle slows down when the publisher does: about one request at a time, never faster than DOWNLOAD_DELAY.
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 180
+# Responses above this are cut, with a note (see PublisherSpider.failed).
+DOWNLOAD_MAXSIZE = 2 * 1024**3
+DOWNLOAD_WARNSIZE = 256 * 1024**2
+
+# Retries back off (crawler.middlewares.BackoffRetryMiddleware): Retry-After when the response has it (at most
+# OCDS_ATLAS_RETRY_AFTER_MAX seconds), else OCDS_ATLAS_RETRY_BASE_DELAY doubled at each attempt (at most
+# OCDS_ATLAS_RETRY_MAX_DELAY).
 RETRY_ENABLED = True
 RETRY_TIMES = 3
-RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+RETRY_HTTP_CODES = [408, 429, 500, 502, 503, 504, 507, 520, 521, 522, 523, 524]
+OCDS_ATLAS_RETRY_BASE_DELAY = 1.0
+OCDS_ATLAS_RETRY_MAX_DELAY = 60.0
+OCDS_ATLAS_RETRY_AFTER_MAX = 300.0
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.middlewares.AllowedDomainsMiddleware": 50,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+}
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = os.environ.get("OCDS_ATLAS_LOG_LEVEL", "INFO")
 
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
+
+# Bodies larger than OCDS_ATLAS_STREAM_THRESHOLD bytes go to the files store as they arrive (crawler/handlers.py).
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.handlers.StreamingDownloadHandler",
+    "https": "crawler.handlers.StreamingDownloadHandler",
+}
+OCDS_ATLAS_STREAM_THRESHOLD = 32 * 1024 * 1024
+
+# `scrapy checkall`, `scrapy crawlall`, and `scrapy genspider -t publisher NAME DOMAIN` from crawler/templates/.
+COMMANDS_MODULE = "crawler.commands"
+TEMPLATES_DIR = str(Path(__file__).resolve().parent / "templates")
 
 #: How many stored files the pipeline hands to the aggregator at once.
 OCDS_ATLAS_FILES_BATCH = 10

@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 PUBLISHERS = SHARED / "publishers"
 STANDARD = SHARED / "ocds"
+ORGID = SHARED / "org-id"
+RATES = SHARED / "fx"
 
 _connect = socket.socket.connect
 
@@ -114,6 +116,8 @@ def atlas_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("OCDS_ATLAS_HOME", str(home))
     monkeypatch.setenv("OCDS_ATLAS_STANDARD_URL", str(STANDARD))
+    monkeypatch.setenv("OCDS_ATLAS_ORGID_URL", str(ORGID))
+    monkeypatch.setenv("OCDS_ATLAS_RATES_DIR", str(RATES))
     monkeypatch.setenv("OCDS_ATLAS_OFFLINE", "1")
     monkeypatch.delenv("OCDS_ATLAS_SANDBOX_URL", raising=False)
     db.resolve_url.cache_clear()

@@ -170,3 +170,6 @@ def test_scrapy_crawl_directly_compiles_when_the_crawl_closes(atlas_env, conn, s
         conn, "SELECT count(DISTINCT ocid) AS v FROM release"
     )
     assert scalar(conn, "SELECT count(*) AS v FROM compile_queue") == 0
+    assert scalar(conn, "SELECT count(*) AS v FROM process") == scalar(
+        conn, "SELECT count(*) AS v FROM compiled_release"
+    )

@@ -21,6 +21,13 @@ TABLES = {
     "compiled_release",
     "compile_queue",
     "schema_migration",
+    # 0004: the normalized layer
+    "process",
+    "award",
+    "contract",
+    "organization",
+    "process_party",
+    "organization_identifier",
 }
 
 

@@ -66,6 +66,11 @@ def sources(path: Path) -> list[Source | Problem]:
     return list(iter_sources(path))
 
 
+def contents(path: Path) -> list[tuple[str, bytes]]:
+    """Each source's name and content, read while iterating (an archive's members can't be read after it)."""
+    return [(s.name, s.read()) for s in iter_sources(path) if isinstance(s, Source)]
+
+
 def names(path: Path) -> list[str]:
     return [s.name for s in sources(path) if isinstance(s, Source)]
 
@@ -150,30 +155,25 @@ def test_zip_members_sorted_without_directories_and_macos_files(tmp_path: Path) 
         "dir/c.json": b"[3]",
     }
     path.write_bytes(make_zip(members))
-    found = sources(path)
-    assert [s.name for s in found] == [f"{path}!a.json", f"{path}!b.json", f"{path}!dir/c.json"]
-    assert [s.read() for s in found] == [b"[1]", b"[2]", b"[3]"]
+    assert contents(path) == [(f"{path}!a.json", b"[1]"), (f"{path}!b.json", b"[2]"), (f"{path}!dir/c.json", b"[3]")]
 
 
 @pytest.mark.parametrize(("suffix", "mode"), [(".tar.gz", "w:gz"), (".tgz", "w:gz"), (".tar", "w")])
 def test_tar_members_sorted(tmp_path: Path, suffix: str, mode: str) -> None:
     path = tmp_path / f"bulk{suffix}"
     path.write_bytes(make_tar({"b.json": b"[2]", "a.json": b"[1]"}, mode))
-    found = sources(path)
-    assert [s.name for s in found] == [f"{path}!a.json", f"{path}!b.json"]
-    assert [s.read() for s in found] == [b"[1]", b"[2]"]
+    assert contents(path) == [(f"{path}!a.json", b"[1]"), (f"{path}!b.json", b"[2]")]
 
 
 def test_nested_archives_and_archives_without_suffix(tmp_path: Path) -> None:
     path = tmp_path / "download"
     inner = make_zip({"x.json": b"[1]"})
     path.write_bytes(make_zip({"inner.zip": inner, "y.json.gz": gzip.compress(b"[2]")}))
-    found = sources(path)
-    assert [s.name for s in found] == [f"{path}!inner.zip!x.json", f"{path}!y.json.gz"]
-    assert [s.read() for s in found] == [b"[1]", b"[2]"]
+    assert contents(path) == [(f"{path}!inner.zip!x.json", b"[1]"), (f"{path}!y.json.gz", b"[2]")]
 
 
-@pytest.mark.parametrize("content", [b"PK\x03\x04 truncated", b"\x1f\x8b\x08 truncated", gzip.compress(b"[1]")[:-6]])
+# A gzip file cut short after some data is a source with a truncated_file note (see test_stream.py).
+@pytest.mark.parametrize("content", [b"PK\x03\x04 truncated", b"\x1f\x8b\x08 truncated"])
 def test_corrupt_archive(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "broken.zip"
     path.write_bytes(content)

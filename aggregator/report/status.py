@@ -1,4 +1,4 @@
-"""``ocds-atlas status``: recent crawls, counts per publisher, notes by code."""
+"""``ocds-atlas status``: recent crawls, counts per publisher, notes by code, normalized counts per country."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ def print_status(conn: psycopg.Connection, out: Console, crawls: int) -> None:
     out.print(_table("recent crawls and loads", conn.execute(query("status", "select_crawls"), {"limit": crawls})))
     out.print(_table("publishers", conn.execute(query("status", "select_publisher_counts"), {"names": None})))
     out.print(_table("notes", conn.execute(query("status", "select_notes_by_code"))))
+    out.print(_table("normalized, per country", conn.execute(query("status", "select_normalized_by_country"), {})))
 
 
 def _table(title: str, cursor: psycopg.Cursor) -> Table:

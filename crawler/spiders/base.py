@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.exceptions import DownloadCancelledError
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from aggregator import settings as atlas_settings
 from aggregator.crawls import PublisherInfo
+from aggregator.dates import DateRange
 from crawler.files import FilesStore
 from crawler.items import CrawlNote, FailedRequest, StoredFile
+from crawler.middlewares import RequestRefused
 
 DATA_TYPES = (
     "release_package",
@@ -53,9 +59,30 @@ class PublisherSpider(scrapy.Spider):
     root_path
       Where the OCDS is inside another envelope: dot-separated keys, ``item`` for each element of an array
       (e.g. ``data.item``, ``releasePackage``).
+    data_format
+      ``csv`` or ``xlsx`` when the responses are spreadsheets whose URLs do not end so (converted with flattentool).
+
+    concurrency, delay
+      Politeness: at most ``concurrency`` requests at once to the publisher (default 2), ``delay`` seconds between
+      requests (default 0.5; AutoThrottle waits longer when the publisher slows down). They set Scrapy's
+      ``CONCURRENT_REQUESTS_PER_DOMAIN`` and ``DOWNLOAD_DELAY`` (``-s`` on the command line still wins).
+    credentials
+      Names of environment variables holding credentials (``("EXAMPLE_API_KEY",)``): the crawl does not start when
+      one is missing or empty; ``self.credential(name)`` gives its value, which is never logged or stored.
+    allowed_domains
+      The domains requests may go to (Scrapy's; subdomains included); by default the hosts of the start URLs.
+      Any other request (a next link, a redirect's target) is refused with a note.
+    dates_at_load
+      Whether ``from_date`` and ``until_date`` are applied to release dates as they are loaded. By default, a
+      spider with date parameters (``PagedSpider``, ``IndexSpider``: ``from_date_param``, ``until_date_param``)
+      applies at load the bounds it has no parameter for; other spiders build their URLs from the dates
+      (``PeriodicSpider``) or set this to True.
 
     Spider arguments (``-a name=value``): ``sample`` (stop after this many releases or records),
-    ``from_date`` and ``until_date`` (``YYYY-MM-DD``, passed to the publisher's own filter where it has one).
+    ``from_date`` and ``until_date`` (``YYYY-MM-DD``, passed to the publisher's own filter where it has one, else
+    applied to release dates as they are loaded; ``from_date`` may be a date-time, as ``ocds-atlas crawl
+    --incremental`` passes it: the publisher's filter gets its day, and the rest is applied at load),
+    ``incremental`` (``true`` for a crawl that continues from the last one).
 
     Every response body is written to the files store before anything parses it.
     """
@@ -76,11 +103,23 @@ class PublisherSpider(scrapy.Spider):
     is_sandbox: ClassVar[bool] = False
     encoding: ClassVar[str | None] = None
     root_path: ClassVar[str | None] = None
+    data_format: ClassVar[str | None] = None
+    concurrency: ClassVar[int] = 2
+    delay: ClassVar[float] = 0.5
+    credentials: ClassVar[tuple[str, ...]] = ()
+    allowed_domains: ClassVar[tuple[str, ...]] = ()
+    dates_at_load: ClassVar[bool | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if not cls.__dict__.get("abstract", False):
             check_declarations(cls)
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        """Apply the spider's politeness; its ``custom_settings`` and the command line come after."""
+        settings.setdict(politeness_settings(cls), priority="spider")
+        super().update_settings(settings)
 
     def __init__(
         self,
@@ -88,21 +127,64 @@ class PublisherSpider(scrapy.Spider):
         sample: str | int | None = None,
         from_date: str | None = None,
         until_date: str | None = None,
+        incremental: str | bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        check_credentials(self)
         self.sample = _positive_int("sample", sample)
-        self.from_date = _date("from_date", from_date)
+        #: The exact lower bound when ``from_date`` is a date-time (an incremental crawl), else None.
+        self.from_datetime = _datetime("from_date", from_date)
+        self.from_date = self.from_datetime.date() if self.from_datetime else _date("from_date", from_date)
         self.until_date = _date("until_date", until_date)
         if self.from_date and self.until_date and self.from_date > self.until_date:
             raise ValueError(f"from_date {self.from_date} is after until_date {self.until_date}")
+        self.incremental = incremental in (True, "true", "1", "yes")
         self.crawl_start = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         self.files = FilesStore(atlas_settings.files_store(), self.name, self.crawl_start)
         self.crawl_id: int | None = None
 
     @property
     def arguments(self) -> dict[str, Any]:
-        return {"sample": self.sample, "from_date": self.from_date, "until_date": self.until_date}
+        """The crawl's arguments, as stored on its row (credentials are not arguments)."""
+        return {
+            "sample": self.sample,
+            "from_date": self.from_datetime or self.from_date,
+            "until_date": self.until_date,
+            "incremental": self.incremental,
+        }
+
+    def credential(self, name: str) -> str:
+        """The value of a declared credential (checked when the spider was made)."""
+        if name not in self.credentials:
+            raise KeyError(f"{self.name} does not declare the credential {name!r}")
+        return os.environ[name]
+
+    def allowed_hosts(self) -> tuple[str, ...]:
+        """Where requests may go: ``allowed_domains``, else the hosts of the start URLs."""
+        if self.allowed_domains:
+            return tuple(self.allowed_domains)
+        try:
+            urls = self.start_requests_urls()
+        except NotImplementedError:
+            return ()
+        return tuple(sorted({urlsplit(self.resolve(url)).hostname or "" for url in urls} - {""}))
+
+    def date_range(self) -> DateRange | None:
+        """The dates outside which releases are skipped as they are loaded: the bounds the publisher does not
+        filter by itself, and the exact date-time of an incremental crawl (the publisher's filter takes days)."""
+        lower = self.from_datetime
+        if lower is None and self.from_date and self._at_load("from_date_param"):
+            lower = datetime.combine(self.from_date, time(), UTC)
+        upper = None
+        if self.until_date and self._at_load("until_date_param"):
+            upper = datetime.combine(self.until_date + timedelta(days=1), time(), UTC)
+        return DateRange(lower, upper) if lower or upper else None
+
+    def _at_load(self, parameter: str) -> bool:
+        if self.dates_at_load is not None:
+            return self.dates_at_load
+        return hasattr(self, parameter) and getattr(self, parameter) is None
 
     @classmethod
     def publisher_info(cls) -> PublisherInfo:
@@ -142,7 +224,8 @@ class PublisherSpider(scrapy.Spider):
         return url
 
     def parse(self, response: Response) -> Iterator[Any]:
-        path = self.files.write(response.url, response.body)
+        # A large body is already in the files store: crawler.handlers wrote it as it arrived (STREAMED_PATH).
+        path = response.meta.get("ocds_atlas_path") or self.files.write(response.url, response.body)
         yield StoredFile(str(path), response.url, response.status)
         yield from self.follow(response)
 
@@ -151,9 +234,18 @@ class PublisherSpider(scrapy.Spider):
         return iter(())
 
     def failed(self, failure: Failure) -> Iterator[Any]:
+        if isinstance(failure.value, RequestRefused):
+            yield failure.value.note
+            return
         response = getattr(failure.value, "response", None)
         url = response.url if response is not None else failure.request.url
         status = response.status if response is not None else None
+        if isinstance(failure.value, DownloadCancelledError):
+            # Scrapy cancels a download that passes DOWNLOAD_MAXSIZE (nothing else cancels ours).
+            limit = failure.request.meta.get("download_maxsize", self.settings.getint("DOWNLOAD_MAXSIZE"))
+            error = f"the response was cut: it is larger than DOWNLOAD_MAXSIZE ({limit} bytes)"
+            yield FailedRequest(url, status, error, "response_too_large")
+            return
         yield FailedRequest(url, status, f"{failure.type.__name__}: {failure.getErrorMessage()}")
 
     def note(self, level: str, code: str, message: str, **data: Any) -> CrawlNote:
@@ -176,6 +268,39 @@ def check_declarations(cls: type[PublisherSpider]) -> None:
         raise TypeError(f"{where}.level must be one of {', '.join(LEVELS)}")
     if cls.name.startswith("sandbox_") != cls.is_sandbox:
         raise TypeError(f"{where}: sandbox spiders, and only they, are named sandbox_* and set is_sandbox")
+    if not isinstance(cls.concurrency, int) or isinstance(cls.concurrency, bool) or cls.concurrency < 1:
+        raise TypeError(f"{where}.concurrency must be a whole number of at least 1")
+    if not isinstance(cls.delay, int | float) or isinstance(cls.delay, bool) or cls.delay < 0:
+        raise TypeError(f"{where}.delay must be a number of seconds, at least 0")
+    if isinstance(cls.credentials, str) or not all(isinstance(c, str) and c for c in cls.credentials):
+        raise TypeError(f"{where}.credentials must be a tuple of environment variable names")
+
+
+#: The smallest delay between requests. Scrapy 2.19 (asyncio reactor) starts each queued request in a task that
+#: counts as transferring only once it runs: with no delay, a slot whose queue holds several requests starts them
+#: all at once, whatever CONCURRENT_REQUESTS_PER_DOMAIN says. Any delay makes it start one at a time.
+MIN_DELAY = 0.01
+
+
+def politeness_settings(cls: type[PublisherSpider]) -> dict[str, Any]:
+    """Scrapy settings from a spider's ``concurrency`` and ``delay``. The sandbox is served on this machine by
+    ocds-atlas itself: no AutoThrottle and no more delay than needed there, which would only slow the demo and the
+    tests."""
+    settings: dict[str, Any] = {"CONCURRENT_REQUESTS_PER_DOMAIN": cls.concurrency}
+    if cls.is_sandbox:
+        return {**settings, "DOWNLOAD_DELAY": MIN_DELAY, "AUTOTHROTTLE_ENABLED": False}
+    return {**settings, "DOWNLOAD_DELAY": max(cls.delay, MIN_DELAY)}
+
+
+class MissingCredentialError(ValueError):
+    """A credential a spider declares is not in the environment: the crawl does not start."""
+
+
+def check_credentials(spider: PublisherSpider) -> None:
+    missing = [name for name in spider.credentials if not os.environ.get(name)]
+    if missing:
+        names = ", ".join(missing)
+        raise MissingCredentialError(f"{spider.name} needs the credential(s) {names}: set the environment variable(s)")
 
 
 def _positive_int(name: str, value: str | int | None) -> int | None:
@@ -188,6 +313,17 @@ def _positive_int(name: str, value: str | int | None) -> int | None:
     if number < 1:
         raise ValueError(f"{name} must be at least 1")
     return number
+
+
+def _datetime(name: str, value: str | None) -> datetime | None:
+    """A date-time argument (``YYYY-MM-DDTHH:MM:SS…``, UTC when it has no offset), or None for a plain date."""
+    if not value or len(value) <= 10:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a date as YYYY-MM-DD, or an ISO 8601 date-time, not {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _date(name: str, value: str | None) -> date | None:

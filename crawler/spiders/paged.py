@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import IO, Any, ClassVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+import ijson
 import orjson
 from scrapy.http import Response
 
+from aggregator.archives import READ_ERRORS
+from aggregator.read import Problem, iter_sources
+from aggregator.utf8 import open_utf8
+from crawler.handlers import STREAMED_PATH
 from crawler.spiders.base import PublisherSpider
 
 
@@ -44,9 +51,13 @@ class PagedSpider(PublisherSpider):
 
     def follow(self, response: Response) -> Iterator[Any]:
         self._seen.add(response.url)
+        streamed = response.meta.get(STREAMED_PATH)
         try:
-            page = orjson.loads(response.body)
-        except orjson.JSONDecodeError as error:
+            if streamed:  # too large to parse whole: read incrementally from the files store, up to the link
+                link = pointer_in_file(Path(streamed), self.next_pointer, self.encoding)
+            else:
+                link = resolve_pointer(orjson.loads(response.body), self.next_pointer)
+        except (orjson.JSONDecodeError, ijson.JSONError, *READ_ERRORS) as error:
             yield self.note(
                 "error",
                 "next_link_unreadable",
@@ -54,7 +65,6 @@ class PagedSpider(PublisherSpider):
                 url=response.url,
             )
             return
-        link = resolve_pointer(page, self.next_pointer)
         if link is None:
             return
         if not isinstance(link, str) or not link:
@@ -83,6 +93,31 @@ def resolve_pointer(document: Any, pointer: str) -> Any:
         else:
             return None
     return value
+
+
+def pointer_in_file(path: Path, pointer: str, encoding: str | None = None) -> Any:
+    """The value at a JSON pointer in a stored file (decompressed and decoded as the aggregator would), parsed
+    incrementally and only up to that value."""
+    for source in iter_sources(path):
+        if isinstance(source, Problem):
+            raise OSError(source.message)
+        with open_utf8(source, encoding) as stream:
+            return pointer_in_stream(stream, pointer)
+    return None
+
+
+def pointer_in_stream(stream: IO[bytes], pointer: str) -> Any:
+    """The value at a JSON pointer, read with ijson; an array index selects among the array's elements."""
+    tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.lstrip("/").split("/")] if pointer else []
+    keys = list(itertools.takewhile(lambda token: not token.isdigit(), tokens))
+    prefix = ".".join(keys)
+    if len(keys) == len(tokens):
+        return next(ijson.items(stream, prefix, use_float=True), None)
+    rest = tokens[len(keys) + 1 :]
+    elements = ijson.items(stream, f"{prefix}.item" if prefix else "item", use_float=True)
+    element = next(itertools.islice(elements, int(tokens[len(keys)]), None), None)
+    escaped = [t.replace("~", "~0").replace("/", "~1") for t in rest]
+    return resolve_pointer(element, "/" + "/".join(escaped)) if rest else element
 
 
 def add_query(url: str, parameters: dict[str, str]) -> str:

@@ -37,3 +37,32 @@ SELECT c.* FROM crawl c JOIN publisher p ON p.id = c.publisher_id
 WHERE p.name = %(name)s
 ORDER BY c.id DESC
 LIMIT 1
+
+-- name: reopen_crawl
+-- A crawl that resumes (from Scrapy's job directory) continues its row.
+UPDATE crawl SET status = 'running', ended_at = NULL
+WHERE id = %(id)s AND publisher_id = %(publisher_id)s AND kind = 'crawl'
+RETURNING stats
+
+-- name: select_crawl_counts
+SELECT count(*) AS requests,
+       count(*) FILTER (WHERE error IS NOT NULL) AS failed,
+       (SELECT count(*) FROM release WHERE crawl_id = %(id)s) AS releases,
+       (SELECT count(*) FROM record WHERE crawl_id = %(id)s) AS records,
+       (SELECT max(date) FROM release WHERE crawl_id = %(id)s) AS last_release_date
+FROM crawl_file
+WHERE crawl_id = %(id)s
+
+-- name: accept_crawl
+UPDATE crawl
+SET error_rate = %(error_rate)s, acceptance = %(acceptance)s::jsonb, high_water_mark = %(high_water_mark)s
+WHERE id = %(id)s
+
+-- name: select_high_water_mark
+-- Where an incremental crawl of a spider starts: the latest mark of its accepted crawls.
+SELECT max(c.high_water_mark) AS high_water_mark
+FROM crawl c JOIN publisher p ON p.id = c.publisher_id
+WHERE p.name = %(name)s AND c.kind = 'crawl' AND c.status = 'finished'
+
+-- name: select_crawl
+SELECT * FROM crawl WHERE id = %(id)s

@@ -2,7 +2,9 @@
 SELECT c.id, p.name AS publisher, p.country, c.kind, c.status, c.close_reason, c.started_at, c.ended_at,
        (SELECT count(*) FROM crawl_file f WHERE f.crawl_id = c.id) AS files,
        (SELECT count(*) FROM release r WHERE r.crawl_id = c.id) AS releases,
-       (SELECT count(*) FROM record r WHERE r.crawl_id = c.id) AS records
+       (SELECT count(*) FROM record r WHERE r.crawl_id = c.id) AS records,
+       to_char(100 * c.error_rate, 'FM990.0') || ' %%' AS failed_requests,
+       array_to_string(ARRAY(SELECT jsonb_array_elements_text(c.acceptance -> 'reasons')), '; ') AS not_accepted_because
 FROM crawl c
 JOIN publisher p ON p.id = c.publisher_id
 ORDER BY c.id DESC
@@ -57,3 +59,48 @@ CROSS JOIN LATERAL (
 ) n
 GROUP BY p.country
 ORDER BY p.country
+
+-- name: select_normalized_by_country
+-- The normalized layer per publisher country: processes (one per process key), awards, contracts, organizations
+-- appearing in the country's processes by how they are keyed, and the share of amounts converted to USD.
+WITH processes AS (
+    SELECT country, count(*) FILTER (WHERE is_primary) AS processes,
+           count(*) FILTER (WHERE buyer_country IS NOT NULL) AS buyer_country_known,
+           count(*) FILTER (WHERE procedure_type IS NOT NULL) AS procedure_type_known
+    FROM process GROUP BY country
+),
+amounts AS (
+    SELECT p.country,
+           count(*) FILTER (WHERE v.kind = 'award') AS awards,
+           count(*) FILTER (WHERE v.kind = 'contract') AS contracts,
+           count(v.amount) AS amounts,
+           count(v.amount_usd) AS converted
+    FROM (
+        SELECT process_id, 'tender' AS kind, amount, amount_usd FROM (SELECT id AS process_id, amount, amount_usd
+                                                                       FROM process) t
+        UNION ALL SELECT process_id, 'award', amount, amount_usd FROM award
+        UNION ALL SELECT process_id, 'contract', amount, amount_usd FROM contract
+    ) v
+    JOIN process p ON p.id = v.process_id
+    GROUP BY p.country
+),
+organizations AS (
+    SELECT p.country,
+           count(DISTINCT o.org_key) FILTER (WHERE o.method = 'identifier') AS by_identifier,
+           count(DISTINCT o.org_key) FILTER (WHERE o.method = 'name_exact') AS by_name_exact,
+           count(DISTINCT o.org_key) FILTER (WHERE o.method = 'name_normalized') AS by_name_normalized
+    FROM process_party pp
+    JOIN process p ON p.id = pp.process_id
+    JOIN organization o ON o.org_key = pp.org_key
+    GROUP BY p.country
+)
+SELECT pr.country, pr.processes, coalesce(a.awards, 0) AS awards, coalesce(a.contracts, 0) AS contracts,
+       coalesce(o.by_identifier, 0) AS orgs_by_identifier, coalesce(o.by_name_exact, 0) AS orgs_by_name_exact,
+       coalesce(o.by_name_normalized, 0) AS orgs_by_name_normalized,
+       coalesce(a.amounts, 0) AS amounts,
+       CASE WHEN a.amounts > 0 THEN to_char(100.0 * a.converted / a.amounts, 'FM990.0') || ' %%' END AS converted,
+       pr.buyer_country_known, pr.procedure_type_known
+FROM processes pr
+LEFT JOIN amounts a ON a.country = pr.country
+LEFT JOIN organizations o ON o.country = pr.country
+ORDER BY pr.country

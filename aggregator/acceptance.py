@@ -1,0 +1,65 @@
+"""Whether a crawl is accepted, and the high-water mark that incremental crawls continue from. Pure functions."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+#: Close reasons of a crawl that ended as it should.
+SUCCESSFUL = ("finished", "sample")
+#: Above this share of failed requests, a crawl is not accepted.
+MAX_ERROR_RATE = 0.15
+
+
+@dataclass(frozen=True)
+class CrawlCounts:
+    """What a crawl stored: ``requests`` is every file row (stored responses and failed requests)."""
+
+    requests: int
+    failed: int
+    releases: int
+    records: int
+    last_release_date: datetime | None = None
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.failed / self.requests if self.requests else None
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    accepted: bool
+    error_rate: float | None
+    reasons: list[str]
+    counts: CrawlCounts
+
+    def as_json(self) -> dict[str, Any]:
+        counts = {k: v for k, v in asdict(self.counts).items() if k != "last_release_date"}
+        return {"accepted": self.accepted, "reasons": self.reasons, **counts}
+
+
+def assess(close_reason: str, counts: CrawlCounts, *, incremental: bool = False) -> Acceptance:
+    """A crawl is accepted when it finished (or stopped at its sample), at most ``MAX_ERROR_RATE`` of its requests
+    failed, and it stored at least one release or record. An incremental crawl may store nothing: nothing new."""
+    reasons = []
+    if close_reason not in SUCCESSFUL:
+        reasons.append(f"it did not finish: closed because of {close_reason!r}")
+    rate = counts.error_rate
+    if rate is not None and rate > MAX_ERROR_RATE:
+        reasons.append(
+            f"{counts.failed} of {counts.requests} requests failed ({rate:.0%}, more than {MAX_ERROR_RATE:.0%})"
+        )
+    if not incremental and counts.releases == 0 and counts.records == 0:
+        reasons.append("it stored no release and no record")
+    return Acceptance(not reasons, rate, reasons, counts)
+
+
+def high_water_mark(acceptance: Acceptance, close_reason: str, arguments: dict[str, Any]) -> datetime | None:
+    """The latest release date of a crawl that covers everything up to it: accepted, finished (not a sample), and
+    from the beginning (no ``from_date``) or from the previous mark (incremental). Else None."""
+    complete = close_reason == "finished" and not arguments.get("sample")
+    from_start = not arguments.get("from_date") or bool(arguments.get("incremental"))
+    if acceptance.accepted and complete and from_start:
+        return acceptance.counts.last_release_date
+    return None

@@ -1,0 +1,442 @@
+"""Logical files in a file on disk: the file itself, or the members of its archives, streamed and guarded.
+
+Archives (zip, tar, gzip, bz2, xz, nested up to :data:`MAX_NESTING` levels) are recognised by their magic bytes.
+A member is never decompressed into memory whole by this module: each :class:`Source` opens a stream of its
+bytes. Guards, as notes (never exceptions):
+
+- a member whose name is absolute or has a ``..`` component is refused (``unsafe_member``);
+- an archive's expansion, counted while decompressing (headers can lie), is stopped once it passes
+  :attr:`ReadLimits.max_ratio` times the archive's size (past :attr:`ReadLimits.ratio_floor`) or
+  :attr:`ReadLimits.max_bytes` (``archive_too_large``); what was read before stays read;
+- ``member_pattern``: members whose names do not match the glob are skipped (one ``member_pattern_skipped`` note).
+
+RAR archives are not read (an ``unsupported_archive`` note): see :data:`RAR_UNSUPPORTED`.
+"""
+
+from __future__ import annotations
+
+import bz2
+import fnmatch
+import gzip
+import io
+import lzma
+import os
+import re
+import shutil
+import tarfile
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from aggregator.shapes import Problem
+
+SKIPPED_SUFFIXES = frozenset({".csv", ".md"})
+SKIPPED_PREFIXES = ("MANIFEST", "README")
+MAX_NESTING = 3
+CHUNK = 1 << 20
+ARCHIVE_ERRORS = (zlib.error, lzma.LZMAError, zipfile.BadZipFile, tarfile.TarError)
+READ_ERRORS = (OSError, EOFError, ValueError, NotImplementedError, RuntimeError, *ARCHIVE_ERRORS)
+_DECOMPRESSORS: dict[str, Callable[[IO[bytes]], IO[bytes]]] = {
+    "gzip": lambda raw: gzip.GzipFile(fileobj=raw, mode="rb"),
+    "bz2": lambda raw: bz2.BZ2File(raw, mode="rb"),
+    "xz": lambda raw: lzma.LZMAFile(raw, mode="rb"),  # noqa: SIM115 (the caller closes it)
+}
+_DRIVE = re.compile(r"^[A-Za-z]:")
+RAR_UNSUPPORTED = (
+    "RAR archives are not supported: Python's standard library can't read them, and the Python readers of RAR "
+    "(rarfile) run an unrar or bsdtar program, which is not installed."
+)
+
+Opener = Callable[[], IO[bytes]]
+
+
+def _environment_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    return int(value) if value.strip() else default
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How large things are read. Defaults come from the environment, read at call time."""
+
+    #: A source larger than this is parsed incrementally (``OCDS_ATLAS_READ_STREAM_THRESHOLD``, bytes).
+    stream_threshold: int = 16 << 20
+    #: An archive may expand to this many times its own size (``OCDS_ATLAS_ARCHIVE_MAX_RATIO``)…
+    max_ratio: int = 100
+    #: …but always to this many bytes, so that small archives of repetitive JSON are not refused.
+    ratio_floor: int = 16 << 20
+    #: An archive never expands past this many bytes (``OCDS_ATLAS_ARCHIVE_MAX_BYTES``).
+    max_bytes: int = 4 << 30
+
+    @classmethod
+    def from_environment(cls) -> ReadLimits:
+        return cls(
+            stream_threshold=_environment_int("OCDS_ATLAS_READ_STREAM_THRESHOLD", cls.stream_threshold),
+            max_ratio=_environment_int("OCDS_ATLAS_ARCHIVE_MAX_RATIO", cls.max_ratio),
+            max_bytes=_environment_int("OCDS_ATLAS_ARCHIVE_MAX_BYTES", cls.max_bytes),
+        )
+
+
+@dataclass
+class Source:
+    """One logical file: a plain file, an archive member, or a decompressed .gz file."""
+
+    name: str  # "path", or "archive.zip!member.json"
+    #: The whole content (for small sources; prefer ``open``).
+    read: Callable[[], bytes]
+    #: A new stream of the content, when it can be streamed; close it after use.
+    open: Opener | None = None
+    #: The size in bytes, when known for sure without reading (plain files).
+    size: int | None = None
+
+
+class ArchiveTooLarge(Exception):
+    """Raised while reading an archive that expands past its budget; carries the note."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+class Budget:
+    """How many bytes an archive (with everything nested in it) may expand to."""
+
+    def __init__(self, name: str, compressed_size: int, limits: ReadLimits) -> None:
+        self.name = name
+        self.limit = min(limits.max_bytes, max(limits.max_ratio * compressed_size, limits.ratio_floor))
+        self.compressed_size = compressed_size
+        self.used = 0
+        self.exceeded = False
+
+    def spend(self, count: int) -> None:
+        self.used += count
+        if self.used > self.limit:
+            self.exceeded = True
+            raise ArchiveTooLarge(self.problem())
+
+    def problem(self) -> Problem:
+        message = (
+            f"The archive expands to more than {self.limit:,} bytes (it is {self.compressed_size:,} bytes), "
+            "so reading it was stopped; what was read before was kept."
+        )
+        data = {"name": self.name, "limit": self.limit, "size": self.compressed_size}
+        return Problem("error", "archive_too_large", message, data)
+
+
+class Metered(io.RawIOBase):
+    """A decompressed stream that charges each new byte it gives to a :class:`Budget` (bytes read again after a
+    seek back are not charged twice). Closing it closes what it wraps."""
+
+    def __init__(self, inner: IO[bytes], budget: Budget, closing: tuple[IO[bytes], ...] = ()) -> None:
+        super().__init__()
+        self._inner = inner
+        self._read = getattr(inner, "read1", inner.read)
+        self._budget = budget
+        self._closing = closing
+        self._position = 0
+        self._high = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return self._inner.seekable()
+
+    def readinto(self, buffer: Any) -> int:
+        # read1: a truncated stream gives what it decompressed before the error comes, on the next call.
+        data = self._read(len(buffer))
+        count = len(data)
+        buffer[:count] = data
+        self._position += count
+        if self._position > self._high:
+            new, self._high = self._position - self._high, self._position
+            self._budget.spend(new)
+        return count
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(size if size >= 0 else CHUNK)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self._position = self._inner.seek(offset, whence)
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+    def close(self) -> None:
+        if not self.closed:
+            self._inner.close()
+            for stream in self._closing:
+                stream.close()
+        super().close()
+
+
+@dataclass
+class _Expansion:
+    """What every level of one file's expansion shares."""
+
+    budget: Budget
+    limits: ReadLimits
+    pattern: str | None
+    temporary: list[tempfile.TemporaryDirectory[str]] = field(default_factory=list)
+
+
+# Entry point
+
+
+def expand_file(path: Path, member_pattern: str | None, limits: ReadLimits) -> Iterator[Source | Problem]:
+    """The logical files of one file on disk (see the module's docstring)."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(512)
+        size = path.stat().st_size
+    except OSError as error:
+        yield unreadable(str(path), error)
+        return
+    kind = sniff(head)
+    if kind is None:
+        yield Source(str(path), path.read_bytes, lambda: path.open("rb"), size)
+        return
+    expansion = _Expansion(Budget(str(path), size, limits), limits, member_pattern)
+    try:
+        yield from _expand(str(path), kind, lambda: path.open("rb"), 0, expansion)
+    finally:
+        for directory in expansion.temporary:
+            directory.cleanup()
+
+
+def sniff(head: bytes) -> str | None:
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return "zip"
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head.startswith(b"BZh") and head[3:4].isdigit():
+        return "bz2"
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    if head.startswith(b"Rar!\x1a\x07"):
+        return "rar"
+    if head[257:262] == b"ustar":
+        return "tar"
+    return None
+
+
+def skipped(name: str) -> bool:
+    """Hidden files and folders, macOS resource forks, MANIFEST*, README*, *.csv and *.md."""
+    base = name.rsplit("/", 1)[-1]
+    if base.startswith(".") or "__MACOSX/" in name or base.upper().startswith(SKIPPED_PREFIXES):
+        return True
+    hidden_folder = any(part.startswith(".") for part in name.split("/")[:-1])
+    return hidden_folder or Path(base).suffix.lower() in SKIPPED_SUFFIXES
+
+
+def unreadable(name: str, error: Exception) -> Problem:
+    message = f"The file can't be read: {error}."
+    return Problem("error", "unreadable_file", message, {"name": name, "error": str(error)})
+
+
+def read_all(opener: Opener) -> bytes:
+    with opener() as stream:
+        return stream.read()
+
+
+# Archives
+
+
+def _expand(name: str, kind: str, opener: Opener, depth: int, expansion: _Expansion) -> Iterator[Source | Problem]:
+    """Yield the members of an archive, recursing into nested archives."""
+    if depth >= MAX_NESTING:
+        yield unreadable(name, ValueError(f"archives are nested more than {MAX_NESTING} levels deep"))
+        return
+    try:
+        if kind in _DECOMPRESSORS:
+            yield from _decompressed(name, kind, opener, depth, expansion)
+        elif kind == "rar":
+            yield Problem("error", "unsupported_archive", RAR_UNSUPPORTED, {"name": name, "kind": "rar"})
+        else:
+            yield from _members(name, kind, opener, depth, expansion)
+    except ArchiveTooLarge as error:
+        yield error.problem
+    except READ_ERRORS as error:
+        yield Problem(
+            "error",
+            "invalid_archive",
+            f"The {kind} archive can't be read: {error}.",
+            {"name": name, "error": str(error)},
+        )
+
+
+def _decompressing(kind: str, opener: Opener, budget: Budget) -> IO[bytes]:
+    raw = opener()
+    try:
+        return Metered(_DECOMPRESSORS[kind](raw), budget, (raw,))
+    except BaseException:
+        raw.close()
+        raise
+
+
+def _decompressed(
+    name: str, kind: str, opener: Opener, depth: int, expansion: _Expansion
+) -> Iterator[Source | Problem]:
+    """A decompressed file keeps the compressed file's name, unless it is an archive itself."""
+
+    def open_stream() -> IO[bytes]:
+        return _decompressing(kind, opener, expansion.budget)
+
+    with open_stream() as stream:
+        head, error = read_head(stream, 512)
+    if error is not None and not head:
+        raise error
+    inner = sniff(head)
+    if inner == "tar":
+        yield from _tar_members(name, open_stream, depth, expansion)
+    elif inner is not None:
+        yield from _nested(name, inner, open_stream, depth, expansion)
+    else:
+        yield Source(name, lambda: read_all(open_stream), open_stream)
+
+
+def read_head(stream: IO[bytes], limit: int) -> tuple[bytes, Exception | None]:
+    """Up to ``limit`` bytes from the start of ``stream``, and the error that stopped the reading early, if any:
+    what could be decompressed before a truncated or corrupt part is kept."""
+    chunks: list[bytes] = []
+    size = 0
+    read = getattr(stream, "read1", stream.read)
+    try:
+        while size < limit:
+            chunk = read(min(CHUNK, limit - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except READ_ERRORS as error:
+        return b"".join(chunks), error
+    return b"".join(chunks), None
+
+
+def _members(name: str, kind: str, opener: Opener, depth: int, expansion: _Expansion) -> Iterator[Source | Problem]:
+    if kind == "zip":
+        yield from _zip_members(name, opener, depth, expansion)
+    else:
+        yield from _tar_members(name, opener, depth, expansion)
+
+
+def _zip_members(name: str, opener: Opener, depth: int, expansion: _Expansion) -> Iterator[Source | Problem]:
+    with opener() as file, zipfile.ZipFile(file) as archive:
+        infos = {i.filename: i for i in archive.infolist() if not i.is_dir() and _kept(i.filename)}
+        declared = sum(info.file_size for info in infos.values())
+        if expansion.budget.used + declared > expansion.budget.limit:  # the headers already say too much
+            expansion.budget.exceeded = True
+            yield expansion.budget.problem()
+            return
+
+        def member_opener(member: str) -> Opener:
+            return lambda: Metered(archive.open(infos[member]), expansion.budget)
+
+        yield from _each_member(name, sorted(infos), member_opener, depth, expansion)
+
+
+def _tar_members(name: str, opener: Opener, depth: int, expansion: _Expansion) -> Iterator[Source | Problem]:
+    with opener() as file, tarfile.open(fileobj=file, mode="r:") as archive:
+        files = {m.name: m for m in archive.getmembers() if m.isfile() and _kept(m.name)}
+
+        def member_opener(member: str) -> Opener:
+            def open_member() -> IO[bytes]:
+                stream = archive.extractfile(files[member])
+                if stream is None:
+                    raise tarfile.TarError(f"{member} is not a regular file")
+                return stream
+
+            return open_member
+
+        yield from _each_member(name, sorted(files), member_opener, depth, expansion)
+
+
+def _each_member(
+    name: str, members: list[str], opener_of: Callable[[str], Opener], depth: int, expansion: _Expansion
+) -> Iterator[Source | Problem]:
+    """Check, filter and yield an archive's members, stopping when the archive's budget is spent."""
+    unmatched = 0
+    for member in members:
+        if expansion.budget.exceeded:
+            return
+        full_name = f"{name}!{member}"
+        if unsafe(member):
+            yield _unsafe_member(full_name, member)
+            continue
+        matches = expansion.pattern is None or fnmatch.fnmatchcase(member, expansion.pattern)
+        found = yield from _member(full_name, opener_of(member), depth, expansion, matches)
+        unmatched += not found
+    if unmatched:
+        yield _pattern_note(name, unmatched, expansion.pattern)
+
+
+def _member(name: str, opener: Opener, depth: int, expansion: _Expansion, matches: bool) -> Iterator[Source | Problem]:
+    """Yield a member (a source, or the members of a nested archive); return False if it was skipped because it
+    does not match the member pattern. Members that do not match are still opened if they are archives."""
+    try:
+        with opener() as stream:
+            head, error = read_head(stream, 512)
+    except READ_ERRORS as failure:
+        head, error = b"", failure
+    if error is not None and not head:
+        yield unreadable(name, error)
+        return True
+    kind = sniff(head)
+    if kind is not None:
+        yield from _nested(name, kind, opener, depth, expansion)
+        return True
+    if not matches:
+        return False
+    yield Source(name, lambda: read_all(opener), opener)
+    return True
+
+
+def _nested(name: str, kind: str, opener: Opener, depth: int, expansion: _Expansion) -> Iterator[Source | Problem]:
+    """An archive inside an archive: kept in memory if small, else copied to a temporary file, then expanded."""
+    with opener() as stream:
+        head, error = read_head(stream, expansion.limits.stream_threshold + 1)
+        if error is not None:
+            raise error
+        if len(head) <= expansion.limits.stream_threshold:
+            data = head
+            nested_opener: Opener = lambda: io.BytesIO(data)  # noqa: E731
+        else:
+            nested_opener = _spill(head, stream, expansion)
+    yield from _expand(name, kind, nested_opener, depth + 1, expansion)
+
+
+def _spill(head: bytes, stream: IO[bytes], expansion: _Expansion) -> Opener:
+    directory = tempfile.TemporaryDirectory(prefix="ocds-atlas-")
+    expansion.temporary.append(directory)
+    path = Path(directory.name) / "nested"
+    with path.open("wb") as copy:
+        copy.write(head)
+        shutil.copyfileobj(stream, copy, CHUNK)
+    return lambda: path.open("rb")
+
+
+def _kept(member: str) -> bool:
+    """Members to read, or to refuse with a note: unsafe names are not skipped silently as hidden files."""
+    return unsafe(member) or not skipped(member)
+
+
+def unsafe(member: str) -> bool:
+    """An absolute member name, or one that climbs out of the archive."""
+    if member.startswith(("/", "\\")) or _DRIVE.match(member):
+        return True
+    return ".." in re.split(r"[/\\]", member)
+
+
+def _unsafe_member(name: str, member: str) -> Problem:
+    message = "An archive member has an absolute path or a '..' component, so it was refused."
+    return Problem("error", "unsafe_member", message, {"name": name, "member": member})
+
+
+def _pattern_note(name: str, count: int, pattern: str | None) -> Problem:
+    message = f"{count} members of the archive do not match {pattern!r} and were skipped."
+    return Problem("info", "member_pattern_skipped", message, {"name": name, "count": count, "pattern": pattern})

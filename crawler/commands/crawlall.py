@@ -1,0 +1,132 @@
+"""``scrapy crawlall``: run every publisher's spider at once (the sandbox's only when asked)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from typing import Any, Self
+
+from scrapy import Request
+from scrapy.commands import ScrapyCommand
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest, UsageError
+from scrapy.http import Response
+
+#: Close reasons of a crawl that ended as it should (as :data:`aggregator.intake.SUCCESSFUL`).
+SUCCESSFUL = ("finished", "sample")
+_FIRST = "ocds_atlas_dry_run_first"
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+
+    def syntax(self) -> str:
+        return "[options]"
+
+    def short_desc(self) -> str:
+        return "Run every publisher's spider; --dry-run requests each one's first URL only and stores nothing"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument(
+            "--dry-run", action="store_true", help="request each spider's first URL only; store nothing"
+        )
+        parser.add_argument("--sample", type=int, metavar="N", help="stop each spider after N releases or records")
+        parser.add_argument("--include-sandbox", action="store_true", help="run the sandbox spiders too")
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        if opts.sample is not None and opts.sample < 1:
+            raise UsageError("--sample must be at least 1")
+        if opts.dry_run:
+            self.settings.set("ITEM_PIPELINES", {}, priority="cmdline")
+            middlewares = {f"{__name__}.FirstRequestOnly": 50}
+            self.settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="cmdline")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if args:
+            raise UsageError("crawlall takes no spider names")
+        assert self.crawler_process is not None
+        names = spiders_to_run(self.crawler_process.spider_loader, opts.include_sandbox)
+        if not names:
+            print("no spider to run (the sandbox's are left out unless --include-sandbox)")
+            return
+        arguments = {} if opts.dry_run or opts.sample is None else {"sample": opts.sample}
+        crawlers = {name: self.crawler_process.create_crawler(name) for name in names}
+        with _files_store_elsewhere() if opts.dry_run else contextlib.nullcontext():
+            for crawler in crawlers.values():
+                self.crawler_process.crawl(crawler, **arguments)
+            self.crawler_process.start()
+        report = dry_run_outcome if opts.dry_run else crawl_outcome
+        failed = 0
+        for name, crawler in crawlers.items():
+            ok, line = report(crawler.stats.get_stats() if crawler.stats else {})
+            failed += not ok
+            print(f"{name}: {line}")
+        self.exitcode = 1 if failed or self.crawler_process.bootstrap_failed else 0
+
+
+def spiders_to_run(spider_loader: Any, include_sandbox: bool) -> list[str]:
+    """Every spider's name, sorted; the sandbox's only with ``include_sandbox``."""
+    names = sorted(spider_loader.list())
+    return [n for n in names if include_sandbox or not getattr(spider_loader.load(n), "is_sandbox", False)]
+
+
+def dry_run_outcome(stats: dict[str, Any]) -> tuple[bool, str]:
+    status = stats.get("ocds_atlas/dry_run_status")
+    if status is None:
+        errors = sorted(k.rpartition("/")[2] for k in stats if k.startswith("downloader/exception_type_count/"))
+        return False, f"no response ({', '.join(errors) or stats.get('finish_reason', 'not started')})"
+    return status < 400, f"HTTP {status} {stats.get('ocds_atlas/dry_run_url')}"
+
+
+def crawl_outcome(stats: dict[str, Any]) -> tuple[bool, str]:
+    reason = stats.get("finish_reason", "not started")
+    releases, records = stats.get("ocds_atlas/releases", 0), stats.get("ocds_atlas/records", 0)
+    return reason in SUCCESSFUL, f"{reason}, {releases} releases, {records} records"
+
+
+@contextlib.contextmanager
+def _files_store_elsewhere() -> Iterator[None]:
+    """A dry run stores nothing: spiders write their responses to a directory deleted afterwards."""
+    previous = os.environ.get("OCDS_ATLAS_HOME")
+    with tempfile.TemporaryDirectory(prefix="ocds-atlas-dry-run-") as home:
+        os.environ["OCDS_ATLAS_HOME"] = home
+        try:
+            yield
+        finally:
+            if previous is None:
+                del os.environ["OCDS_ATLAS_HOME"]
+            else:
+                os.environ["OCDS_ATLAS_HOME"] = previous
+
+
+class FirstRequestOnly:
+    """A dry run's downloader middleware: lets a spider's first request through (and its retries), ignores the
+    others, and records the first request's final response in the stats."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.passed = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        if request.meta.get(_FIRST):
+            return
+        if self.passed:
+            raise IgnoreRequest("dry run: only the first request is made")
+        self.passed = True
+        request.meta[_FIRST] = True
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value("ocds_atlas/dry_run_status", response.status)
+        self.crawler.stats.set_value("ocds_atlas/dry_run_url", response.url)
+        return response

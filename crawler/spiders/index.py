@@ -1,0 +1,142 @@
+"""``IndexSpider``: the first page says how many there are; the others are requested at once."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+import orjson
+import scrapy
+from scrapy.http import Response
+
+from crawler.spiders.base import PublisherSpider
+from crawler.spiders.paged import add_query, resolve_pointer
+
+BODY_FORMATS = ("form", "json")
+
+
+class IndexSpider(PublisherSpider):
+    """
+    start_url
+      The pages' URL, without the paging parameters.
+    total_pointer
+      The JSON pointer, in the first page, of the number of pages; or of the number of items when ``page_size``
+      is declared.
+    page_size
+      How many items a page holds.
+    param_page
+      The page number's parameter; pages are numbered from ``first_page`` (default 1). Or:
+    param_offset
+      The parameter of the page's first item's offset (from 0); needs ``page_size``.
+    param_limit
+      The parameter that asks for ``page_size`` items a page, if the publisher has one.
+    method
+      ``GET`` (default: the parameters go in the query string) or ``POST`` (they go in the body).
+    body_format, body
+      For ``POST``: ``form`` (default) or ``json``, and the body's other fields (a flat dict of strings, numbers).
+    from_date_param, until_date_param
+      The parameters of the publisher's own date filter, if it has one, sent with the paging parameters; given the
+      spider arguments ``from_date`` and ``until_date`` (a bound without its parameter is applied at load).
+
+    The first page is stored and loaded like the others.
+    """
+
+    abstract = True
+    start_url: ClassVar[str]
+    total_pointer: ClassVar[str]
+    page_size: ClassVar[int | None] = None
+    param_page: ClassVar[str | None] = None
+    first_page: ClassVar[int] = 1
+    param_offset: ClassVar[str | None] = None
+    param_limit: ClassVar[str | None] = None
+    method: ClassVar[str] = "GET"
+    body_format: ClassVar[str] = "form"
+    body: ClassVar[dict[str, Any]] = {}
+    from_date_param: ClassVar[str | None] = None
+    until_date_param: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("abstract", False):
+            check_index(cls)
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        yield self.page_request(0, first=True)
+
+    def start_requests_urls(self) -> list[str]:
+        """Where requests go (see ``allowed_domains``); :meth:`start` builds the first page's request itself."""
+        return [self.start_url]
+
+    def follow(self, response: Response) -> Iterator[Any]:
+        if not response.meta.get("index_first"):
+            return
+        pages = self.page_count(response)
+        if pages is None:
+            message = f"the first page has no count at {self.total_pointer}, so the other pages are unknown"
+            yield self.note("error", "index_count_missing", message, url=response.url)
+            return
+        for index in range(1, pages):
+            yield self.page_request(index)
+
+    def page_count(self, response: Response) -> int | None:
+        """The number of pages the first page announces, or None if it announces none."""
+        try:
+            total = resolve_pointer(orjson.loads(response.body), self.total_pointer)
+        except orjson.JSONDecodeError:
+            return None
+        if isinstance(total, str) and total.isdigit():
+            total = int(total)
+        if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+            return None
+        return math.ceil(total / self.page_size) if self.page_size else total
+
+    def page_request(self, index: int, first: bool = False) -> scrapy.Request:
+        """The request of the ``index``-th page (from 0)."""
+        parameters = {**self.paging(index), **self.date_filter()}
+        meta = {"index_first": first}
+        if self.method == "GET":
+            return self.request(add_query(self.start_url, parameters), meta=meta)
+        fields = {**self.body, **parameters}
+        if self.body_format == "json":
+            headers = {"Content-Type": "application/json"}
+            return self.request(self.start_url, method="POST", body=orjson.dumps(fields), headers=headers, meta=meta)
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        return self.request(self.start_url, method="POST", body=urlencode(fields), headers=headers, meta=meta)
+
+    def paging(self, index: int) -> dict[str, Any]:
+        parameters: dict[str, Any] = {}
+        if self.param_page:
+            parameters[self.param_page] = self.first_page + index
+        elif self.param_offset and self.page_size:
+            parameters[self.param_offset] = index * self.page_size
+        if self.param_limit:
+            parameters[self.param_limit] = self.page_size
+        return parameters
+
+    def date_filter(self) -> dict[str, str]:
+        filters = {}
+        if self.from_date and self.from_date_param:
+            filters[self.from_date_param] = self.from_date.isoformat()
+        if self.until_date and self.until_date_param:
+            filters[self.until_date_param] = self.until_date.isoformat()
+        return filters
+
+
+def check_index(cls: type[IndexSpider]) -> None:
+    """Refuse an index spider whose declarations are missing or contradict each other."""
+    where = f"{cls.__module__}.{cls.__qualname__}"
+    for attribute in ("start_url", "total_pointer"):
+        if not isinstance(getattr(cls, attribute, None), str) or not getattr(cls, attribute):
+            raise TypeError(f"{where} must declare {attribute} (a non-empty string)")
+    if bool(cls.param_page) == bool(cls.param_offset):
+        raise TypeError(f"{where} must declare one of param_page and param_offset")
+    if cls.page_size is not None and (not isinstance(cls.page_size, int) or cls.page_size < 1):
+        raise TypeError(f"{where}.page_size must be a positive number")
+    if (cls.param_offset or cls.param_limit) and not cls.page_size:
+        raise TypeError(f"{where} must declare page_size to page with param_offset or param_limit")
+    if cls.method not in ("GET", "POST"):
+        raise TypeError(f"{where}.method must be GET or POST")
+    if cls.body_format not in BODY_FORMATS:
+        raise TypeError(f"{where}.body_format must be one of {', '.join(BODY_FORMATS)}")

