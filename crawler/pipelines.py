@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Self
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.utils.job import job_dir
+from twisted.internet.defer import Deferred
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.threadpool import ThreadPool
 
 from aggregator.dates import DateRange
 from aggregator.intake import Intake
+from aggregator.load import FileOutcome
 from crawler.items import CrawlNote, FailedRequest, StoredFile
 from crawler.spiders.base import PublisherSpider
 
@@ -19,6 +24,9 @@ from crawler.spiders.base import PublisherSpider
 class StorePipeline:
     """Opens the crawl when the spider opens, loads stored files in batches of ``OCDS_ATLAS_FILES_BATCH``, stores
     failed requests and notes, and closes the crawl with Scrapy's stats and close reason.
+
+    Everything that touches the database runs in one worker thread, in the order items arrive, so that Scrapy's
+    reactor keeps downloading while files are loaded (and the crawl's connection is only ever used by that thread).
 
     With a job directory (Scrapy's ``JOBDIR``), the crawl's id is kept in the spider's state, so that a crawl that
     resumes continues the same crawl row."""
@@ -30,14 +38,22 @@ class StorePipeline:
         self.loaded = 0
         self.intake: Intake | None = None
         self.date_range: DateRange | None = None
+        self.thread = ThreadPool(1, 1, name="ocds-atlas-store")
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
+    def in_thread(self, function: Callable[..., Any], *args: Any) -> Deferred:
+        # Imported here: importing the reactor at module level would install Twisted's default one.
+        from twisted.internet import reactor
+
+        return deferToThreadPool(reactor, self.thread, function, *args)
+
     def open_spider(self, spider: Spider) -> None:
         assert isinstance(spider, PublisherSpider)
+        self.thread.start()
         resumed = self._resumed_crawl_id()
         self.intake = Intake(spider.publisher_info(), spider.arguments, str(spider.files.directory), resumed)
         spider.crawl_id = self.intake.crawl_id
@@ -70,16 +86,32 @@ class StorePipeline:
             self.pending.append(item)
             # A sample is counted as files are loaded, so load each file at once while sampling.
             if len(self.pending) >= (1 if spider.sample else self.batch_size):
-                self.flush(spider)
+                return self.flush(spider).addCallback(lambda _: item)
         elif isinstance(item, FailedRequest):
-            self.intake.failed(item.url, item.http_status, item.error, item.code)
+            return self.in_thread(self.intake.failed, item.url, item.http_status, item.error, item.code).addCallback(
+                lambda _: item
+            )
         elif isinstance(item, CrawlNote):
-            self.intake.note(item)
+            return self.in_thread(self.intake.note, item).addCallback(lambda _: item)
         return item
 
-    def flush(self, spider: PublisherSpider) -> None:
+    def flush(self, spider: PublisherSpider) -> Deferred:
+        """Load the pending files in the worker thread; then count them and stop a sample that is complete."""
+        batch, self.pending = self.pending, []
+        return self.in_thread(self._load, spider, batch).addCallback(self._loaded, spider)
+
+    def _loaded(self, outcomes: list[FileOutcome], spider: PublisherSpider) -> None:
+        for outcome in outcomes:
+            self.crawler.stats.inc_value("ocds_atlas/releases", outcome.releases)
+            self.crawler.stats.inc_value("ocds_atlas/records", outcome.records)
+        if spider.sample and self.loaded >= spider.sample and self.crawler.engine:
+            self.crawler.engine.close_spider(spider, "sample")
+
+    def _load(self, spider: PublisherSpider, batch: list[StoredFile]) -> list[FileOutcome]:
+        """In the worker thread: only it changes ``self.loaded``, so a sample's limit is exact."""
         assert self.intake is not None
-        for item in self.pending:
+        outcomes = []
+        for item in batch:
             limit = spider.sample - self.loaded if spider.sample else None
             if limit is not None and limit <= 0:
                 break
@@ -96,19 +128,22 @@ class StorePipeline:
                 date_range=self.date_range,
             )
             self.loaded += outcome.items
-            self.crawler.stats.inc_value("ocds_atlas/releases", outcome.releases)
-            self.crawler.stats.inc_value("ocds_atlas/records", outcome.records)
-        self.pending = []
-        if spider.sample and self.loaded >= spider.sample and self.crawler.engine:
-            self.crawler.engine.close_spider(spider, "sample")
+            outcomes.append(outcome)
+        return outcomes
 
-    def close_spider(self, spider: Spider) -> None:
+    def close_spider(self, spider: Spider) -> Deferred | None:
         assert isinstance(spider, PublisherSpider)
-        if self.pending:
-            self.flush(spider)
         if hasattr(spider, "state") and self.intake is not None:  # set by SpiderState when there is a JOBDIR
             spider.state["crawl_id"] = self.intake.crawl_id
+        return self.flush(spider) if self.pending else None
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self.intake is not None:
-            self.intake.close(reason, self.crawler.stats.get_stats())
+    def spider_closed(self, spider: Spider, reason: str) -> Deferred | None:
+        if self.intake is None:
+            self.thread.stop()
+            return None
+        done = self.in_thread(self.intake.close, reason, self.crawler.stats.get_stats())
+        return done.addBoth(self._stop_thread)
+
+    def _stop_thread(self, result: Any) -> Any:
+        self.thread.stop()
+        return result
