@@ -10,7 +10,9 @@ bytes. Guards, as notes (never exceptions):
   :attr:`ReadLimits.max_bytes` (``archive_too_large``); what was read before stays read;
 - ``member_pattern``: members whose names do not match the glob are skipped (one ``member_pattern_skipped`` note).
 
-RAR archives are not read (an ``unsupported_archive`` note): see :data:`RAR_UNSUPPORTED`.
+RAR archives are read through libarchive (the ``libarchive-c`` package over the system's libarchive): its members
+can only be read in order, once, so each kept member is copied (and charged to the budget) to a temporary file as
+the archive is read. Without libarchive, a RAR archive gives an ``unsupported_archive`` note.
 """
 
 from __future__ import annotations
@@ -47,8 +49,8 @@ _DECOMPRESSORS: dict[str, Callable[[IO[bytes]], IO[bytes]]] = {
 }
 _DRIVE = re.compile(r"^[A-Za-z]:")
 RAR_UNSUPPORTED = (
-    "RAR archives are not supported: Python's standard library can't read them, and the Python readers of RAR "
-    "(rarfile) run an unrar or bsdtar program, which is not installed."
+    "RAR archives are read with libarchive, which could not be loaded on this machine "
+    "(install the libarchive13 system package)"
 )
 
 Opener = Callable[[], IO[bytes]]
@@ -256,7 +258,7 @@ def _expand(name: str, kind: str, opener: Opener, depth: int, expansion: _Expans
         if kind in _DECOMPRESSORS:
             yield from _decompressed(name, kind, opener, depth, expansion)
         elif kind == "rar":
-            yield Problem("error", "unsupported_archive", RAR_UNSUPPORTED, {"name": name, "kind": "rar"})
+            yield from _rar_members(name, opener, depth, expansion)
         else:
             yield from _members(name, kind, opener, depth, expansion)
     except ArchiveTooLarge as error:
@@ -354,6 +356,37 @@ def _tar_members(name: str, opener: Opener, depth: int, expansion: _Expansion) -
             return open_member
 
         yield from _each_member(name, sorted(files), member_opener, depth, expansion)
+
+
+def _rar_members(name: str, opener: Opener, depth: int, expansion: _Expansion) -> Iterator[Source | Problem]:
+    try:
+        import libarchive
+    except (ImportError, OSError) as error:
+        yield Problem("error", "unsupported_archive", f"{RAR_UNSUPPORTED}: {error}", {"name": name, "kind": "rar"})
+        return
+    directory = tempfile.TemporaryDirectory(prefix="ocds-atlas-")
+    expansion.temporary.append(directory)
+    spilled: dict[str, Path] = {}
+    try:
+        with opener() as file, libarchive.stream_reader(file, format_name="rar") as archive:
+            for index, entry in enumerate(archive):
+                if entry.isfile and _kept(entry.pathname) and entry.pathname not in spilled:
+                    spilled[entry.pathname] = _spill_entry(entry, Path(directory.name) / f"{index:06d}", expansion)
+    except libarchive.ArchiveError as error:
+        raise OSError(str(error)) from error
+
+    def member_opener(member: str) -> Opener:
+        return lambda: spilled[member].open("rb")
+
+    yield from _each_member(name, sorted(spilled), member_opener, depth, expansion)
+
+
+def _spill_entry(entry: Any, path: Path, expansion: _Expansion) -> Path:
+    with path.open("wb") as out:
+        for block in entry.get_blocks():
+            expansion.budget.spend(len(block))
+            out.write(block)
+    return path
 
 
 def _each_member(

@@ -440,10 +440,9 @@ def test_a_truncated_gzip_file_keeps_what_was_read_before(tmp_path):
         assert 500 < len(items(found)) < 2000
 
 
-def test_rar_archives_are_refused_with_the_reason(tmp_path):
+def test_a_broken_rar_inside_a_zip_is_a_note_and_the_rest_is_read(tmp_path):
     path = tmp_path / "download"
     path.write_bytes(make_zip({"a.rar": b"Rar!\x1a\x07\x01\x00" + b"\x00" * 100, "b.json": b"{}"}))
     [problem, source] = list(iter_sources(path))
-    assert (problem.code, problem.data) == ("unsupported_archive", {"name": f"{path}!a.rar", "kind": "rar"})
-    assert problem.message.startswith("RAR archives are not supported: ")
+    assert (problem.code, problem.data["name"]) == ("invalid_archive", f"{path}!a.rar")
     assert source.name == f"{path}!b.json"
