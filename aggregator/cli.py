@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -197,7 +198,8 @@ def normalize(
 
 @command()
 def export(directory: Annotated[Path, typer.Argument(help="Where to write the downloads.")]) -> None:
-    """Write bulk downloads: DIR/compiled/<publisher>/full.jsonl.gz."""
+    """Write bulk downloads: DIR/compiled/<publisher>/{full,<year>,undated}.jsonl.gz, DIR/tables/<table>.csv.gz and
+    .parquet, DIR/tables/processes.parquet, DIR/indicators.csv, DIR/datapackage.json and DIR/SHA256SUMS."""
     from aggregator.pipeline import export_with_progress
 
     with connect_migrated() as conn:
@@ -211,6 +213,17 @@ def status(crawls: Annotated[int, typer.Option(help="How many recent crawls to l
 
     with connect_migrated() as conn:
         print_status(conn, out, crawls)
+
+
+@command()
+def report(directory: Annotated[Path, typer.Argument(help="Where to write the site.")]) -> None:
+    """Write a static HTML site that works offline: countries side by side on each indicator, a page per country
+    (indicators by year, field coverage, publishers' health, notes) and the methodology."""
+    from aggregator.report.site import write_site
+
+    with connect_migrated() as conn:
+        home = write_site(conn, directory)
+    out.print(f"report: {home}", highlight=False)
 
 
 @command()
@@ -234,6 +247,50 @@ def sandbox(port: Annotated[int, typer.Option(help="Port on 127.0.0.1; 0 for any
         with contextlib.suppress(KeyboardInterrupt):
             while True:
                 time.sleep(3600)
+
+
+@command()
+def publishers(
+    format: Annotated[
+        str, typer.Option("--format", help="table, json, csv, or markdown (the README's table).")
+    ] = "table",
+    sandbox: Annotated[bool, typer.Option(help="Include the sandbox spiders.")] = False,
+    write_readme: Annotated[bool, typer.Option(help="Rewrite the README's publisher table from the spiders.")] = False,
+) -> None:
+    """The publishers that spiders crawl, as the spiders declare them (country, level, shape, licence…)."""
+    from aggregator import publishers as listing
+
+    if format not in ("table", "json", "csv", "markdown"):
+        raise AtlasError(f"--format must be table, json, csv or markdown, not {format!r}")
+    rows = listing.list_publishers(sandbox=sandbox)
+    if write_readme:
+        changed = listing.write_readme([row for row in rows if not row["is_sandbox"]])
+        console.print("README.md " + ("updated" if changed else "already up to date"))
+        return
+    if format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif format == "csv":
+        print(listing.to_csv(rows), end="")
+    elif format == "markdown":
+        print(listing.to_markdown(rows), end="")
+    else:
+        from rich.table import Table
+
+        table = Table(*listing.COLUMNS)
+        for row in rows:
+            table.add_row(*(listing.cell(row[column]) for column in listing.COLUMNS))
+        out.print(table)
+
+
+def _register_indicators() -> None:
+    from aggregator.indicators import cli as indicators_cli
+
+    app.add_typer(indicators_cli.indicators_app, name="indicators")
+    command("red-flags")(indicators_cli.red_flags)
+    command("quality")(indicators_cli.quality)
+
+
+_register_indicators()
 
 
 def _nothing() -> contextlib.nullcontext[None]:

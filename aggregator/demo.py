@@ -14,6 +14,7 @@ from aggregator import settings
 from aggregator.crawl_runner import run_spider, sandbox_url
 from aggregator.db import query
 from aggregator.pipeline import compile_with_progress, console, export_with_progress
+from aggregator.report.site import write_site
 from aggregator.sandbox import SANDBOX_PUBLISHERS
 
 
@@ -37,10 +38,12 @@ def run_demo(conn: psycopg.Connection, output: Path, out: Console) -> None:
     table = summary_table(conn, crawl_ids, spiders, started)
     out.print(table)
     out.print(
-        f"exported {sum(f.lines for f in files)} compiled releases to {output}/compiled/<publisher>/full.jsonl.gz"
+        f"exported {sum(f.lines for f in files if f.kind == 'compiled')} compiled releases to "
+        f"{output}/compiled/<publisher>/full.jsonl.gz, tables to {output}/tables, {output}/datapackage.json"
     )
     out.print(f"raw files as crawled: {settings.files_store()}/<spider>/<crawl start>/")
     out.print(f"pipeline took {time.monotonic() - clock:.1f} s")
+    out.print(f"report: {write_site(conn, settings.home() / 'report')}", highlight=False)
 
 
 def summary_table(conn: psycopg.Connection, crawl_ids: list[int], spiders: list[str], since: datetime) -> Table:

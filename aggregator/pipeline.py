@@ -109,14 +109,36 @@ def normalize_with_progress(conn: psycopg.Connection, publishers: list[str] | No
         f"{summary.unchanged} unchanged; notes: {sum(e['count'] for e in summary.problems.values())}",
         highlight=False,
     )
+    indicators_with_progress(conn, full=full)
     return summary
 
 
+def indicators_with_progress(conn: psycopg.Connection, full: bool) -> None:
+    """Recompute the indicators, red flags and quality checks of the (country, year) groups that changed."""
+    from aggregator.indicators.refresh import refresh
+
+    with console.status("computing indicators…"):
+        summary = refresh(conn, full=full)
+    groups = "all groups" if summary.full else f"{len(summary.groups)} country-year groups"
+    console.print(
+        f"indicators: {groups}, {summary.values} values, {summary.flags} red flags, "
+        f"quality of {len(summary.publishers)} publishers",
+        highlight=False,
+    )
+
+
 def export_with_progress(conn: psycopg.Connection, directory: Path) -> list[ExportedFile]:
-    with console.status(f"exporting to {directory}…"):
-        files = export(conn, directory)
-    for file in files:
-        console.print(f"{file.path}: {file.lines} compiled releases", highlight=False)
+    """Write the downloads (see :mod:`aggregator.export`), printing each file as it is written."""
+    units = {"compiled": "compiled releases", "compiled_part": "compiled releases", "csv": "rows", "parquet": "rows"}
+    with console.status(f"exporting to {directory}…") as status:
+
+        def written(file: ExportedFile) -> None:
+            size = file.path.stat().st_size
+            console.print(f"{file.path}: {file.lines} {units[file.kind]}, {size:,} bytes", highlight=False)
+            status.update(f"exporting to {directory}… ({file.path.name} written)")
+
+        files = export(conn, directory, written)
+    console.print(f"{directory / 'datapackage.json'}, {directory / 'SHA256SUMS'}: {len(files)} files", highlight=False)
     return files
 
 

@@ -183,14 +183,34 @@ def test_dry_run_outcome():
     assert failed == (False, "no response (twisted.ConnectionRefusedError)")
 
 
-def test_crawlall_leaves_the_sandbox_out_unless_asked(atlas_env, conn):
-    result = scrapy("crawlall", "--dry-run")
+def sandbox_only(directory: Path) -> tuple[list[str], Path]:
+    """Settings and a PYTHONPATH under which only the sandbox spiders exist (the real ones would go online)."""
+    spiders = sorted((ROOT / "spiders").glob("sandbox_*.py"))
+    path = spiders_package(directory, {p.stem: p.read_text() for p in spiders})
+    return ["-s", "SPIDER_MODULES=somespiders"], path
+
+
+def test_crawlall_leaves_the_sandbox_out_unless_asked(atlas_env, conn, tmp_path):
+    settings, path = sandbox_only(tmp_path)
+    result = scrapy("crawlall", "--dry-run", *settings, pythonpath=path)
     assert result.returncode == 0, result.stderr
     assert "no spider to run" in result.stdout
 
 
-def test_crawlall_dry_run_requests_each_spiders_first_url_and_stores_nothing(atlas_env, conn, sandbox):
-    result = scrapy("crawlall", "--dry-run", "--include-sandbox", env={"OCDS_ATLAS_SANDBOX_URL": sandbox.url})
+def test_crawlall_skips_a_spider_without_its_credentials(atlas_env, conn, tmp_path, monkeypatch):
+    monkeypatch.delenv("PARAGUAY_DNCP_REQUEST_TOKEN", raising=False)
+    path = spiders_package(tmp_path, {"paraguay_dncp_records": (ROOT / "spiders/paraguay_dncp_records.py").read_text()})
+    result = scrapy("crawlall", "--dry-run", "-s", "SPIDER_MODULES=somespiders", pythonpath=path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        "paraguay_dncp_records: skipped, needs the credential(s) PARAGUAY_DNCP_REQUEST_TOKEN"
+    ]
+
+
+def test_crawlall_dry_run_requests_each_spiders_first_url_and_stores_nothing(atlas_env, conn, sandbox, tmp_path):
+    settings, path = sandbox_only(tmp_path)
+    env = {"OCDS_ATLAS_SANDBOX_URL": sandbox.url}
+    result = scrapy("crawlall", "--dry-run", "--include-sandbox", *settings, pythonpath=path, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert sorted(result.stdout.splitlines()) == [
         f"sandbox_xa: HTTP 200 {sandbox.url}/xa/releases?page=1",
@@ -202,19 +222,24 @@ def test_crawlall_dry_run_requests_each_spiders_first_url_and_stores_nothing(atl
     assert not (atlas_env / "crawls").exists()
 
 
-def test_crawlall_dry_run_fails_when_a_spider_gets_no_answer(atlas_env, conn):
+def test_crawlall_dry_run_fails_when_a_spider_gets_no_answer(atlas_env, conn, tmp_path):
     with socket.socket() as probe:  # a port that nothing listens on once the probe is closed
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {"OCDS_ATLAS_SANDBOX_URL": f"http://127.0.0.1:{port}"}
-    result = scrapy("crawlall", "--dry-run", "--include-sandbox", "-s", "RETRY_ENABLED=0", env=env)
+    settings, path = sandbox_only(tmp_path)
+    result = scrapy(
+        "crawlall", "--dry-run", "--include-sandbox", "-s", "RETRY_ENABLED=0", *settings, pythonpath=path, env=env
+    )
     assert result.returncode == 1
     assert all("no response" in line for line in result.stdout.splitlines())
 
 
-def test_crawlall_crawls_every_spider_with_a_sample(atlas_env, conn, sandbox):
+def test_crawlall_crawls_every_spider_with_a_sample(atlas_env, conn, sandbox, tmp_path):
     env = {"OCDS_ATLAS_SANDBOX_URL": sandbox.url, "OCDS_ATLAS_COMPILE_AFTER_CRAWL": "0"}
-    result = scrapy("crawlall", "--include-sandbox", "--sample", "5", "-s", "LOG_LEVEL=WARNING", env=env)
+    settings, path = sandbox_only(tmp_path)
+    arguments = ("--include-sandbox", "--sample", "5", "-s", "LOG_LEVEL=WARNING", *settings)
+    result = scrapy("crawlall", *arguments, pythonpath=path, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(result.stdout.splitlines()) == 4
     crawls = conn.execute(

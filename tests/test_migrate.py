@@ -28,6 +28,12 @@ TABLES = {
     "organization",
     "process_party",
     "organization_identifier",
+    # 0005: indicators, red flags, data quality
+    "indicator_value",
+    "indicator_process",
+    "red_flag",
+    "field_coverage",
+    "quality_check",
 }
 
 

@@ -56,6 +56,14 @@ class Command(ScrapyCommand):
             print("no spider to run (the sandbox's are left out unless --include-sandbox)")
             return
         arguments = {} if opts.dry_run or opts.sample is None else {"sample": opts.sample}
+        # A spider whose credentials are not in the environment cannot start: it is skipped, and said so.
+        missing = {name: missing_credentials(self.crawler_process.spider_loader.load(name)) for name in names}
+        for name in names:
+            if missing[name]:
+                print(f"{name}: skipped, needs the credential(s) {', '.join(missing[name])}")
+        names = [name for name in names if not missing[name]]
+        if not names:
+            return
         crawlers = {name: self.crawler_process.create_crawler(name) for name in names}
         with _files_store_elsewhere() if opts.dry_run else contextlib.nullcontext():
             for crawler in crawlers.values():
@@ -74,6 +82,11 @@ def spiders_to_run(spider_loader: Any, include_sandbox: bool) -> list[str]:
     """Every spider's name, sorted; the sandbox's only with ``include_sandbox``."""
     names = sorted(spider_loader.list())
     return [n for n in names if include_sandbox or not getattr(spider_loader.load(n), "is_sandbox", False)]
+
+
+def missing_credentials(spider: Any) -> list[str]:
+    """The environment variables a spider declares in ``credentials`` that are not set."""
+    return [name for name in getattr(spider, "credentials", ()) if not os.environ.get(name)]
 
 
 def dry_run_outcome(stats: dict[str, Any]) -> tuple[bool, str]:

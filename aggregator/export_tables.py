@@ -1,0 +1,178 @@
+"""Tables as downloads: a query's rows streamed, in batches from a server-side cursor, into a gzipped CSV file and
+a Parquet file (one row group per batch), typed from the query's columns."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+import psycopg
+import pyarrow as pa
+import pyarrow.parquet as pq
+from psycopg.postgres import types as postgres_types
+from psycopg.rows import tuple_row
+
+BATCH_ROWS = 10_000
+
+# PostgreSQL type name -> (Table Schema type, Arrow type). Numeric is exact in the CSV files (as PostgreSQL writes
+# it) and a double in the Parquet files, which is what analysis tools read; "_text" is text[].
+TYPES: dict[str, tuple[str, pa.DataType]] = {
+    "int2": ("integer", pa.int16()),
+    "int4": ("integer", pa.int32()),
+    "int8": ("integer", pa.int64()),
+    "float4": ("number", pa.float64()),
+    "float8": ("number", pa.float64()),
+    "numeric": ("number", pa.float64()),
+    "bool": ("boolean", pa.bool_()),
+    "date": ("date", pa.date32()),
+    "timestamptz": ("datetime", pa.timestamp("us", tz="UTC")),
+    "_text": ("array", pa.list_(pa.string())),
+}
+STRING = ("string", pa.string())
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    pg_type: str  # the type's name, "_" + element type's name for an array
+
+    @property
+    def field_type(self) -> str:
+        return TYPES.get(self.pg_type, STRING)[0]
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        return TYPES.get(self.pg_type, STRING)[1]
+
+
+def columns_of(description: Sequence[Any]) -> list[Column]:
+    """The columns of a cursor's result, with their PostgreSQL type names."""
+    columns = []
+    for item in description:
+        info = postgres_types.get(item.type_code)
+        name = "text" if info is None else ("_" + info.name if item.type_code == info.array_oid else info.name)
+        columns.append(Column(item.name, name))
+    return columns
+
+
+def csv_cell(value: object) -> str:
+    """A value as Table Schema reads it by default: ISO 8601 dates, UTC datetimes with Z, JSON arrays."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def arrow_batch(columns: list[Column], rows: list[tuple]) -> pa.RecordBatch:
+    arrays = []
+    for index, column in enumerate(columns):
+        values = [row[index] for row in rows]
+        if column.arrow_type == pa.float64():
+            values = [None if v is None else float(v) for v in values]
+        elif column.arrow_type == pa.string():
+            values = [None if v is None else str(v) for v in values]
+        arrays.append(pa.array(values, type=column.arrow_type))
+    return pa.RecordBatch.from_arrays(arrays, schema=arrow_schema(columns))
+
+
+def arrow_schema(columns: list[Column]) -> pa.Schema:
+    return pa.schema([pa.field(c.name, c.arrow_type) for c in columns])
+
+
+class Sink(Protocol):
+    def write(self, rows: list[tuple]) -> None: ...
+
+
+class CsvSink:
+    """A CSV file with a header row, gzipped when its name ends with .gz (mtime=0 and no file name in the gzip
+    header, so the same rows give the same bytes)."""
+
+    def __init__(self, stack: ExitStack, path: Path, columns: list[Column]) -> None:
+        raw: IO[bytes] = stack.enter_context(_partial(path))
+        if path.suffix == ".gz":
+            raw = stack.enter_context(gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0, compresslevel=6))
+        text = stack.enter_context(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
+        self._writer = csv.writer(text, lineterminator="\n")
+        self._writer.writerow([c.name for c in columns])
+
+    def write(self, rows: list[tuple]) -> None:
+        self._writer.writerows([csv_cell(v) for v in row] for row in rows)
+
+
+class ParquetSink:
+    """A Parquet file written one row group per batch."""
+
+    def __init__(self, stack: ExitStack, path: Path, columns: list[Column]) -> None:
+        raw = stack.enter_context(_partial(path))
+        self._columns = columns
+        self._writer = stack.enter_context(pq.ParquetWriter(raw, arrow_schema(columns), compression="zstd"))
+
+    def write(self, rows: list[tuple]) -> None:
+        self._writer.write_batch(arrow_batch(self._columns, rows))
+
+
+class _partial:
+    """Write ``path`` through ``path.partial``, renamed into place only when everything was written."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.partial = path.with_name(path.name + ".partial")
+
+    def __enter__(self) -> io.BufferedWriter:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.file = self.partial.open("wb")
+        return self.file
+
+    def __exit__(self, kind: object, error: object, traceback: object) -> None:
+        self.file.close()
+        if kind is None:
+            self.partial.replace(self.path)
+        else:
+            self.partial.unlink(missing_ok=True)
+
+
+def write_query(
+    conn: psycopg.Connection,
+    statement: str | psycopg.sql.Composable,
+    params: dict[str, Any] | None,
+    csv_path: Path | None = None,
+    parquet_path: Path | None = None,
+) -> tuple[list[Column], int]:
+    """Stream a query's rows into a CSV and/or a Parquet file; return the columns and the number of rows.
+
+    Call inside a transaction (server-side cursors live in one)."""
+    rows = 0
+    with conn.cursor(name="export_table", row_factory=tuple_row) as cursor, ExitStack() as stack:
+        cursor.itersize = BATCH_ROWS
+        cursor.execute(statement, params)
+        columns = columns_of(cursor.description or [])
+        sinks: list[Sink] = []
+        if csv_path:
+            sinks.append(CsvSink(stack, csv_path, columns))
+        if parquet_path:
+            sinks.append(ParquetSink(stack, parquet_path, columns))
+        while batch := cursor.fetchmany(BATCH_ROWS):
+            for sink in sinks:
+                sink.write(batch)
+            rows += len(batch)
+    return columns, rows
+
+
+def write_header_only(path: Path, columns: list[Column]) -> None:
+    with ExitStack() as stack:
+        CsvSink(stack, path, columns)

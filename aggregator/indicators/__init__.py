@@ -1,0 +1,1 @@
+"""Indicators, red flags and data quality, computed in SQL from the normalized layer (see ``catalogue``)."""

@@ -1,0 +1,32 @@
+from crawler.spiders import IndexSpider
+
+
+class HondurasPortalApiRecordsSpider(IndexSpider):
+    """
+    Publisher
+      Portal de Contrataciones Abiertas de Honduras (ONCAE and SEFIN)
+    API documentation
+      http://www.contratacionesabiertas.gob.hn/manual_api/
+    Shape
+      Pages whose ``recordPackage`` holds a record package (embedded releases, compiled and versioned releases);
+      the first page gives the number of pages at ``pages``.
+    Caveats
+      Deep pages sometimes answer 502 (Cloudflare): they are retried with back-off.
+    """
+
+    name = "honduras_portal_api_records"
+
+    # PublisherSpider
+    country = "HN"
+    publisher_name = "Portal de Contrataciones Abiertas de Honduras"
+    data_type = "record_package"
+    ocds_version = "1.1"
+    url = "http://www.contratacionesabiertas.gob.hn"
+    update_frequency = "daily"
+    ocid_prefixes = ("ocds-lcuori-",)
+    root_path = "recordPackage"
+
+    # IndexSpider
+    start_url = "http://www.contratacionesabiertas.gob.hn/api/v1/record/?format=json"
+    total_pointer = "/pages"
+    param_page = "page"

@@ -1,0 +1,29 @@
+from crawler.spiders import SimpleSpider
+
+
+class MexicoGacmSpider(SimpleSpider):
+    """
+    Publisher
+      Grupo Aeroportuario de la Ciudad de México (GACM)
+    Bulk download documentation
+      http://gacmda.gacm.mx:8880/files/opendata/coleccion/
+    Shape
+      One large release package with every release (OCDS 1.0).
+    Caveats
+      The airport project was cancelled and kingfisher-collect dropped its spider in 2024-10: the file is frozen.
+      OCIDs are bare numbers (``"10"``), namespaced by publisher; some OCIDs were republished with a new release
+      id and the same date; currency typo ``MNX``.
+    """
+
+    name = "mexico_gacm"
+
+    # PublisherSpider
+    country = "MX"
+    publisher_name = "Grupo Aeroportuario de la Ciudad de México"
+    data_type = "release_package"
+    ocds_version = "1.0"
+    url = "https://www.gob.mx/gacm"
+    update_frequency = "never"
+
+    # SimpleSpider
+    start_urls = ("http://gacmda.gacm.mx:8880/files/opendata/coleccion/concentrado05032019RELEASE.json",)

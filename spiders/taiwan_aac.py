@@ -1,0 +1,52 @@
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from scrapy.http import Response
+
+from crawler.spiders import SimpleSpider
+
+LIST = "https://gpip.aac.moj.gov.tw/cht/index.php?code=list&ids=6&page={page}"
+
+
+class TaiwanAacSpider(SimpleSpider):
+    """
+    Publisher
+      Agency Against Corruption, Ministry of Justice (AAC): Government Procurement Integrity Platform
+    Bulk download documentation
+      https://gpip.aac.moj.gov.tw/cht/index.php?code=list&ids=6&page=1
+    Shape
+      An HTML listing, page by page (``page``), mixing guidance documents and release packages (the links whose
+      title has "OCDS"); the pages end with one that lists nothing.
+    Spider arguments
+      from_date, until_date: applied to release dates as they are loaded
+    Caveats
+      Release dates are dates only; ``tag`` is a string; the publisher is given as a plain string.
+    """
+
+    name = "taiwan_aac"
+
+    # PublisherSpider
+    country = "TW"
+    publisher_name = "Agency Against Corruption, Ministry of Justice"
+    data_type = "release_package"
+    ocds_version = "1.1"
+    url = "https://www.aac.moj.gov.tw"
+    update_frequency = "monthly"
+    dates_at_load = True
+
+    # SimpleSpider
+    start_urls = (LIST.format(page=1),)
+
+    def parse(self, response: Response) -> Iterator[Any]:
+        # The listing is HTML, not OCDS: kept in the files store but not loaded; its OCDS links are followed, and
+        # the next page as long as this one lists anything.
+        if response.meta.get("package"):
+            yield from super().parse(response)
+            return
+        self.files.write(response.url, response.body)
+        for link in response.xpath('//a[contains(@title, "OCDS")]/@href').getall():
+            yield self.request(response.urljoin(link), meta={"package": True})
+        if response.xpath('//div[@class="main"]//li'):
+            page = int(parse_qs(urlsplit(response.url).query)["page"][0])
+            yield self.request(LIST.format(page=page + 1))
