@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
-import os
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
@@ -15,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from aggregator import db, settings
-from aggregator.errors import AtlasError
+from aggregator.errors import AtlasError, guarded
 from aggregator.pipeline import make_console
 
 
@@ -24,23 +22,7 @@ def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable
     (set OCDS_ATLAS_DEBUG=1 to see it)."""
 
     def decorate(function: Callable[..., None]) -> Callable[..., None]:
-        @functools.wraps(function)
-        def run(*args: Any, **kwargs: Any) -> None:
-            try:
-                function(*args, **kwargs)
-            except (typer.Exit, typer.Abort):
-                raise
-            except KeyboardInterrupt:
-                console.print("interrupted")
-                raise typer.Exit(130) from None
-            except Exception as error:
-                if os.environ.get("OCDS_ATLAS_DEBUG"):
-                    raise
-                message = str(error) if isinstance(error, AtlasError) else f"{type(error).__name__}: {error}"
-                console.print(f"[red]error:[/red] {message}", highlight=False)
-                raise typer.Exit(1) from None
-
-        return app.command(name)(run)
+        return app.command(name)(guarded(function))
 
     return decorate
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import functools
-import os
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from aggregator.errors import AtlasError
+from aggregator.errors import AtlasError, guarded
 from aggregator.indicators import show
 from aggregator.indicators.catalogue import BY_ID
 
@@ -24,27 +21,6 @@ Year = Annotated[int | None, typer.Option(help="The processes' year (tender star
 Format = Annotated[str, typer.Option("--format", help="table, csv or json.")]
 VALUE_COLUMNS = ("indicator", "country", "year", "value", "n_eligible", "n_total", "missing_share", "suppressed")
 EXTRA = {"country": (), "publisher": ("publisher",), "buyer": ("buyer_org_key",)}
-
-
-def guarded(function: Callable[..., None]) -> Callable[..., None]:
-    """Failures exit 1 with one line, as the other commands' do (OCDS_ATLAS_DEBUG=1 for the traceback)."""
-
-    @functools.wraps(function)
-    def run(*args: Any, **kwargs: Any) -> None:
-        try:
-            function(*args, **kwargs)
-        except (typer.Exit, typer.Abort):
-            raise
-        except Exception as error:
-            if os.environ.get("OCDS_ATLAS_DEBUG"):
-                raise
-            from aggregator.cli import console
-
-            message = str(error) if isinstance(error, AtlasError) else f"{type(error).__name__}: {error}"
-            console.print(f"[red]error:[/red] {message}", highlight=False)
-            raise typer.Exit(1) from None
-
-    return run
 
 
 def _check_format(fmt: str) -> None:
