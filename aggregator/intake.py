@@ -7,6 +7,7 @@ stored files, failures and problems, closed with the crawler's stats and close r
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,7 @@ from aggregator.crawls import (
     reopen_crawl,
     upsert_publisher,
 )
-from aggregator.dates import DateRange
-from aggregator.load import FileOutcome, load_file, register_file
+from aggregator.load import FileOutcome, LoadOptions, load_file, register_file
 from aggregator.migrate import migrate
 from aggregator.normalize.refresh import normalize
 from aggregator.notes import Note, add_notes
@@ -54,20 +54,10 @@ class Intake:
             self.previous_stats = reopen_crawl(self.conn, resume_crawl_id, self.publisher_id)
             self.crawl_id = resume_crawl_id
 
-    def load(
-        self,
-        path: Path,
-        url: str,
-        http_status: int,
-        encoding: str | None = None,
-        limit: int | None = None,
-        root_path: str | None = None,
-        member_pattern: str | None = None,
-        data_format: str | None = None,
-        date_range: DateRange | None = None,
-    ) -> FileOutcome:
-        """Store a fetched file's releases and records (at most ``limit``; OCDS at ``root_path``; only archive
-        members matching ``member_pattern``; converted from a ``data_format`` spreadsheet, ``csv`` or ``xlsx``)."""
+    def load(self, path: Path, url: str, http_status: int, options: LoadOptions) -> FileOutcome:
+        """Store a fetched file's releases and records, read as ``options`` say (the publisher's declared OCDS
+        version for packages that do not say)."""
+        options = replace(options, declared_version=self.publisher.ocds_version)
         return load_file(
             self.conn,
             publisher_id=self.publisher_id,
@@ -75,13 +65,7 @@ class Intake:
             path=path,
             url=url,
             http_status=http_status,
-            encoding=encoding,
-            declared_version=self.publisher.ocds_version,
-            limit=limit,
-            root_path=root_path,
-            member_pattern=member_pattern,
-            data_format=data_format,
-            date_range=date_range,
+            options=options,
         )
 
     def failed(self, url: str, http_status: int | None, error: str, code: str = "request_failed") -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 
 from aggregator import bodies, db
+from aggregator.archives import skipped
 from aggregator.convert import convert, spreadsheet_format
 from aggregator.crawls import PublisherInfo, close_crawl, open_crawl, upsert_publisher
 from aggregator.dates import DateRange, parse_date
@@ -29,7 +30,6 @@ from aggregator.read import Item, Problem, Source, iter_sources, read_source
 BATCH_SIZE = 1000
 #: At most this many examples are kept in an aggregated note.
 EXAMPLES = 10
-SKIPPED_SUFFIXES = {".md", ".csv", ".txt", ".rst"}
 
 
 @dataclass
@@ -43,18 +43,31 @@ class FileOutcome:
     notes: Counter[str] = field(default_factory=Counter)
 
 
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to read a file: its ``encoding`` (else UTF-8 or detected); the publisher's ``declared_version`` for
+    packages that do not say; at most ``limit`` releases or records (samples); the OCDS at ``root_path`` (see
+    :func:`aggregator.read.at_root_path`); only the archive members matching the glob ``member_pattern``;
+    ``data_format`` ``csv`` or ``xlsx`` for a spreadsheet whose name does not say so; releases outside
+    ``date_range`` skipped with an info note."""
+
+    encoding: str | None = None
+    declared_version: str | None = None
+    limit: int | None = None
+    root_path: str | None = None
+    member_pattern: str | None = None
+    data_format: str | None = None
+    date_range: DateRange | None = None
+
+
 @dataclass
 class _Context:
     publisher_id: int
     crawl_id: int
     crawl_file_id: int
-    declared_version: str | None
+    options: LoadOptions
     outcome: FileOutcome
     remaining: int | None = None
-    root_path: str | None = None
-    member_pattern: str | None = None
-    data_format: str | None = None
-    date_range: DateRange | None = None
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -67,11 +80,7 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
             raise AtlasError(f"{path} does not exist")
         if path.is_dir():
             files.extend(
-                p
-                for p in sorted(path.rglob("*"))
-                if p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                and p.suffix.lower() not in SKIPPED_SUFFIXES
+                p for p in sorted(path.rglob("*")) if p.is_file() and not skipped(p.relative_to(path).as_posix())
             )
         else:
             files.append(path)
@@ -118,60 +127,24 @@ def load_file(
     path: Path,
     url: str | None = None,
     http_status: int | None = None,
-    encoding: str | None = None,
-    declared_version: str | None = None,
-    limit: int | None = None,
-    root_path: str | None = None,
-    member_pattern: str | None = None,
-    data_format: str | None = None,
-    date_range: DateRange | None = None,
+    options: LoadOptions = LoadOptions(),
 ) -> FileOutcome:
-    """Store one file's releases and records (at most ``limit`` of them, for samples; ``root_path`` as in
-    :func:`aggregator.read.at_root_path`; only the archive members whose names match the glob ``member_pattern``;
-    ``data_format`` ``csv`` or ``xlsx`` for a spreadsheet whose name does not say so).
+    """Register and store one file's releases and records, read as ``options`` say.
 
     ``conn`` must be in autocommit mode: the file's content is stored in one transaction, its notes in another.
     """
     file_id = register_file(conn, crawl_id, path, url, http_status)
-    return store_file(
-        conn,
-        publisher_id,
-        crawl_id,
-        file_id,
-        path,
-        encoding,
-        declared_version,
-        limit,
-        root_path,
-        member_pattern=member_pattern,
-        data_format=data_format,
-        date_range=date_range,
-    )
+    return store_file(conn, publisher_id, crawl_id, file_id, path, options)
 
 
 def store_file(
-    conn: psycopg.Connection,
-    publisher_id: int,
-    crawl_id: int,
-    file_id: int,
-    path: Path,
-    encoding: str | None = None,
-    declared_version: str | None = None,
-    limit: int | None = None,
-    root_path: str | None = None,
-    *,
-    member_pattern: str | None = None,
-    data_format: str | None = None,
-    date_range: DateRange | None = None,
+    conn: psycopg.Connection, publisher_id: int, crawl_id: int, file_id: int, path: Path, options: LoadOptions
 ) -> FileOutcome:
-    """Store the content of a registered file (see :func:`load_file`; releases outside ``date_range`` are
-    skipped, with an info note)."""
-    context = _Context(publisher_id, crawl_id, file_id, declared_version, FileOutcome(file_id), limit, root_path)
-    context.member_pattern, context.data_format = member_pattern, data_format
-    context.date_range = date_range
+    """Store the content of a registered file (see :func:`load_file`)."""
+    context = _Context(publisher_id, crawl_id, file_id, options, FileOutcome(file_id), options.limit)
     try:
         with conn.transaction():
-            _store_file(conn, context, path, encoding)
+            _store_file(conn, context, path, options.encoding)
     except psycopg.DataError as error:
         context.outcome = FileOutcome(file_id)
         context.problems = [Problem("error", "file_not_stored", f"PostgreSQL refused the file: {error}", {})]
@@ -180,12 +153,12 @@ def store_file(
 
 
 def _store_file(conn: psycopg.Connection, context: _Context, path: Path, encoding: str | None) -> None:
-    data_format = spreadsheet_format(path.name, context.data_format)
+    data_format = spreadsheet_format(path.name, context.options.data_format)
     if data_format:
         entries = _converted(path, data_format, encoding, context)
         encoding = None  # the conversion's JSON is UTF-8
     else:
-        entries = iter_sources(path, member_pattern=context.member_pattern)
+        entries = iter_sources(path, member_pattern=context.options.member_pattern)
     for entry in entries:
         if isinstance(entry, Problem):
             context.problems.append(entry)
@@ -196,7 +169,9 @@ def _store_file(conn: psycopg.Connection, context: _Context, path: Path, encodin
 
 def _converted(path: Path, data_format: str, encoding: str | None, context: _Context) -> Iterator[Source | Problem]:
     """A spreadsheet as one source: the release package that flattentool makes of it."""
-    package, problems = convert(path, data_format, context.declared_version, encoding, context.member_pattern)
+    package, problems = convert(
+        path, data_format, context.options.declared_version, encoding, context.options.member_pattern
+    )
     yield from problems
     if package is not None:
         yield Source(str(path), lambda: package)
@@ -204,11 +179,11 @@ def _converted(path: Path, data_format: str, encoding: str | None, context: _Con
 
 def _batches(source: Source, encoding: str | None, context: _Context) -> Iterator[list[Item]]:
     batch: list[Item] = []
-    for entry in read_source(source, encoding, context.root_path):
+    for entry in read_source(source, encoding, context.options.root_path):
         if isinstance(entry, Problem):
             context.problems.append(entry)
             continue
-        if context.date_range and entry.kind == "release" and not context.date_range.admits(entry.data):
+        if context.options.date_range and entry.kind == "release" and not context.options.date_range.admits(entry.data):
             context.problems.append(_outside_date_range(entry))
             continue
         if context.remaining is not None:
@@ -388,7 +363,7 @@ def _release_row(
         None if release_id is None else str(release_id),
         date,
         date_value if isinstance(date_value, str) else None,
-        ocds_version(item.package, item.data, context.declared_version),
+        ocds_version(item.package, item.data, context.options.declared_version),
         record_id,
         data_id,
         package_data_id,
@@ -413,7 +388,7 @@ def _insert_records(
             "member": member,
             "ordinal": item.ordinal,
             "ocid": item.data["ocid"],
-            "ocds_version": ocds_version(item.package, item.data, context.declared_version),
+            "ocds_version": ocds_version(item.package, item.data, context.options.declared_version),
             "data_id": data_ids[data_hash],
             "package_data_id": package_ids.get(package_hash) if package_hash else None,
         }
@@ -456,7 +431,7 @@ def load_paths(
     crawl_id = open_crawl(conn, publisher_id, "load", arguments, None)
     file_ids = [register_file(conn, crawl_id, path) for path in files]
     jobs = [
-        (publisher_id, crawl_id, file_id, path, encoding, publisher.ocds_version)
+        (publisher_id, crawl_id, file_id, path, LoadOptions(encoding, publisher.ocds_version))
         for file_id, path in zip(file_ids, files, strict=True)
     ]
     outcomes: dict[int, FileOutcome] = {}

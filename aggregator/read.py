@@ -226,13 +226,20 @@ def _is_json_lines(text: str) -> bool:
 
 def _iter_json_lines(text: str) -> Iterator[Any | Problem]:
     for number, offset, line in _iter_lines(text):
-        try:
-            yield orjson.loads(line)
-        except orjson.JSONDecodeError:
-            try:  # the standard library also accepts NaN, Infinity and integers beyond 64 bits
-                yield json.loads(line)
-            except json.JSONDecodeError as error:
-                yield _invalid_json(error.msg, number, error.colno, offset + error.pos)
+        yield parse_line(line, number, offset)
+
+
+def parse_line(line: str | bytes, number: int, offset: int) -> Any | Problem:
+    """One line of JSON lines (``number`` and ``offset`` for the note when it is not JSON)."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        try:  # the standard library also accepts NaN, Infinity and integers beyond 64 bits
+            return json.loads(line)
+        except json.JSONDecodeError as error:
+            return _invalid_json(error.msg, number, error.colno, offset + error.pos)
+        except UnicodeDecodeError as error:
+            return _invalid_json(str(error), number, 0, offset)
 
 
 def _iter_concatenated(text: str) -> Iterator[Any | Problem]:

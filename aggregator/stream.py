@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -30,7 +29,7 @@ import ijson
 import orjson
 
 from aggregator.archives import CHUNK, READ_ERRORS, ArchiveTooLarge, ReadLimits, Source
-from aggregator.read import _invalid_json, items_of_values, root_path_not_found, truncated
+from aggregator.read import items_of_values, parse_line, root_path_not_found, truncated
 from aggregator.shapes import PACKAGE_KEYS, Item, Problem, iter_items
 from aggregator.tail import members_after
 from aggregator.utf8 import Counters, Plan, Utf8Stream, plan_encoding
@@ -122,20 +121,8 @@ def _json_lines(reader: _Reader) -> Iterator[Any | Problem]:
     with io.BufferedReader(reader.open(), CHUNK) as stream:
         for number, line in enumerate(stream, 1):
             if line.strip():
-                yield _parse_line(line, number, offset)
+                yield parse_line(line, number, offset)
             offset += len(line)
-
-
-def _parse_line(line: bytes, number: int, offset: int) -> Any | Problem:
-    try:
-        return orjson.loads(line)
-    except orjson.JSONDecodeError:
-        try:  # the standard library also accepts NaN, Infinity and integers beyond 64 bits
-            return json.loads(line)
-        except json.JSONDecodeError as error:
-            return _invalid_json(error.msg, number, error.colno, offset + error.pos)
-        except UnicodeDecodeError as error:
-            return _invalid_json(str(error), number, 0, offset)
 
 
 def _ijson_error(error: Exception) -> Problem:

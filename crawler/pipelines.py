@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Self
 
@@ -14,9 +15,8 @@ from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
-from aggregator.dates import DateRange
 from aggregator.intake import Intake
-from aggregator.load import FileOutcome
+from aggregator.load import FileOutcome, LoadOptions
 from crawler.items import CrawlNote, FailedRequest, StoredFile
 from crawler.spiders.base import PublisherSpider
 
@@ -37,7 +37,7 @@ class StorePipeline:
         self.pending: list[StoredFile] = []
         self.loaded = 0
         self.intake: Intake | None = None
-        self.date_range: DateRange | None = None
+        self.options = LoadOptions()
         self.thread = ThreadPool(1, 1, name="ocds-atlas-store")
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -57,7 +57,13 @@ class StorePipeline:
         resumed = self._resumed_crawl_id()
         self.intake = Intake(spider.publisher_info(), spider.arguments, str(spider.files.directory), resumed)
         spider.crawl_id = self.intake.crawl_id
-        self.date_range = spider.date_range()
+        self.options = LoadOptions(
+            encoding=spider.encoding,
+            root_path=spider.root_path,
+            member_pattern=getattr(spider, "member_pattern", None),  # only ArchiveSpider declares it
+            data_format=spider.data_format,
+            date_range=spider.date_range(),
+        )
         self._record_politeness()
 
     def _resumed_crawl_id(self) -> int | None:
@@ -115,18 +121,8 @@ class StorePipeline:
             limit = spider.sample - self.loaded if spider.sample else None
             if limit is not None and limit <= 0:
                 break
-            outcome = self.intake.load(
-                Path(item.path),
-                item.url,
-                item.http_status,
-                spider.encoding,
-                limit,
-                spider.root_path,
-                # Only ArchiveSpider declares member_pattern.
-                member_pattern=getattr(spider, "member_pattern", None),
-                data_format=spider.data_format,
-                date_range=self.date_range,
-            )
+            options = replace(self.options, limit=limit)
+            outcome = self.intake.load(Path(item.path), item.url, item.http_status, options)
             self.loaded += outcome.items
             outcomes.append(outcome)
         return outcomes
