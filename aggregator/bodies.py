@@ -36,7 +36,7 @@ def store(cursor: psycopg.Cursor, table: str, bodies: dict[bytes, str]) -> dict[
     identifier = sql.Identifier(table)
     hashes = list(bodies)
     cursor = cursor.connection.cursor(row_factory=tuple_row)
-    select = sql.SQL("SELECT hash, id FROM {} WHERE hash = ANY(%s)").format(identifier)
+    select = sql.SQL("SELECT hash, id FROM {} WHERE hash = ANY(%b)").format(identifier)
     ids = {bytes(row[0]): row[1] for row in cursor.execute(select, (hashes,), prepare=False).fetchall()}
     missing = [h for h in hashes if h not in ids]
     if missing:
@@ -47,8 +47,11 @@ def store(cursor: psycopg.Cursor, table: str, bodies: dict[bytes, str]) -> dict[
                 copy.write_row((digest, bodies[digest]))
         insert = sql.SQL(
             "INSERT INTO {} (hash, body) SELECT hash, body::jsonb FROM body_staging ON CONFLICT (hash) DO NOTHING"
+            " RETURNING hash, id"
         ).format(identifier)
-        cursor.execute(insert)
-        rows = cursor.execute(select, (missing,), prepare=False).fetchall()
-        ids.update({bytes(row[0]): row[1] for row in rows})
+        ids.update({bytes(row[0]): row[1] for row in cursor.execute(insert).fetchall()})
+        # Bodies another transaction stored meanwhile are not returned by the insert.
+        raced = [h for h in missing if h not in ids]
+        if raced:
+            ids.update({bytes(row[0]): row[1] for row in cursor.execute(select, (raced,), prepare=False).fetchall()})
     return ids

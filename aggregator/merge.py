@@ -32,6 +32,7 @@ from typing import Any
 from ocdskit.upgrade import upgrade_release_10_11
 from ocdsmerge.exceptions import OCDSMergeError, OCDSMergeWarning
 
+from aggregator import fastmerge
 from aggregator.rules import Rules
 from aggregator.shapes import Problem
 
@@ -173,7 +174,7 @@ def merge_releases(rules: Rules, releases: list[ReleaseInput], *, versioned: boo
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", OCDSMergeWarning)
         try:
-            merged.body = rules.merger.create_compiled_release(bodies)
+            merged.body = _compiled_release(rules, bodies)
             if versioned:
                 merged.versioned = rules.merger.create_versioned_release(bodies)
         except (OCDSMergeError, TypeError, AttributeError, ValueError) as error:
@@ -185,6 +186,15 @@ def merge_releases(rules: Rules, releases: list[ReleaseInput], *, versioned: boo
             paths = _QUOTED_PATH.findall(str(warning.message))
             merged.warnings[f"{warning.category.__name__}:{paths[-1] if paths else ''}"] += 1
     return merged
+
+
+def _compiled_release(rules: Rules, bodies: list[dict[str, Any]]) -> dict[str, Any]:
+    """ocdsmerge's compiled release: from the fast merge, which gives the same, or from ocdsmerge itself for the
+    shapes the fast merge leaves to it."""
+    try:
+        return fastmerge.compiled_release(rules.merger, bodies)
+    except fastmerge.Unsupported:
+        return rules.merger.create_compiled_release(bodies)
 
 
 def publisher_compiled(ocid: str, records: list[RecordInput], problems: list[Problem]) -> dict[str, Any] | None:

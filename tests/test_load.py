@@ -186,3 +186,34 @@ def test_every_command_has_help(command):
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0
     assert "Usage" in result.output
+
+
+def test_bodies_are_stored_uncompressed_and_whole(conn):
+    from aggregator import bodies
+
+    body = {"ocid": "ocds-x-1", "parties": [{"id": str(n), "name": "the same name again " * 5} for n in range(2000)]}
+    digest, text, _ = bodies.canonical(body)
+    with conn.transaction(), conn.cursor() as cursor:
+        ids = bodies.store(cursor, "data", {digest: text})
+    row = conn.execute(
+        "SELECT body, pg_column_compression(body) AS compression FROM data WHERE id = %s", (ids[digest],)
+    ).fetchone()
+    assert row["body"] == body
+    assert row["compression"] is None  # this body compresses well, yet was stored as it is
+    storage = conn.execute(
+        "SELECT attstorage FROM pg_attribute WHERE attrelid = 'data'::regclass AND attname = 'body'"
+    ).fetchone()
+    assert storage["attstorage"] == "e"
+
+
+def test_storing_bodies_gives_the_ids_of_new_and_stored_ones(conn):
+    from aggregator import bodies
+
+    first, second = (bodies.canonical({"id": n}) for n in (1, 2))
+    with conn.transaction(), conn.cursor() as cursor:
+        stored = bodies.store(cursor, "data", {first[0]: first[1]})
+    with conn.transaction(), conn.cursor() as cursor:
+        both = bodies.store(cursor, "data", {first[0]: first[1], second[0]: second[1]})
+    assert both[first[0]] == stored[first[0]]
+    assert conn.execute("SELECT body FROM data WHERE id = %s", (both[second[0]],)).fetchone()["body"] == {"id": 2}
+    assert count(conn, "data") == 2

@@ -12,6 +12,7 @@ WHERE %(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::
 ORDER BY publisher_id, ocid
 
 -- name: select_releases
+-- compile._inputs reads the columns by position: keep their order.
 SELECT r.id, r.crawl_file_id, r.ordinal, r.ocid, r.release_id, r.date, r.date_text, r.ocds_version, r.data_id, d.body::text AS body,
        pd.body -> 'extensions' AS extensions
 FROM release r
