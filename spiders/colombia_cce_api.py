@@ -26,6 +26,7 @@ class ColombiaCceApiSpider(PeriodicSpider, PagedSpider):
     data_type = "release_package"
     ocds_version = "1.1"
     url = "https://www.colombiacompra.gov.co"
+    licence = "https://opendatacommons.org/licenses/pddl/1-0/"
     update_frequency = "daily"
     ocid_prefixes = ("ocds-k50g02-",)
     dates_at_load = False  # the windows are the publisher's own filter

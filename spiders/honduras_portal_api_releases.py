@@ -23,6 +23,7 @@ class HondurasPortalApiReleasesSpider(IndexSpider):
     data_type = "release_package"
     ocds_version = "1.1"
     url = "http://www.contratacionesabiertas.gob.hn"
+    licence = "https://creativecommons.org/licenses/by/4.0/"
     update_frequency = "daily"
     ocid_prefixes = ("ocds-lcuori-",)
     root_path = "releasePackage"

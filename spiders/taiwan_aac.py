@@ -34,19 +34,15 @@ class TaiwanAacSpider(SimpleSpider):
     url = "https://www.aac.moj.gov.tw"
     update_frequency = "monthly"
     dates_at_load = True
+    listings = True  # HTML pages linking to the OCDS files
 
     # SimpleSpider
     start_urls = (LIST.format(page=1),)
 
-    def parse(self, response: Response) -> Iterator[Any]:
-        # The listing is HTML, not OCDS: kept in the files store but not loaded; its OCDS links are followed, and
-        # the next page as long as this one lists anything.
-        if response.meta.get("package"):
-            yield from super().parse(response)
-            return
-        self.files.write(response.url, response.body)
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        # Its OCDS links are followed, and the next page as long as this one lists anything.
         for link in response.xpath('//a[contains(@title, "OCDS")]/@href').getall():
-            yield self.request(response.urljoin(link), meta={"package": True})
+            yield self.ocds_request(response.urljoin(link))
         if response.xpath('//div[@class="main"]//li'):
             page = int(parse_qs(urlsplit(response.url).query)["page"][0])
             yield self.request(LIST.format(page=page + 1))

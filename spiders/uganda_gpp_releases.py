@@ -33,6 +33,7 @@ class UgandaGppReleasesSpider(PeriodicSpider):
     data_type = "release_package"
     ocds_version = "1.1"
     url = "https://gpp.ppda.go.ug"
+    licence = "https://opendatacommons.org/licenses/by/1-0/"
     update_frequency = "daily"
     ocid_prefixes = ("ocds-rdvc92-",)
     dates_at_load = True
@@ -41,6 +42,7 @@ class UgandaGppReleasesSpider(PeriodicSpider):
     url_template = DOWNLOAD
     period = "year"
     default_from_date = "2017-07-01"
+    missing_period_statuses = (404,)  # the end of a fiscal year's numbers
 
     def start_requests_urls(self) -> list[str]:
         # Fiscal years, not calendar years: each is named by both its years, and the packages by a number.
@@ -49,13 +51,10 @@ class UgandaGppReleasesSpider(PeriodicSpider):
         start, end = (d.year if d.month >= 7 else d.year - 1 for d in (first, last))
         return [DOWNLOAD.format(fy=f"{year}-{year + 1}", code=1) for year in range(start, end + 1)]
 
-    def request(self, url: str, **kwargs: Any) -> Any:
-        # A 404 is the end of a fiscal year's numbers, not a failure.
-        return super().request(url, meta={"handle_httpstatus_list": [404]}, **kwargs)
+    def period_missing(self, response: Response) -> Iterator[Any]:
+        # A 404 is the end of a fiscal year's numbers: nothing is missing.
+        return iter(())
 
-    def parse(self, response: Response) -> Iterator[Any]:
-        if response.status == 404:
-            return
-        yield from super().parse(response)
+    def follow(self, response: Response) -> Iterator[Any]:
         query = parse_qs(urlsplit(response.url).query)
         yield self.request(DOWNLOAD.format(fy=query["fy"][0], code=int(query["code"][0]) + 1))

@@ -3,8 +3,10 @@
 Enabled by the setting ``OCDS_ATLAS_REPLAY_URL`` (the local server's address), which only tests pass, through
 :func:`replay_settings`. The request ``https://host/path?query`` becomes ``{replay}/host/path?query``, fetched with
 the same method, headers and body; the response keeps the spider's real URL, so next links, ``allowed_domains``
-and the files store see what they would see in production. It runs last (900): after ``AllowedDomainsMiddleware``
-and after the middlewares that set headers (User-Agent, Accept-Encoding…).
+and the files store see what they would see in production. Redirects are not followed here: they go back to
+Scrapy as they are, so its redirect middleware and ``AllowedDomainsMiddleware`` see the real ``Location``. It runs
+last (900): after ``AllowedDomainsMiddleware`` and after the middlewares that set headers (User-Agent,
+Accept-Encoding…).
 """
 
 from __future__ import annotations
@@ -42,11 +44,16 @@ def local_path(url: str) -> str:
     return f"/{parts.hostname}{parts.path}"
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # the 3xx reaches Scrapy as an HTTPError, below
+
+
 class ReplayMiddleware:
     def __init__(self, base: str) -> None:
         self.base = base.rstrip("/")
         # The local server is on this machine: no proxy from the environment.
-        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import io
 import tarfile
 import zipfile
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
 import pytest
+from scrapy.http import Response
 
-from crawler.spiders import ArchiveSpider, IndexSpider, PeriodicSpider, SimpleSpider
+from crawler.spiders import ArchiveSpider, EgpSpider, IndexSpider, PeriodicSpider, SimpleSpider
 from crawler.spiders.periodic import date_windows, window_url
 from tests.crawling import run_spider
 from tests.httpserver import LocalServer, Reply, Request
@@ -89,6 +91,50 @@ class SpreadsheetExampleSpider(SimpleSpider):
     data_type = "release_package"
     ocds_version = "1.1"
     delay = 0
+
+
+class ListingExampleSpider(SimpleSpider):
+    """
+    Publisher
+      A test publisher
+    """
+
+    name = "test_listing_example"
+
+    # PublisherSpider
+    country = "XZ"
+    publisher_name = "Test publisher"
+    data_type = "release_package"
+    ocds_version = "1.1"
+    delay = 0
+    listings = True
+
+    # SimpleSpider
+    start_urls = ("overridden by the test",)
+
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        page = orjson.loads(response.body)
+        for link in page["packages"]:
+            yield self.ocds_request(response.urljoin(link))
+        if page.get("next"):
+            yield self.request(response.urljoin(page["next"]))
+
+
+class EgpExampleSpider(EgpSpider):
+    """
+    Publisher
+      A test publisher
+    """
+
+    name = "test_egp_example"
+
+    # PublisherSpider
+    country = "XZ"
+    publisher_name = "Test publisher"
+    delay = 0
+
+    # EgpSpider
+    portal = "overridden by the test"
 
 
 def package(key: str, count: int = 2, day: str = "2020-01-01") -> dict:
@@ -196,6 +242,35 @@ def test_periodic_spider_requests_yearly_windows_from_the_default_from_date(atla
     # Whole years are fetched, and the spider asks for until_date to apply to release dates as they are loaded.
     assert ocids(conn) == [f"ocds-test01-{year}-{i}" for year in (2019, 2020) for i in range(2)]
     assert "release_outside_date_range" in notes(conn)
+
+
+def test_periodic_spider_notes_the_windows_the_publisher_has_no_file_for(atlas_env, conn):
+    today = date.today()
+    this_month = today.replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    two_months_ago = (last_month - timedelta(days=1)).replace(day=1)
+    with LocalServer() as server:
+        # Two months ago has a file; last month and this month answer 404 (the server's default).
+        server.route(f"/{two_months_ago:%Y-%m}.json", lambda r: Reply.json(package("kept", day=f"{two_months_ago}")))
+        stats = run_spider(
+            "tests.test_base_spiders:PeriodicExampleSpider",
+            {
+                "url_template": server.url + "/{year}-{month:02d}.json",
+                "missing_period_statuses": [404],
+                "missing_period_hint": "see the other API",
+            },
+            from_date=two_months_ago.isoformat(),
+            until_date=today.isoformat(),
+        )
+    assert stats["finish_reason"] == "finished"
+    assert len(server.requests) == 3
+    assert ocids(conn) == ["ocds-test01-kept-0", "ocds-test01-kept-1"]
+    rows = conn.execute("SELECT level::text, code, message FROM note WHERE code = 'month_not_published' ORDER BY id")
+    assert [(row["level"], row["message"]) for row in rows] == [
+        ("warning", f"{last_month:%Y-%m} has no file (404): see the other API"),
+        ("info", f"{this_month:%Y-%m} has no file (404): the period is not over yet"),
+    ]
+    assert "request_failed" not in notes(conn)
 
 
 # IndexSpider
@@ -405,3 +480,81 @@ def test_a_spider_declaring_xlsx_has_its_responses_converted(atlas_env, conn):
         for row in conn.execute("SELECT d.body -> 'tag' AS tag FROM release r JOIN data d ON d.id = r.data_id")
     ]
     assert tags == [["tender"], ["tender"]]
+
+
+# Listings (PublisherSpider.listings) and EgpSpider
+
+
+def test_listings_are_kept_unloaded_and_the_ocds_they_name_is_loaded(atlas_env, conn):
+    pages = {
+        "/list?page=1": {"packages": ["/p/a.json", "/p/b.json"], "next": "/list?page=2"},
+        "/list?page=2": {"packages": ["/p/c.json"]},
+    }
+    with LocalServer() as server:
+        server.route("/list", lambda r: Reply.json(pages[f"/list?page={r.query['page'][0]}"]))
+        server.route("/p/a.json", lambda r: Reply.json(package("a")))
+        server.route("/p/b.json", lambda r: Reply.json(package("b")))
+        server.route("/p/c.json", lambda r: Reply.json(package("c", count=1)))
+        stats = run_spider(
+            "tests.test_base_spiders:ListingExampleSpider", {"start_urls": [server.url + "/list?page=1"]}
+        )
+    assert stats["finish_reason"] == "finished"
+    assert ocids(conn) == [
+        f"ocds-test01-{key}-{i}" for key, count in (("a", 2), ("b", 2), ("c", 1)) for i in range(count)
+    ]
+    loaded = {row["url"].removeprefix(server.url) for row in conn.execute("SELECT url FROM crawl_file")}
+    assert loaded == {"/p/a.json", "/p/b.json", "/p/c.json"}
+    # The listings are in the files store all the same, as crawled.
+    kept = [path.read_bytes() for path in (atlas_env / "crawls").rglob("*") if path.is_file()]
+    assert all(orjson.dumps(page) in kept for page in pages.values())
+
+
+def test_a_spider_with_listings_must_parse_them():
+    with pytest.raises(TypeError, match="parse_listing"):
+        type(
+            "BadSpider",
+            (SimpleSpider,),
+            {
+                "name": "bad",
+                "country": "XZ",
+                "publisher_name": "Bad",
+                "data_type": "release_package",
+                "ocds_version": "1.1",
+                "listings": True,
+            },
+        )
+
+
+def record_package(key: str, year: int, month: int) -> dict:
+    release = {"ocid": f"ocds-test01-{key}", "id": "1", "date": f"{year}-{month:02d}-10T00:00:00Z", "tag": ["tender"]}
+    return {"version": "1.1", "records": [{"ocid": release["ocid"], "releases": [release]}]}
+
+
+def test_egp_spider_fetches_the_listed_months_that_overlap_the_dates_on_its_portal(atlas_env, conn):
+    months = [(2024, 12), (2025, 1), (2025, 2)]
+    with LocalServer() as server:
+        # The list names another host, and one URL without a month (fetched whatever the dates).
+        listed = [f"https://elsewhere.example/ocds/services/recordpackage/getrecordpackage/{y}/{m}" for y, m in months]
+        listed.append("https://elsewhere.example/ocds/services/recordpackage/getrecordpackage/latest")
+        server.route(
+            "/ocds/services/recordpackage/getrecordpackagelist", lambda r: Reply.json({"packagesPerMonth": listed})
+        )
+        for year, month in months:
+            body = record_package(f"{year}-{month}", year, month)
+            server.route(
+                f"/ocds/services/recordpackage/getrecordpackage/{year}/{month}", lambda r, b=body: Reply.json(b)
+            )
+        server.route(
+            "/ocds/services/recordpackage/getrecordpackage/latest",
+            lambda r: Reply.json(record_package("latest", 2025, 1)),
+        )
+        stats = run_spider("tests.test_base_spiders:EgpExampleSpider", {"portal": server.url}, from_date="2025-01-01")
+    assert stats["finish_reason"] == "finished"
+    assert "/ocds/services/recordpackage/getrecordpackage/2024/12" not in server.hits
+    assert ocids(conn) == ["ocds-test01-2025-1", "ocds-test01-2025-2", "ocds-test01-latest"]
+    assert "package_month_unknown" in notes(conn)
+
+
+def test_egp_spider_must_declare_its_portal():
+    with pytest.raises(TypeError, match="portal"):
+        type("BadSpider", (EgpExampleSpider,), {"portal": ""})

@@ -1,4 +1,9 @@
-"""``scrapy crawlall``: run every publisher's spider at once (the sandbox's only when asked)."""
+"""``scrapy crawlall``: run every publisher's spider at once (the sandbox's only when asked).
+
+``--dry-run`` checks that each live endpoint answers: each spider's first request is made (with its retries), its
+answer's status and time are reported, and nothing is parsed or stored. A spider that needs arguments (the OCP
+Data Registry's ``publication`` and ``country``) is skipped, unless it declares ``dry_run_arguments`` for a dry
+run."""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import argparse
 import contextlib
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from typing import Any, Self
 
@@ -18,6 +24,7 @@ from scrapy.http import Response
 #: Close reasons of a crawl that ended as it should (as :data:`aggregator.intake.SUCCESSFUL`).
 SUCCESSFUL = ("finished", "sample")
 _FIRST = "ocds_atlas_dry_run_first"
+_STARTED = "ocds_atlas_dry_run_started"
 
 
 class Command(ScrapyCommand):
@@ -44,7 +51,8 @@ class Command(ScrapyCommand):
             raise UsageError("--sample must be at least 1")
         if opts.dry_run:
             self.settings.set("ITEM_PIPELINES", {}, priority="cmdline")
-            middlewares = {f"{__name__}.FirstRequestOnly": 50}
+            # Before every other middleware, so that the time it reports is the whole answer's, retries included.
+            middlewares = {**self.settings.getdict("DOWNLOADER_MIDDLEWARES"), f"{__name__}.FirstRequestOnly": 10}
             self.settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="cmdline")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -56,18 +64,20 @@ class Command(ScrapyCommand):
             print("no spider to run (the sandbox's are left out unless --include-sandbox)")
             return
         arguments = {} if opts.dry_run or opts.sample is None else {"sample": opts.sample}
-        # A spider whose credentials are not in the environment cannot start: it is skipped, and said so.
-        missing = {name: missing_credentials(self.crawler_process.spider_loader.load(name)) for name in names}
+        # A spider whose credentials are not in the environment, or that needs arguments, cannot start: it is
+        # skipped, and said so.
+        skipped = {name: skip_reason(self.crawler_process.spider_loader.load(name), opts.dry_run) for name in names}
         for name in names:
-            if missing[name]:
-                print(f"{name}: skipped, needs the credential(s) {', '.join(missing[name])}")
-        names = [name for name in names if not missing[name]]
+            if skipped[name]:
+                print(f"{name}: skipped, {skipped[name]}")
+        names = [name for name in names if not skipped[name]]
         if not names:
             return
         crawlers = {name: self.crawler_process.create_crawler(name) for name in names}
         with _files_store_elsewhere() if opts.dry_run else contextlib.nullcontext():
             for crawler in crawlers.values():
-                self.crawler_process.crawl(crawler, **arguments)
+                extra = getattr(crawler.spidercls, "dry_run_arguments", {}) if opts.dry_run else {}
+                self.crawler_process.crawl(crawler, **arguments, **extra)
             self.crawler_process.start()
         report = dry_run_outcome if opts.dry_run else crawl_outcome
         failed = 0
@@ -89,12 +99,25 @@ def missing_credentials(spider: Any) -> list[str]:
     return [name for name in getattr(spider, "credentials", ()) if not os.environ.get(name)]
 
 
+def skip_reason(spider: Any, dry_run: bool) -> str | None:
+    """Why a spider cannot run here: credentials missing, or arguments it needs (which a dry run may supply)."""
+    missing = missing_credentials(spider)
+    if missing:
+        return f"needs the credential(s) {', '.join(missing)}"
+    needed = getattr(spider, "required_arguments", ())
+    if needed and not (dry_run and getattr(spider, "dry_run_arguments", None)):
+        return f"needs the argument(s) {', '.join(needed)}: crawl it with scrapy crawl {spider.name} -a …"
+    return None
+
+
 def dry_run_outcome(stats: dict[str, Any]) -> tuple[bool, str]:
     status = stats.get("ocds_atlas/dry_run_status")
     if status is None:
         errors = sorted(k.rpartition("/")[2] for k in stats if k.startswith("downloader/exception_type_count/"))
         return False, f"no response ({', '.join(errors) or stats.get('finish_reason', 'not started')})"
-    return status < 400, f"HTTP {status} {stats.get('ocds_atlas/dry_run_url')}"
+    seconds = stats.get("ocds_atlas/dry_run_seconds")
+    took = f" in {seconds:.2f} s" if seconds is not None else ""
+    return status < 400, f"HTTP {status}{took} {stats.get('ocds_atlas/dry_run_url')}"
 
 
 def crawl_outcome(stats: dict[str, Any]) -> tuple[bool, str]:
@@ -120,7 +143,8 @@ def _files_store_elsewhere() -> Iterator[None]:
 
 class FirstRequestOnly:
     """A dry run's downloader middleware: lets a spider's first request through (and its retries), ignores the
-    others, and records the first request's final response in the stats."""
+    others, and records the first request's final response (status, URL, seconds since the first attempt) in the
+    stats. The response is not handed to the spider: a dry run parses and stores nothing."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -137,9 +161,12 @@ class FirstRequestOnly:
             raise IgnoreRequest("dry run: only the first request is made")
         self.passed = True
         request.meta[_FIRST] = True
+        request.meta[_STARTED] = time.monotonic()
 
     def process_response(self, request: Request, response: Response) -> Response:
+        # A response the retry middleware retries never comes back this far: this is the final answer.
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("ocds_atlas/dry_run_status", response.status)
         self.crawler.stats.set_value("ocds_atlas/dry_run_url", response.url)
-        return response
+        self.crawler.stats.set_value("ocds_atlas/dry_run_seconds", time.monotonic() - request.meta[_STARTED])
+        raise IgnoreRequest(f"dry run: HTTP {response.status} recorded, not parsed")

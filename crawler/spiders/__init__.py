@@ -2,9 +2,18 @@
 
 from crawler.spiders.archive import ArchiveSpider
 from crawler.spiders.base import PublisherSpider
+from crawler.spiders.egp import EgpSpider
 from crawler.spiders.index import IndexSpider
 from crawler.spiders.paged import PagedSpider
 from crawler.spiders.periodic import PeriodicSpider
 from crawler.spiders.simple import SimpleSpider
 
-__all__ = ["ArchiveSpider", "IndexSpider", "PagedSpider", "PeriodicSpider", "PublisherSpider", "SimpleSpider"]
+__all__ = [
+    "ArchiveSpider",
+    "EgpSpider",
+    "IndexSpider",
+    "PagedSpider",
+    "PeriodicSpider",
+    "PublisherSpider",
+    "SimpleSpider",
+]

@@ -35,6 +35,8 @@ DATA_TYPES = (
 )
 OCDS_VERSIONS = ("1.0", "1.1")
 LEVELS = ("national", "regional", "city")
+#: The request meta key that marks OCDS named by a listing (see ``PublisherSpider.listings``).
+OCDS_DATA = "ocds_data"
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
@@ -77,6 +79,12 @@ class PublisherSpider(scrapy.Spider):
       spider with date parameters (``PagedSpider``, ``IndexSpider``: ``from_date_param``, ``until_date_param``)
       applies at load the bounds it has no parameter for; other spiders build their URLs from the dates
       (``PeriodicSpider``) or set this to True.
+    listings
+      True when the publisher's OCDS is reached through responses that are not OCDS (an index page, an RSS feed,
+      an HTML table, a catalogue's description). Every response is then a listing: kept in the files store (see
+      :meth:`keep_unloaded`) but not loaded, and given to the spider's :meth:`parse_listing`, which yields the
+      requests it names: ``self.ocds_request(url)`` for OCDS (stored and loaded, then :meth:`follow`),
+      ``self.request(url)`` for another listing (a next page).
 
     Spider arguments (``-a name=value``): ``sample`` (stop after this many releases or records),
     ``from_date`` and ``until_date`` (``YYYY-MM-DD``, passed to the publisher's own filter where it has one, else
@@ -109,6 +117,7 @@ class PublisherSpider(scrapy.Spider):
     credentials: ClassVar[tuple[str, ...]] = ()
     allowed_domains: ClassVar[tuple[str, ...]] = ()
     dates_at_load: ClassVar[bool | None] = None
+    listings: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -223,11 +232,28 @@ class PublisherSpider(scrapy.Spider):
             url = url.replace("{sandbox}", base.rstrip("/"))
         return url
 
+    def ocds_request(self, url: str, **kwargs: Any) -> scrapy.Request:
+        """A request for OCDS that a listing names (see ``listings``): its response is stored and loaded."""
+        kwargs["meta"] = {**kwargs.get("meta", {}), OCDS_DATA: True}
+        return self.request(url, **kwargs)
+
     def parse(self, response: Response) -> Iterator[Any]:
-        # A large body is already in the files store: crawler.handlers wrote it as it arrived (STREAMED_PATH).
-        path = response.meta.get("ocds_atlas_path") or self.files.write(response.url, response.body)
-        yield StoredFile(str(path), response.url, response.status)
+        if self.listings and not response.meta.get(OCDS_DATA):
+            self.keep_unloaded(response)
+            yield from self.parse_listing(response)
+            return
+        yield StoredFile(self.keep_unloaded(response), response.url, response.status)
         yield from self.follow(response)
+
+    def keep_unloaded(self, response: Response) -> str:
+        """Write a response to the files store, where every response is kept as crawled, and return its path;
+        without the :class:`StoredFile` that :meth:`parse` yields for OCDS, nothing loads it."""
+        # A large body is already in the files store: crawler.handlers wrote it as it arrived (STREAMED_PATH).
+        return str(response.meta.get("ocds_atlas_path") or self.files.write(response.url, response.body))
+
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        """The requests a listing names, and notes on what it lacks (see ``listings``)."""
+        raise NotImplementedError(f"{self.name} declares listings, so it must define parse_listing")
 
     def follow(self, response: Response) -> Iterator[Any]:
         """Further requests found in a response; the base follows nothing."""
@@ -274,6 +300,8 @@ def check_declarations(cls: type[PublisherSpider]) -> None:
         raise TypeError(f"{where}.delay must be a number of seconds, at least 0")
     if isinstance(cls.credentials, str) or not all(isinstance(c, str) and c for c in cls.credentials):
         raise TypeError(f"{where}.credentials must be a tuple of environment variable names")
+    if cls.listings and cls.parse_listing is PublisherSpider.parse_listing:
+        raise TypeError(f"{where} declares listings, so it must define parse_listing")
 
 
 #: The smallest delay between requests. Scrapy 2.19 (asyncio reactor) starts each queued request in a task that

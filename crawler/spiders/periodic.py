@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from typing import Any, ClassVar
+
+import scrapy
+from scrapy.http import Response
 
 from crawler.spiders.base import PublisherSpider
 
@@ -28,6 +32,13 @@ class PeriodicSpider(PublisherSpider):
       ``until_date``, else today. The first and last windows are cut to these bounds. When the URL has no
       ``{start}`` or ``{end}`` (whole years or months are fetched), declare ``dates_at_load = True`` to apply the
       bounds to release dates as well.
+    missing_period_statuses
+      The HTTP statuses (e.g. ``(404,)``) with which the publisher says it has no file for a window: a window
+      not over yet, or one it never published. Such a response is noted (``<period>_not_published``, e.g.
+      ``month_not_published``; ``info`` for a window not over yet, else ``warning``), not failed. Override
+      :meth:`period_missing` where the status means something else (e.g. the end of a numbered series).
+    missing_period_hint
+      What the note adds for a past window without a file (e.g. where else its data is).
     """
 
     abstract = True
@@ -35,6 +46,8 @@ class PeriodicSpider(PublisherSpider):
     period: ClassVar[str | int] = "month"
     date_format: ClassVar[str] = "%Y-%m-%d"
     default_from_date: ClassVar[str]
+    missing_period_statuses: ClassVar[tuple[int, ...]] = ()
+    missing_period_hint: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -42,10 +55,48 @@ class PeriodicSpider(PublisherSpider):
             check_periodic(cls)
 
     def start_requests_urls(self) -> list[str]:
+        return list(self.window_urls())
+
+    def window_urls(self) -> dict[str, Window]:
+        """Each window's URL, with its window."""
         first = self.from_date or date.fromisoformat(self.default_from_date)
         last = self.until_date or date.today()
         windows = date_windows(first, last, self.period)
-        return [window_url(self.url_template, window, self.date_format) for window in windows]
+        return {window_url(self.url_template, window, self.date_format): window for window in windows}
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        # The window goes with its request, for the note of a window without a file. A spider that builds its own
+        # URLs (overriding start_requests_urls) sends them without one.
+        windows = self.window_urls()
+        for url in self.start_requests_urls():
+            yield self.request(url, meta={"period_window": windows[url]} if url in windows else {})
+
+    def request(self, url: str, **kwargs: Any) -> scrapy.Request:
+        if self.missing_period_statuses:
+            statuses = list(self.missing_period_statuses)
+            kwargs["meta"] = {"handle_httpstatus_list": statuses, **kwargs.get("meta", {})}
+        return super().request(url, **kwargs)
+
+    def parse(self, response: Response) -> Iterator[Any]:
+        if response.status in self.missing_period_statuses:
+            yield from self.period_missing(response)
+            return
+        yield from super().parse(response)
+
+    def period_missing(self, response: Response) -> Iterator[Any]:
+        """A window the publisher has no file for: noted, not failed. Not over yet, its file is still to come
+        (``info``); past, the publisher has no data for it (``warning``)."""
+        window: Window | None = response.meta.get("period_window")
+        label = window_label(window, self.period) if window else response.url
+        code = f"{self.period}_not_published" if isinstance(self.period, str) else "period_not_published"
+        if window and _window_end(window[0], self.period) >= date.today():
+            message = f"{label} has no file ({response.status}): the period is not over yet"
+            yield self.note("info", code, message, url=response.url)
+            return
+        message = f"{label} has no file ({response.status})"
+        if self.missing_period_hint:
+            message += f": {self.missing_period_hint}"
+        yield self.note("warning", code, message, url=response.url)
 
 
 def window_url(template: str, window: Window, date_format: str = "%Y-%m-%d") -> str:
@@ -58,6 +109,18 @@ def window_url(template: str, window: Window, date_format: str = "%Y-%m-%d") -> 
         "month": start.month,
     }
     return template.format_map(_KeepUnknown(values))
+
+
+def window_label(window: Window, period: str | int) -> str:
+    """A window as people name it: ``2024``, ``2024-05``, ``2024-05-31``, else its first and last days."""
+    start, end = window
+    if period == "year":
+        return str(start.year)
+    if period == "month":
+        return f"{start.year}-{start.month:02d}"
+    if start == end:
+        return start.isoformat()
+    return f"{start.isoformat()} to {end.isoformat()}"
 
 
 class _KeepUnknown(dict[str, Any]):

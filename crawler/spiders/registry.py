@@ -1,0 +1,232 @@
+"""``RegistrySpider``: a publication of the OCP Data Registry, as the compiled releases the registry offers."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from datetime import date
+from typing import Any, ClassVar, Self
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+
+from aggregator.crawls import LEARNT_STAT, PublisherInfo
+from crawler.spiders.base import PublisherSpider
+
+REGISTRY = "https://data.open-contracting.org"
+#: Every public publication, with its title, country name, frequencies and the date range of its data.
+LISTING_URL = f"{REGISTRY}/en/publications.json"
+#: The registry's refresh frequency of a publication, as our ``update_frequency`` words say it.
+RETRIEVAL_FREQUENCIES = {
+    "MONTHLY": "monthly",
+    "HALF_YEARLY": "every six months",
+    "ANNUALLY": "annually",
+    "NEVER": "never",
+}
+LIST = "list"
+_JSON_LD = re.compile(r'<script[^>]*type="application/ld\+json"[^>]*>(.*?)</script>', re.DOTALL | re.IGNORECASE)
+_FLAG = re.compile(r"/flags/([a-z]{2})(?:\.[0-9a-f]+)?\.svg")
+_DOWNLOAD = re.compile(r"download\?name=(full|\d{4})\.jsonl\.gz")
+
+
+def publication_url(publication: int) -> str:
+    return f"{REGISTRY}/en/publication/{publication}"
+
+
+def download_url(publication: int, name: str) -> str:
+    """The compiled releases of a publication, as gzipped JSON lines: ``full``, or one year's (``2021``)."""
+    return f"{publication_url(publication)}/download?name={name}.jsonl.gz"
+
+
+class RegistrySpider(PublisherSpider):
+    """
+    publication
+      The publication's number in the registry (``https://data.open-contracting.org/en/publication/<number>``).
+
+    A crawl reads the registry's listing (``/en/publications.json``) to find the publication and its refresh
+    frequency, then the publication's page for its country (the flag it shows), its licence and the files it
+    offers; then it downloads the compiled releases: ``full.jsonl.gz``, or with ``from_date`` or ``until_date``
+    the files of the years they span (``<year>.jsonl.gz``, bounds also applied to release dates as they are
+    loaded). A year the registry does not offer is skipped with a note. What the registry says about the
+    publication (title, source, licence, refresh frequency) updates the publisher's row when the crawl closes.
+    The publisher is stored with ``via = 'data_registry'``.
+    """
+
+    abstract = True
+    publication: ClassVar[int | None] = None
+    via: ClassVar[str] = "data_registry"
+    data_type = "compiled_release"
+    ocds_version = "1.1"
+    dates_at_load = True
+    allowed_domains = ("data.open-contracting.org",)
+
+    def __init__(self, *args: Any, publication: str | int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        value = publication if publication is not None else self.publication
+        #: ``publication=list``: print the registry's publications, store nothing.
+        self.listing_only = value == LIST
+        self.publication_number = 0 if self.listing_only else _publication_number(value)
+        #: What the registry says about the publication, learnt during the crawl.
+        self.learnt: dict[str, Any] = {"via_url": publication_url(self.publication_number)}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        if kwargs.get("publication") == LIST:
+            # Listing the publications is no crawl: no crawl row, nothing stored.
+            crawler.settings.set("ITEM_PIPELINES", {}, priority="cmdline")
+        return super().from_crawler(crawler, *args, **kwargs)
+
+    def publisher_info(self) -> PublisherInfo:  # type: ignore[override]
+        return replace(super().publisher_info(), via=self.via, via_url=publication_url(self.publication_number))
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        return {**super().arguments, "publication": self.publication_number}
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        callback = self.print_listing if self.listing_only else self.parse_listing
+        yield scrapy.Request(LISTING_URL, callback=callback, errback=self.failed)
+
+    def print_listing(self, response: Response) -> Iterator[Any]:
+        """``publication=list``: one line per publication, for the user to choose from."""
+        listing = response.json()
+        if not isinstance(listing, list):
+            raise ValueError("the registry's publications.json is not a JSON array")
+        for entry in sorted(listing, key=lambda e: (e.get("country") or "", e.get("title") or "")):
+            dates = f"{entry.get('date_from') or '?'} to {entry.get('date_to') or '?'}"
+            print(f"{entry['id']}\t{entry.get('country') or '?'}\t{entry.get('title')}\t{dates}", flush=True)
+        return iter(())
+
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        try:
+            entry = find_publication(response.json(), self.publication_number)
+        except ValueError as error:
+            yield self.note("error", "registry_listing_unreadable", f"The registry's listing is unreadable: {error}.")
+            return
+        if entry is None:
+            yield self.note(
+                "error",
+                "registry_publication_not_found",
+                f"The OCP Data Registry lists no public publication {self.publication_number}.",
+                publication=self.publication_number,
+            )
+            return
+        self.learn(listing_metadata(entry))
+        if entry.get("frozen") or entry.get("retrieval_frequency") == "NEVER":
+            yield self.note(
+                "info",
+                "registry_publication_not_refreshed",
+                "The registry no longer refreshes this publication: its data may be old.",
+                retrieval_frequency=entry.get("retrieval_frequency"),
+                frozen=entry.get("frozen"),
+            )
+        yield scrapy.Request(publication_url(self.publication_number), self.parse_page, errback=self.failed)
+
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        page = publication_page(response.text)
+        if page["licence"]:
+            self.learn({"licence": page["licence"]})
+        expected = self.publisher_info().country
+        if page["country"] and page["country"] != expected:
+            yield self.note(
+                "error",
+                "registry_country_mismatch",
+                f"The registry's publication {self.publication_number} is from {page['country']}, not {expected}: "
+                f"nothing was downloaded (crawl it with country={page['country']}).",
+                expected=expected,
+                found=page["country"],
+            )
+            return
+        names, missing = choose_files(page["files"], self.from_date, self.until_date)
+        for year in missing:
+            yield self.note(
+                "info",
+                "registry_year_not_offered",
+                f"The registry offers no compiled releases for {year} in this publication.",
+                year=year,
+            )
+        if not names:
+            yield self.note("error", "registry_no_files", "The publication's page offers no JSON lines file.")
+        for name in names:
+            yield self.request(download_url(self.publication_number, name))
+
+    def learn(self, metadata: dict[str, Any]) -> None:
+        """Keep what the registry says, and hand it to the aggregator through the crawl's stats."""
+        self.learnt.update({key: value for key, value in metadata.items() if value})
+        if self.crawler.stats is not None:
+            self.crawler.stats.set_value(LEARNT_STAT, dict(self.learnt))
+
+
+def _publication_number(value: str | int | None) -> int:
+    if value is None or value == "":
+        raise ValueError("publication is required: its number in the OCP Data Registry (publication=list lists them)")
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"publication must be the publication's number in the registry, not {value!r}") from None
+    if number < 1:
+        raise ValueError("publication must be at least 1")
+    return number
+
+
+def find_publication(listing: Any, number: int) -> dict[str, Any] | None:
+    if not isinstance(listing, list):
+        raise ValueError("the registry's publications.json is not a JSON array")
+    return next((entry for entry in listing if isinstance(entry, dict) and entry.get("id") == number), None)
+
+
+def listing_metadata(entry: dict[str, Any]) -> dict[str, Any]:
+    """Our publisher's metadata from the listing's entry. Data reach us when the registry refreshes them, so the
+    registry's ``retrieval_frequency`` is the update frequency (the source's own is kept beside it)."""
+    return {
+        "title": entry.get("title") or None,
+        "url": entry.get("source_url") or None,
+        "update_frequency": RETRIEVAL_FREQUENCIES.get(entry.get("retrieval_frequency") or ""),
+        "source_update_frequency": (entry.get("update_frequency") or "").lower().replace("_", " ") or None,
+        "source_id": entry.get("source_id") or None,
+        "registry_country": entry.get("country") or None,
+        "date_from": entry.get("date_from"),
+        "date_to": entry.get("date_to"),
+    }
+
+
+def publication_page(html: str) -> dict[str, Any]:
+    """What a publication's page says: its country (from its flag's file name, an ISO 3166-1 code), its licence
+    (from its schema.org Dataset), and the JSON lines files it offers (``full`` and years)."""
+    country = None
+    licence = None
+    for block in _JSON_LD.findall(html):
+        try:
+            dataset = json.loads(block)
+        except ValueError:
+            continue
+        if isinstance(dataset, dict):
+            licence = licence or _text(dataset.get("license"))
+            flag = _FLAG.search(_text(dataset.get("image")) or "")
+            country = country or (flag.group(1).upper() if flag else None)
+    if country is None and (flag := _FLAG.search(html)):
+        country = flag.group(1).upper()
+    files = sorted(set(_DOWNLOAD.findall(html)))
+    return {"country": country, "licence": licence, "files": files}
+
+
+def choose_files(offered: list[str], from_date: date | None, until_date: date | None) -> tuple[list[str], list[int]]:
+    """The files to download, and the years asked for that are not offered. Without dates: ``full`` (else every
+    year offered). With dates: the years they span (from the first year offered when ``from_date`` is absent, to
+    the last one when ``until_date`` is), or ``full`` when no year is offered."""
+    years = sorted(int(name) for name in offered if name.isdigit())
+    if from_date is None and until_date is None:
+        return (["full"] if "full" in offered else [str(year) for year in years]), []
+    if not years:  # only the whole publication: the dates are applied as it is loaded
+        return (["full"] if "full" in offered else []), []
+    first = from_date.year if from_date else years[0]
+    last = until_date.year if until_date else years[-1]
+    wanted = range(first, last + 1)
+    return [str(year) for year in wanted if year in years], [year for year in wanted if year not in years]
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,81 @@
+import re
+from dataclasses import replace
+from typing import Any, ClassVar
+
+from aggregator.crawls import PublisherInfo
+from crawler.spiders.registry import RegistrySpider
+
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+class DataRegistrySpider(RegistrySpider):
+    """
+    Publisher
+      Open Contracting Partnership: OCP Data Registry (any of its publications, each stored as its own publisher)
+    Bulk download documentation
+      https://data.open-contracting.org/en/publications.json (the public publications, as JSON);
+      https://data.open-contracting.org/en/publication/<number> (a publication's page: licence, files)
+    Shape
+      Compiled releases (one per OCID) as gzipped JSON lines: the whole publication
+      (``/en/publication/<number>/download?name=full.jsonl.gz``) or one year's (``name=2021.jsonl.gz``).
+    Spider arguments
+      publication: the publication's number in the registry (required); ``publication=list`` prints the
+      registry's publications (number, country, title, date range) and stores nothing
+      country: the publication's country, ISO 3166-1 alpha-2 (required to crawl; checked against the registry's)
+      from_date, until_date: download the years they span instead of the whole publication; applied to release
+      dates too
+    Caveats
+      Each publication is stored as the publisher ``data_registry.<number>`` with ``via = 'data_registry'``; its
+      title, source, licence and refresh frequency come from the registry when the crawl closes. The data are the
+      registry's compiled releases, as fresh as the registry's last refresh of the publication (its
+      ``retrieval_frequency`` is our update frequency). The registry's data come from Kingfisher Collect's
+      spiders: a publisher also crawled here directly gives the same OCIDs by two routes.
+    """
+
+    name = "data_registry"
+
+    # PublisherSpider
+    #: ZZ (ISO 3166 user-assigned: "unknown or unspecified"): each crawl is of one publication, whose country is
+    #: the ``country`` argument.
+    country = "ZZ"
+    publisher_name = "OCP Data Registry"
+    url = "https://data.open-contracting.org"
+    update_frequency = "monthly"
+
+    #: ``scrapy crawlall`` skips this spider (one crawl per publication); its dry run checks the listing answers.
+    required_arguments = ("publication", "country")
+    dry_run_arguments: ClassVar[dict[str, str]] = {"publication": "list"}
+
+    def __init__(self, *args: Any, country: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.publication_country = None if self.listing_only else _country(country)
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        return {**super().arguments, "country": self.publication_country}
+
+    def publisher_info(self) -> PublisherInfo:  # type: ignore[override]
+        """One publisher per publication, in the publication's country; its title until the registry's is known."""
+        info = super().publisher_info()
+        if self.listing_only:
+            return info
+        return replace(
+            info,
+            name=f"{self.name}.{self.publication_number}",
+            title=f"OCP Data Registry publication {self.publication_number}",
+            country=self.publication_country,
+            url=None,
+            update_frequency=None,
+        )
+
+
+def _country(value: str | None) -> str:
+    if not value:
+        raise ValueError(
+            "country is required: the publication's ISO 3166-1 alpha-2 code "
+            "(see `scrapy crawl data_registry -a publication=list`)"
+        )
+    code = value.strip().upper()
+    if not _COUNTRY.match(code) or code == "ZZ" or (code.startswith("X") and code != "XK"):
+        raise ValueError(f"country must be a real ISO 3166-1 alpha-2 code, not {value!r}")
+    return code

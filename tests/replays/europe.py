@@ -1,0 +1,334 @@
+"""Replays of European publishers (MD, GE, IT, FR, ES), each from small fixtures built here in the shape the publisher
+documents (or, where it documents none, the shape its API is known to answer), with the publisher's quirks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.httpserver import LocalServer, Reply, Request
+from tests.replaying import Expected, Replay, route
+
+
+def release(ocid: str, number: int, day: str, tag: str = "tender", **sections: Any) -> dict[str, Any]:
+    """A small, valid-looking release: its buyer, a tender, and whatever else the publisher adds."""
+    buyer = sections.pop("buyer", {"id": "buyer-1", "name": "Buyer"})
+    return {
+        "ocid": ocid,
+        "id": f"{ocid}-{number:02d}",
+        "date": f"{day}T10:00:00Z",
+        "tag": [tag],
+        "initiationType": "tender",
+        "buyer": buyer,
+        "parties": [{**buyer, "roles": ["buyer"]}],
+        "tender": {"id": ocid.rsplit("-", 1)[-1], "status": "active", "title": f"Tender {number}"},
+        **sections,
+    }
+
+
+def award(amount: float, currency: str, supplier: str) -> dict[str, Any]:
+    return {
+        "awards": [
+            {
+                "id": "award-1",
+                "status": "active",
+                "value": {"amount": amount, "currency": currency},
+                "suppliers": [{"id": supplier, "name": f"Supplier {supplier}"}],
+            }
+        ]
+    }
+
+
+def package(uri: str, publisher: str, releases: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    return {
+        "uri": uri,
+        "version": "1.1",
+        "publishedDate": "2021-04-01T00:00:00Z",
+        "publisher": {"name": publisher},
+        "releases": releases,
+        **extra,
+    }
+
+
+# Moldova: MTender
+
+
+MTENDER = "https://public.mtender.gov.md/tenders/"
+
+
+def mtender_record_package(cpid: str, day: str) -> dict[str, Any]:
+    """A process as MTender answers it: records of the plan and its stages, each a compiled release only."""
+    buyer = {"id": "MD-IDNO-1003600000000", "name": "Primăria Chișinău"}
+    stages = [cpid, f"{cpid}-PN-{cpid[-4:]}1", f"{cpid}-EV-{cpid[-4:]}2"]
+    records = [
+        {"ocid": ocid, "compiledRelease": release(ocid, 1, day, "compiled", buyer=buyer, **award(1000.0, "MDL", "S1"))}
+        for ocid in stages
+    ]
+    return {
+        "uri": f"{MTENDER}{cpid}",
+        "version": "1.1",
+        "publishedDate": f"{day}T12:00:00Z",
+        "publisher": {"name": "M-Tender", "uri": "https://www.mtender.gov.md"},
+        "records": records,
+    }
+
+
+def moldova_mtender(server: LocalServer) -> Expected:
+    # From 2021-03-01 to 2021-03-31: two list pages (the second lists a process of April, so the list is not
+    # followed further); three processes of three records each, the third answering an error object with 200.
+    cpids = [f"ocds-b3wdp1-MD-161460000{i}000" for i in range(4)]
+    pages = {
+        "2021-03-01T00:00:00Z": {
+            "data": [
+                {"ocid": cpids[0], "date": "2021-03-01T08:00:00Z"},
+                {"ocid": cpids[1], "date": "2021-03-02T09:00:00Z"},
+            ],
+            "offset": "2021-03-02T09:00:00Z",
+        },
+        "2021-03-02T09:00:00Z": {
+            "data": [
+                {"ocid": cpids[2], "date": "2021-03-20T08:00:00Z"},
+                {"ocid": cpids[3], "date": "2021-04-02T10:00:00Z"},
+            ],
+            "offset": "2021-04-02T10:00:00Z",
+        },
+        "2021-04-02T10:00:00Z": {},
+    }
+    route(server, MTENDER, lambda request: Reply.json(pages[request.query["offset"][0]]))
+    for cpid, day in zip(cpids[:2], ("2021-03-01", "2021-03-02"), strict=True):
+        body = mtender_record_package(cpid, day)
+        route(server, f"{MTENDER}{cpid}", lambda request, body=body: Reply.json(body))
+    failure = {"message": "connect EHOSTUNREACH 185.108.182.236:443", "name": "Error", "code": "EHOSTUNREACH"}
+    route(server, f"{MTENDER}{cpids[2]}", lambda request: Reply.json(failure))
+    return Expected(
+        0,
+        6,
+        6,
+        notes={"publisher_error"},
+        checks=(
+            "SELECT count(*) = 0 FROM release",
+            "SELECT count(DISTINCT ocid) = 4 FROM record WHERE ocid LIKE '%-PN-%' OR ocid LIKE '%-EV-%'",
+        ),
+    )
+
+
+# Georgia: State Procurement Agency
+
+
+SPA = "https://odapi.spa.ge/api"
+
+
+def spa_release(code: str, number: int) -> dict[str, Any]:
+    buyer = {"id": "GE-NAPR-204378869", "name": "Tbilisi City Hall"}
+    return release(
+        f"ocds-3z43pn-{code}",
+        number,
+        "2019-05-0" + str(number),
+        "award",
+        buyer=buyer,
+        **award(5400, "GEL", "GE-NAPR-1"),
+    )
+
+
+def spa_pages(server: LocalServer, endpoint: str, pages: list[dict[str, Any]]) -> None:
+    """Pages 1..N of an endpoint, each but the last with ``links.next`` to the next ``page``."""
+    url = f"{SPA}/{endpoint}"
+
+    def page(request: Request) -> Reply:
+        number = int(request.query.get("page", ["1"])[0])
+        body = dict(pages[number - 1])
+        if number < len(pages):
+            body["links"] = {"next": f"{url}?page={number + 1}"}
+        return Reply.json(body)
+
+    route(server, url, page)
+
+
+def georgia_spa_releases(server: LocalServer) -> Expected:
+    # Three pages of releases (2, 2 and 1), the last without links.next.
+    releases = [spa_release(f"NAT19000{i}", i) for i in range(1, 6)]
+    uri = f"{SPA}/releases.json"
+    chunks = [releases[0:2], releases[2:4], releases[4:]]
+    spa_pages(server, "releases.json", [package(uri, "State Procurement Agency", chunk) for chunk in chunks])
+    return Expected(5, 0, 5, checks=("SELECT bool_and(ocid LIKE 'ocds-3z43pn-NAT%') FROM release",))
+
+
+def georgia_spa_records(server: LocalServer) -> Expected:
+    # Two pages of record packages (two records, then one), each record with its embedded releases.
+    releases = [spa_release(f"SPA19000{i}", n) for i in range(1, 4) for n in (1, 2)]
+    ocids = sorted({r["ocid"] for r in releases})
+    records = [{"ocid": ocid, "releases": [r for r in releases if r["ocid"] == ocid]} for ocid in ocids]
+    base = {"uri": f"{SPA}/records.json", "version": "1.1", "publisher": {"name": "State Procurement Agency"}}
+    spa_pages(server, "records.json", [{**base, "records": records[:2]}, {**base, "records": records[2:]}])
+    return Expected(6, 3, 3)
+
+
+# Italy: ANAC
+
+
+ANAC = "https://dati.anticorruzione.it/opendata"
+
+
+def anac_bulk(year: int, month: int) -> str:
+    return f"{ANAC}/download/dataset/ocds/filesystem/bulk/{year}/{month:02d}.json"
+
+
+def anac_dataset(year: int, months: range) -> dict[str, Any]:
+    resources = [{"format": "JSON", "url": anac_bulk(year, month), "name": f"{year}-{month:02d}"} for month in months]
+    resources.append({"format": "CSV", "url": f"{ANAC}/download/dataset/ocds/filesystem/{year}.csv", "name": "csv"})
+    return {"name": f"ocds-appalti-ordinari-{year}", "resources": resources}
+
+
+def italy_anac(server: LocalServer) -> Expected:
+    # The search answers two pages (rows=100 would give them in one; two datasets per page here, as a portal with
+    # more datasets than rows would): four yearly datasets, 2021 to 2024. From 2022-11 to 2023-02, four monthly
+    # files are fetched; each holds two releases, one of them in 2023-01 without an ocid.
+    datasets = [anac_dataset(year, range(1, 13)) for year in range(2021, 2025)]
+
+    def search(request: Request) -> Reply:
+        assert request.query["q"] == ["ocds"]
+        if "Mozilla" not in request.headers.get("User-Agent", ""):
+            return Reply(200, {"Content-Type": "text/html"}, b"<html><body>Request Rejected</body></html>")
+        start = int(request.query["start"][0])
+        return Reply.json({"success": True, "result": {"count": len(datasets), "results": datasets[start : start + 2]}})
+
+    route(server, f"{ANAC}/api/3/action/package_search", search)
+    buyer = {"id": "IT-CF-80014930327", "name": "COMUNE DI TRIESTE"}
+    for year, month in ((2022, 11), (2022, 12), (2023, 1), (2023, 2)):
+        cig = f"{year % 100}{month:02d}"
+        releases = [
+            release(
+                f"ocds-hu01ve-{cig}001",
+                1,
+                f"{year}-{month:02d}-10",
+                "award",
+                buyer=buyer,
+                **award(50000, "EUR", "IT-1"),
+            ),
+            release(f"ocds-hu01ve-{cig}002", 1, f"{year}-{month:02d}-20", buyer=buyer),
+        ]
+        if (year, month) == (2023, 1):
+            del releases[1]["ocid"]
+        body = package(anac_bulk(year, month), "ANAC", releases)
+        route(server, anac_bulk(year, month), lambda request, body=body: Reply.json(body))
+    return Expected(7, 0, 7, notes={"release_without_ocid"})
+
+
+# France: DECP
+
+
+DATASET = "https://www.data.gouv.fr/api/1/datasets/donnees-essentielles-de-la-commande-publique-fichiers-consolides/"
+OCDS_RESOURCE = "https://www.data.gouv.fr/fr/datasets/r/68bd2001-3420-4d94-bc49-c90878df322c"
+
+
+def decp_release(uid: str, sequence: int, day: str, tag: str) -> dict[str, Any]:
+    ocid = f"ocds-78apv2-{uid}"
+    buyer = {"id": uid[:14], "name": "Ville de Lyon"}
+    found = release(ocid, sequence, day, tag, buyer=buyer, **award(85000.0, "EUR", "FR-SIRET-55208131766522"))
+    found["date"] = day  # the DECP publication date, a day without time
+    return found
+
+
+def france_decp(server: LocalServer) -> Expected:
+    # The dataset lists four resources: the DECP in JSON and XML, a daily file, and the OCDS conversion (the only
+    # one whose description says OCDS). Three releases of two OCIDs, one from 2018 left out by from_date.
+    resources = [
+        {
+            "title": "decp.json",
+            "description": "Données consolidées au format réglementaire JSON",
+            "url": f"{DATASET}x.json",
+        },
+        {
+            "title": "decp.xml",
+            "description": "Données consolidées au format réglementaire XML",
+            "url": f"{DATASET}x.xml",
+        },
+        {"title": "decp-2021-03-01.json", "description": None, "url": f"{DATASET}y.json"},
+        {
+            "title": "decp-releases.json",
+            "description": "Données consolidées au format OCDS (releases)",
+            "url": OCDS_RESOURCE,
+        },
+    ]
+    route(server, DATASET, lambda request: Reply.json({"id": "5cd57bf68b4c4179299eb0e9", "resources": resources}))
+    releases = [
+        decp_release("21690123100011201900045", 0, "2019-06-04", "award"),
+        decp_release("21690123100011201900045", 1, "2019-09-12", "contractAmendment"),
+        decp_release("21690123100011201800007", 0, "2018-02-01", "award"),
+    ]
+    body = package(OCDS_RESOURCE, "Ministère de l'Économie", releases)
+    route(server, OCDS_RESOURCE, lambda request: Reply.json(body))
+    return Expected(2, 0, 1, notes={"release_outside_date_range"})
+
+
+# Spain: Zaragoza
+
+
+ZARAGOZA = "https://www.zaragoza.es/sede/servicio/contratacion-publica/ocds"
+
+
+def spain_zaragoza(server: LocalServer) -> Expected:
+    # The list (with the `after` switch, up to `before`) names three processes; each is a release package of one
+    # or two releases.
+    numbers = (6621, 8136, 8140)
+    ocids = [f"ocds-1xraxc-{n}-ContractingProcess" for n in numbers]
+    listed = [{"ocid": ocid, "id": f"{n}-ContractingProcess"} for ocid, n in zip(ocids, numbers, strict=True)]
+
+    def listing(request: Request) -> Reply:
+        if "after" not in request.query:  # the list without the switch leaves out the oldest processes
+            return Reply.json(listed[1:])
+        return Reply.json(listed)
+
+    route(server, f"{ZARAGOZA}/contracting-process.json", listing)
+    buyer = {"id": "L01502973", "name": "Ayuntamiento de Zaragoza"}
+    for index, ocid in enumerate(ocids):
+        releases = [release(ocid, 1, "2024-03-05", buyer=buyer)]
+        if index:
+            releases.append(
+                release(
+                    ocid,
+                    2,
+                    "2024-04-10",
+                    "award",
+                    buyer=buyer,
+                    **award(12100.0, "EUR", f"{index}-NIF-B50892819-award-1"),
+                )
+            )
+        body = package(f"{ZARAGOZA}/contracting-process/{ocid}.json", "Ayuntamiento de Zaragoza", releases)
+        route(server, f"{ZARAGOZA}/contracting-process/{ocid}.json", lambda request, body=body: Reply.json(body))
+    return Expected(5, 0, 3)
+
+
+REPLAYS: dict[str, Replay] = {
+    "moldova_mtender": Replay(
+        moldova_mtender,
+        {"from_date": "2021-03-01", "until_date": "2021-03-31"},
+        requested=(("/public.mtender.gov.md/tenders/", {"offset": "2021-03-01T00:00:00Z"}),),
+        hits={"/public.mtender.gov.md/tenders/": 2},
+    ),
+    "georgia_spa_releases": Replay(
+        georgia_spa_releases,
+        requested=(("/odapi.spa.ge/api/releases.json", {"page": "3"}),),
+        hits={"/odapi.spa.ge/api/releases.json": 3},
+    ),
+    "georgia_spa_records": Replay(georgia_spa_records, hits={"/odapi.spa.ge/api/records.json": 2}),
+    "italy_anac": Replay(
+        italy_anac,
+        {"from_date": "2022-11-01", "until_date": "2023-02-28"},
+        requested=(
+            ("/dati.anticorruzione.it/opendata/api/3/action/package_search", {"start": "0", "rows": "100"}),
+            ("/dati.anticorruzione.it/opendata/api/3/action/package_search", {"start": "2", "rows": "100"}),
+        ),
+        hits={"/dati.anticorruzione.it/opendata/api/3/action/package_search": 2},
+    ),
+    "france_decp": Replay(france_decp, {"from_date": "2019-01-01"}),
+    "spain_zaragoza": Replay(
+        spain_zaragoza,
+        {"until_date": "2024-12-31"},
+        requested=(
+            (
+                "/www.zaragoza.es/sede/servicio/contratacion-publica/ocds/contracting-process.json",
+                {"rows": "100000", "after": "2017-01-02T00:00:00Z", "before": "2025-01-01T00:00:00Z"},
+            ),
+        ),
+    ),
+}
