@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
@@ -37,6 +38,24 @@ console = make_console(stderr=True)
 out = make_console()
 
 DateOption = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="YYYY-MM-DD")]
+
+
+@app.callback()
+def observe(
+    ctx: typer.Context,
+    log_format: Annotated[
+        str | None,
+        typer.Option(help="Crawl logs as text or json (JSON lines); default: OCDS_ATLAS_LOG_FORMAT, else text."),
+    ] = None,
+) -> None:
+    """Before every command: Sentry when SENTRY_DSN is set, tagged with the command; the crawls' log format."""
+    from aggregator import observability
+
+    if log_format is not None:
+        if log_format not in observability.LOG_FORMATS:
+            raise typer.BadParameter(f"text or json, not {log_format!r}", param_hint="--log-format")
+        os.environ["OCDS_ATLAS_LOG_FORMAT"] = log_format  # crawls run in a child process, which reads it
+    guarded(observability.init_sentry)("cli", command=ctx.invoked_subcommand)
 
 
 def connect_migrated():
@@ -76,9 +95,11 @@ def crawl(
 ) -> None:
     """Crawl a publisher with its spider, then compile what changed. A crawl that is not accepted (it did not
     finish, more than 15 % of its requests failed, or it stored nothing) exits 1 with the reasons."""
+    from aggregator import observability
     from aggregator.crawl_runner import run_spider, sandbox_url
     from aggregator.pipeline import compile_with_progress
 
+    observability.set_tags(spider=spider, publisher=spider)
     _check_crawl_options(sample, from_date, until_date, incremental, resume)
     with connect_migrated() as conn:
         sandbox = sandbox_url() if spider.startswith("sandbox_") else _nothing()
@@ -98,7 +119,8 @@ def crawl(
             compile_with_progress(conn, [spider], full=False)
         if row["status"] != "finished":
             reasons = "; ".join((row["acceptance"] or {}).get("reasons", [])) or row["close_reason"]
-            raise AtlasError(f"crawl {row['id']} of {spider} is not accepted: {reasons}")
+            # The crawl's own process reported it to Sentry, with its tags, where acceptance was decided.
+            raise observability.AlreadyReported(f"crawl {row['id']} of {spider} is not accepted: {reasons}")
 
 
 def _check_crawl_options(
@@ -169,13 +191,32 @@ def compile_command(
 def normalize(
     publisher: Annotated[list[str] | None, typer.Option(help="Only this publisher (repeatable).")] = None,
     full: Annotated[bool, typer.Option(help="Every compiled release, not only those compiled since.")] = False,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes; default: the machine's cores.")] = None,
 ) -> None:
     """Turn compiled releases into processes, awards, contracts and organizations: org-id keys, USD and EUR at
     stated rates, UTC dates, procedure types (only rows whose output changed are written)."""
     from aggregator.pipeline import normalize_with_progress
 
     with connect_migrated() as conn:
-        normalize_with_progress(conn, publisher, full=full)
+        normalize_with_progress(conn, publisher, full=full, workers=workers or os.cpu_count() or 1)
+
+
+@command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="Worker processes on this machine.")] = 1,
+    until_empty: Annotated[
+        bool, typer.Option(help="Stop once no job waits or runs in the queue (else run until Ctrl-C or SIGTERM).")
+    ] = False,
+    heartbeat: Annotated[
+        float, typer.Option(min=0.1, help="Seconds between heartbeats; one silent 3 times as long is presumed dead.")
+    ] = 10.0,
+) -> None:
+    """Run compile and normalize jobs from the shared queue in the database, beside the workers of other machines:
+    `compile --workers N` and `normalize --workers N` queue their batches there."""
+    from aggregator.worker import WorkerOptions, serve_here
+
+    connect_migrated().close()
+    serve_here(db.resolve_url(), concurrency, WorkerOptions(heartbeat, until_empty, verbose=True))
 
 
 @command()
@@ -189,12 +230,54 @@ def export(directory: Annotated[Path, typer.Argument(help="Where to write the do
 
 
 @command()
-def status(crawls: Annotated[int, typer.Option(help="How many recent crawls to list.")] = 10) -> None:
+def status(
+    crawls: Annotated[int, typer.Option(help="How many recent crawls to list.")] = 10,
+    format: Annotated[
+        str, typer.Option("--format", help="table, or json (crawls, publishers, queues: for monitoring).")
+    ] = "table",
+) -> None:
     """Crawls, counts per publisher, notes by level, and normalized counts per country."""
-    from aggregator.report.status import print_status
+    from aggregator.report.status import print_status, status_json
 
+    if format not in ("table", "json"):
+        raise AtlasError(f"--format must be table or json, not {format!r}")
     with connect_migrated() as conn:
-        print_status(conn, out, crawls)
+        if format == "json":
+            print(status_json(conn, crawls))
+        else:
+            print_status(conn, out, crawls)
+
+
+@command()
+def prune(
+    keep: Annotated[
+        int | None,
+        typer.Option(min=1, help="Latest successful crawls kept per publisher; default OCDS_ATLAS_KEEP_CRAWLS (2)."),
+    ] = None,
+    publisher: Annotated[list[str] | None, typer.Option(help="Only this publisher (repeatable).")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Say what would be deleted; delete nothing.")] = False,
+) -> None:
+    """Delete the files of old crawls from the files store, keeping those of each publisher's latest successful
+    crawls (and any newer), of crawls whose releases are still the newest of some OCID, and of crawls that can be
+    resumed. Rows stay in the database; each deletion is noted."""
+    from aggregator.retention import prune as prune_files
+
+    keep = keep or settings.keep_crawls()
+    with connect_migrated() as conn:
+        decisions = prune_files(conn, keep, publisher, dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    for decision in decisions:
+        crawl = f"crawl {decision.crawl_id} of {decision.publisher}"
+        if decision.deleted:
+            out.print(f"{verb} the files of {crawl}: {decision.files} files, {_mb(decision.bytes)}", highlight=False)
+        else:
+            out.print(f"kept {crawl}: {decision.kept_because}", highlight=False)
+    deleted = [decision for decision in decisions if decision.deleted]
+    out.print(f"{verb} the files of {len(deleted)} crawl(s), {_mb(sum(d.bytes for d in deleted))}", highlight=False)
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
 
 
 @command()
@@ -238,13 +321,34 @@ def publishers(
     ] = "table",
     sandbox: Annotated[bool, typer.Option(help="Include the sandbox spiders.")] = False,
     write_readme: Annotated[bool, typer.Option(help="Rewrite the README's publisher table from the spiders.")] = False,
+    health: Annotated[
+        bool | None,
+        typer.Option(
+            "--health/--no-health",
+            help="Add each publisher's health from the database (status, last crawls, failing and stale since, "
+            "due); default: with the table format, when the database is reachable.",
+        ),
+    ] = None,
 ) -> None:
-    """The publishers that spiders crawl, as the spiders declare them (country, level, shape, licence…)."""
+    """The publishers that spiders crawl, as the spiders declare them (country, level, shape, licence…), with
+    their health when the database is reachable."""
     from aggregator import publishers as listing
 
     if format not in ("table", "json", "csv", "markdown"):
         raise AtlasError(f"--format must be table, json, csv or markdown, not {format!r}")
+    if health and (format == "markdown" or write_readme):
+        raise AtlasError("--health does not apply to the README's table, which holds no health")
     rows = listing.list_publishers(sandbox=sandbox)
+    columns = listing.COLUMNS
+    if health or (health is None and format == "table" and not write_readme):
+        try:
+            with listing.health_connection() as conn:
+                rows = listing.with_health(rows, listing.read_health(conn))
+            columns = listing.TABLE_HEALTH_COLUMNS if format == "table" else columns + listing.HEALTH_COLUMNS
+        except AtlasError as error:
+            if health:
+                raise
+            console.print(f"health not shown: {error}", highlight=False)
     if write_readme:
         changed = listing.write_readme([row for row in rows if not row["is_sandbox"]])
         console.print("README.md " + ("updated" if changed else "already up to date"))
@@ -252,16 +356,42 @@ def publishers(
     if format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     elif format == "csv":
-        print(listing.to_csv(rows), end="")
+        print(listing.to_csv(rows, columns), end="")
     elif format == "markdown":
         print(listing.to_markdown(rows), end="")
     else:
         from rich.table import Table
 
-        table = Table(*listing.COLUMNS)
+        table = Table(*columns)
+        table.columns[0].no_wrap = True
         for row in rows:
-            table.add_row(*(listing.cell(row[column]) for column in listing.COLUMNS))
+            table.add_row(*(listing.table_cell(row[column]) for column in columns))
         out.print(table)
+
+
+@command()
+def update(
+    publisher: Annotated[
+        list[str] | None, typer.Option(help="Crawl this publisher whether it is due or not (repeatable); only these.")
+    ] = None,
+    include_sandbox: Annotated[bool, typer.Option(help="Consider the sandbox's publishers too.")] = False,
+    via_scrapyd: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Schedule the crawls on this Scrapyd (http://host:6800) instead of running them here; repeatable: "
+            "each crawl goes to the node with the fewest jobs."
+        ),
+    ] = None,
+    project: Annotated[str, typer.Option(help="The project's name on Scrapyd.")] = "ocds_atlas",
+) -> None:
+    """Crawl incrementally every publisher that is due by its update frequency (or those named), then compile,
+    normalize and refresh the indicators for what changed; print a summary. One run at a time (a database lock):
+    safe to run from cron every few minutes. With --via-scrapyd, crawls are scheduled there and compile as they
+    close on their nodes."""
+    from aggregator.update import run_update
+
+    with connect_migrated() as conn:
+        run_update(conn, out, publisher, include_sandbox=include_sandbox, via_scrapyd=via_scrapyd, project=project)
 
 
 def _register_indicators() -> None:

@@ -32,6 +32,10 @@ class PublisherInfo:
     update_frequency: str | None = None
     ocid_prefixes: list[str] = field(default_factory=list)
     is_sandbox: bool = False
+    #: How the data reach us when not from the publisher itself: ``data_registry`` (the OCP Data Registry).
+    via: str | None = None
+    #: Where, on that route, the publication is (the registry's publication page).
+    via_url: str | None = None
 
 
 def upsert_publisher(conn: psycopg.Connection, info: PublisherInfo) -> int:
@@ -43,7 +47,23 @@ def upsert_publisher(conn: psycopg.Connection, info: PublisherInfo) -> int:
             "use another publisher name"
         )
     row = conn.execute(query("crawls", "upsert_publisher"), asdict(info)).fetchone()
+    if info.via:
+        conn.execute(query("publishers", "set_via"), {"id": row["id"], "via": info.via, "via_url": info.via_url})
     return row["id"]
+
+
+#: What a crawl may learn about its publisher (from a registry's listing, say) and store when it closes.
+LEARNABLE = ("title", "url", "licence", "update_frequency")
+#: The stats key under which a crawler hands what it learnt about its publisher (a dict of ``LEARNABLE`` values).
+LEARNT_STAT = "ocds_atlas/publisher"
+
+
+def learn_publisher(conn: psycopg.Connection, publisher_id: int, learnt: dict[str, Any]) -> None:
+    """Store what a crawl learnt about its publisher: the ``LEARNABLE`` values it holds replace the declared
+    ones; other values (what it was told beside them) stay in the crawl's stats."""
+    values = {key: learnt.get(key) or None for key in LEARNABLE}
+    if any(values.values()):
+        conn.execute(query("publishers", "learn_publisher"), {"id": publisher_id, **values})
 
 
 def publisher_by_name(conn: psycopg.Connection, name: str) -> dict[str, Any]:

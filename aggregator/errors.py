@@ -30,6 +30,9 @@ def guarded(function: Callable[..., None]) -> Callable[..., None]:
             console.print("interrupted")
             raise typer.Exit(130) from None
         except Exception as error:
+            from aggregator.observability import report_failure
+
+            report_failure(error)  # once: Sentry's excepthook drops the same error if it is re-raised below
             if os.environ.get("OCDS_ATLAS_DEBUG"):
                 raise
             message = str(error) if isinstance(error, AtlasError) else f"{type(error).__name__}: {error}"

@@ -6,23 +6,28 @@ stored files, failures and problems, closed with the crawler's stats and close r
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from aggregator import db
-from aggregator.acceptance import SUCCESSFUL, assess, high_water_mark
+from aggregator import db, observability
+from aggregator.acceptance import SUCCESSFUL, Acceptance, assess, high_water_mark
 from aggregator.compile import compile_ocids
 from aggregator.crawls import (
+    LEARNT_STAT,
     PublisherInfo,
     accept_crawl,
     close_crawl,
     crawl_counts,
+    learn_publisher,
     open_crawl,
     reopen_crawl,
     upsert_publisher,
 )
+from aggregator.health import record_health
 from aggregator.load import FileOutcome, LoadOptions, load_file, register_file
 from aggregator.migrate import migrate
 from aggregator.normalize.refresh import normalize
@@ -30,6 +35,9 @@ from aggregator.notes import Note, add_notes
 from aggregator.shapes import Problem
 
 __all__ = ["SUCCESSFUL", "Intake"]
+
+#: One line when a crawl starts and one when it closes, with its stats (JSON with OCDS_ATLAS_LOG_FORMAT=json).
+logger = logging.getLogger("ocds_atlas.crawl")
 
 
 class Intake:
@@ -53,6 +61,13 @@ class Intake:
         else:
             self.previous_stats = reopen_crawl(self.conn, resume_crawl_id, self.publisher_id)
             self.crawl_id = resume_crawl_id
+        self.started = time.monotonic()
+        fields = {"event": "crawl_started", **self._identity(), "arguments": arguments}
+        fields["resumed"] = resume_crawl_id is not None
+        logger.info("crawl %s of %s started", self.crawl_id, publisher.name, extra={"fields": fields})
+
+    def _identity(self) -> dict[str, Any]:
+        return {"crawl_id": self.crawl_id, "spider": self.publisher.spider, "publisher": self.publisher.name}
 
     def load(self, path: Path, url: str, http_status: int, options: LoadOptions) -> FileOutcome:
         """Store a fetched file's releases and records, read as ``options`` say (the publisher's declared OCDS
@@ -98,10 +113,47 @@ class Intake:
         status = "finished" if acceptance.accepted else "failed"
         close_crawl(self.conn, self.crawl_id, status, reason, merge_stats(self.previous_stats, stats))
         accept_crawl(self.conn, self.crawl_id, acceptance, high_water_mark(acceptance, reason, self.arguments))
+        if isinstance(stats.get(LEARNT_STAT), dict):
+            learn_publisher(self.conn, self.publisher_id, stats[LEARNT_STAT])
+        record_health(self.conn, self.publisher_id, acceptance.counts.last_release_date)
+        self._log_closed(reason, stats, acceptance)
+        if not acceptance.accepted:
+            observability.report_crawl_failure(
+                self.crawl_id, self.publisher.name, self.publisher.spider, acceptance.reasons, reason
+            )
         if os.environ.get("OCDS_ATLAS_COMPILE_AFTER_CRAWL", "1") != "0":
             compile_ocids(self.conn, [self.publisher_id])
             normalize(self.conn, [self.publisher_id], False)
         self.conn.close()
+
+    def _log_closed(self, reason: str, stats: dict[str, Any], acceptance: Acceptance) -> None:
+        counts = acceptance.counts
+        fields = {
+            "event": "crawl_closed",
+            **self._identity(),
+            "close_reason": reason,
+            "accepted": acceptance.accepted,
+            "reasons": acceptance.reasons,
+            "files": counts.requests,
+            "failed_requests": counts.failed,
+            "releases": counts.releases,
+            "records": counts.records,
+            "errors": stats.get("log_count/ERROR", 0),
+            "duration_seconds": round(time.monotonic() - self.started, 3),
+        }
+        logger.info(
+            "crawl %s of %s closed (%s): %s; %s files, %s releases, %s records, %s errors, %.1f s",
+            self.crawl_id,
+            self.publisher.name,
+            reason,
+            "accepted" if acceptance.accepted else "not accepted: " + "; ".join(acceptance.reasons),
+            counts.requests,
+            counts.releases,
+            counts.records,
+            fields["errors"],
+            fields["duration_seconds"],
+            extra={"fields": fields},
+        )
 
 
 def merge_stats(previous: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:

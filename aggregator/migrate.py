@@ -6,7 +6,9 @@ An applied file whose content changed is refused: write a new migration instead.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,10 @@ MIGRATIONS_DIR = SQL_DIR / "migrations"
 _FILENAME = re.compile(r"^\d{4}_[a-z0-9]+(?:_[a-z0-9]+)+\.sql$")
 # Any fixed number: it serialises migrations run by several processes at once.
 _LOCK_ID = 0x0CD5A71A5
+
+#: Schemas a library owns, installed from the library's own SQL (never copied into sql/) by a function that runs
+#: after the migration making room for them, and on every later run, so the schema follows the installed version.
+LIBRARY_SCHEMAS = {"0007_create_task_queue": "aggregator.tasks:install_schema"}
 
 _CREATE_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migration (
@@ -70,7 +76,15 @@ def migrate(conn: psycopg.Connection, directory: Path = MIGRATIONS_DIR) -> list[
                 (migration.name, migration.checksum),
             )
             done.append(migration.name)
+        for name, target in LIBRARY_SCHEMAS.items():
+            if name in applied or name in done:
+                _function(target)(conn)
     return done
+
+
+def _function(target: str) -> Callable[[psycopg.Connection], None]:
+    module, name = target.split(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def _value(row: object, key: str, index: int) -> str:

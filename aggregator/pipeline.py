@@ -92,18 +92,20 @@ def compile_with_progress(
         highlight=False,
     )
     if normalize_after:
-        normalize_with_progress(conn, publishers, full=False)
+        normalize_with_progress(conn, publishers, full=False, workers=workers)
     return summary
 
 
-def normalize_with_progress(conn: psycopg.Connection, publishers: list[str] | None, full: bool) -> NormalizeSummary:
+def normalize_with_progress(
+    conn: psycopg.Connection, publishers: list[str] | None, full: bool, *, workers: int = 1
+) -> NormalizeSummary:
     """Normalize the compiled releases compiled since they were last normalized (all of them, with ``full``)."""
     from aggregator.normalize import refresh
 
     ids = [publisher_by_name(conn, name)["id"] for name in publishers] if publishers else None
     with progress() as bar:
         task = bar.add_task("normalizing", total=len(refresh.pending(conn, ids, full)))
-        summary = refresh.normalize(conn, ids, full, lambda n: bar.advance(task, n))
+        summary = refresh.normalize(conn, ids, full, lambda n: bar.advance(task, n), workers=workers)
     console.print(
         f"normalized {summary.compiled_releases} compiled releases: {summary.written} written, "
         f"{summary.unchanged} unchanged; notes: {sum(e['count'] for e in summary.problems.values())}",

@@ -49,3 +49,18 @@ def rates_dir() -> Path | None:
     """A directory of extra exchange-rate and PPP tables (IMF, World Bank); None: only the packaged rates."""
     value = os.environ.get("OCDS_ATLAS_RATES_DIR")
     return Path(value) if value else None
+
+
+#: How many of a publisher's latest successful crawls keep their files, by default (``ocds-atlas prune``).
+DEFAULT_KEEP_CRAWLS = 2
+
+
+def keep_crawls() -> int:
+    """``OCDS_ATLAS_KEEP_CRAWLS``: how many of a publisher's latest successful crawls ``ocds-atlas prune`` keeps the
+    files of (at least 1)."""
+    value = os.environ.get("OCDS_ATLAS_KEEP_CRAWLS") or str(DEFAULT_KEEP_CRAWLS)
+    if not value.isdigit() or int(value) < 1:
+        from aggregator.errors import AtlasError
+
+        raise AtlasError(f"OCDS_ATLAS_KEEP_CRAWLS must be a whole number of at least 1, not {value!r}")
+    return int(value)

@@ -30,6 +30,8 @@ from aggregator.notes import Note, add_notes
 from aggregator.standard import release_schema
 
 BATCH_SIZE = 200
+#: Below this many compiled releases, starting worker processes costs more than it saves.
+PARALLEL_MIN_RELEASES = 2000
 #: What routes to one process are compared on.
 COMPARED = ("buyer_org_key", "procedure_type", "amount", "currency", "tender_status", "award_count", "contract_count")
 MAX_VALUES = 20
@@ -96,18 +98,26 @@ def normalize(
     full: bool = False,
     on_batch: Callable[[int], None] | None = None,
     ctx: Context | None = None,
+    *,
+    workers: int = 1,
 ) -> NormalizeSummary:
-    """Normalize what was compiled since it was last normalized (or everything, with ``full``)."""
+    """Normalize what was compiled since it was last normalized (or everything, with ``full``); with ``workers`` > 1
+    (and no ``ctx`` given), the batches are queued as jobs and run by worker processes (:mod:`aggregator.tasks`)."""
     summary = NormalizeSummary()
     ids = pending(conn, publisher_ids, full)
     if not ids:
         return summary
-    ctx = ctx or make_context(summary)
-    for start in range(0, len(ids), BATCH_SIZE):
-        batch = ids[start : start + BATCH_SIZE]
-        normalize_batch(conn, batch, ctx, summary)
-        if on_batch:
-            on_batch(len(batch))
+    batches = [ids[start : start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE)]
+    if workers > 1 and ctx is None and len(batches) > 1 and len(ids) >= PARALLEL_MIN_RELEASES:
+        from aggregator.worker import normalize_in_workers  # the task queue, only when there is work for it
+
+        summary = normalize_in_workers(conn, batches, date.today(), workers, on_batch)
+    else:
+        ctx = ctx or make_context(summary)
+        for batch in batches:
+            normalize_batch(conn, batch, ctx, summary)
+            if on_batch:
+                on_batch(len(batch))
     with conn.transaction():
         compare_routes(conn, sorted(summary.global_keys), summary)
         add_notes(conn, summary.run_problems + run_notes(summary))
@@ -174,6 +184,7 @@ def write(
         for name in ("insert_award", "insert_contract", "insert_party", "insert_identifier"):
             if children[name]:
                 cursor.executemany(query("normalize", name), children[name])
+        cursor.execute(query("tasks", "lock_organizations"))  # batches run side by side in workers
         cursor.execute(query("normalize", "refresh_organizations"), {"keys": sorted(keys)})
         cursor.execute(query("normalize", "delete_orphan_organizations"), {"keys": sorted(keys)})
     summary.written += len(results)

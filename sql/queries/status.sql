@@ -104,3 +104,40 @@ FROM processes pr
 LEFT JOIN amounts a ON a.country = pr.country
 LEFT JOIN organizations o ON o.country = pr.country
 ORDER BY pr.country
+
+-- name: select_crawls_for_monitoring
+-- The recent crawls and loads as numbers and values (`ocds-atlas status --format json`).
+SELECT c.id, p.name AS publisher, p.spider, p.country, c.kind, c.status, c.close_reason, c.started_at, c.ended_at,
+       extract(epoch FROM c.ended_at - c.started_at)::float AS duration_seconds,
+       (SELECT count(*) FROM crawl_file f WHERE f.crawl_id = c.id) AS files,
+       (SELECT count(*) FROM release r WHERE r.crawl_id = c.id) AS releases,
+       (SELECT count(*) FROM record r WHERE r.crawl_id = c.id) AS records,
+       c.error_rate, (c.acceptance ->> 'accepted')::boolean AS accepted,
+       coalesce(c.acceptance -> 'reasons', '[]'::jsonb) AS reasons, c.high_water_mark, c.files_pruned_at
+FROM crawl c
+JOIN publisher p ON p.id = c.publisher_id
+ORDER BY c.id DESC
+LIMIT %(limit)s
+
+-- name: select_last_crawl_per_publisher
+SELECT DISTINCT ON (c.publisher_id) p.name AS publisher, c.id, c.status, c.started_at, c.ended_at
+FROM crawl c
+JOIN publisher p ON p.id = c.publisher_id
+WHERE c.kind = 'crawl'
+ORDER BY c.publisher_id, c.id DESC
+
+-- name: select_compile_queue
+SELECT p.name AS publisher, count(*) AS ocids
+FROM compile_queue q
+JOIN publisher p ON p.id = q.publisher_id
+GROUP BY p.name
+ORDER BY p.name
+
+-- name: select_task_queue_exists
+SELECT to_regclass('task_queue.procrastinate_jobs') IS NOT NULL AS present
+
+-- name: select_task_queue
+SELECT queue_name AS queue, status::text AS status, count(*) AS jobs
+FROM task_queue.procrastinate_jobs
+GROUP BY 1, 2
+ORDER BY 1, 2
