@@ -31,6 +31,23 @@ def test_the_readme_table_is_generated_from_the_spiders(publishers):
     assert readme_block(README.read_text(encoding="utf-8")) == to_markdown(publishers)
 
 
+#: Publishers that state no licence for their OCDS data, as far as their own pages, the data's ``license`` field and
+#: the OCP Data Registry's publication pages show (checked 2026-11): shown as "not stated", never guessed.
+NO_LICENCE_STATED = {
+    "armenia_armeps",
+    "kenya_ppip",
+    "kenya_ppip_bulk",
+    "liberia_ppcc",
+    "mexico_cdmx",
+    "mexico_gacm",
+    "mexico_jalisco",
+    "moldova_mtender",
+    "nepal_ppmo",
+    "nigeria_ekiti",
+    "taiwan_aac",
+}
+
+
 def test_every_real_spider_declares_its_publisher(publishers):
     assert publishers and not any(p["is_sandbox"] for p in publishers)
     for p in publishers:
@@ -39,6 +56,10 @@ def test_every_real_spider_declares_its_publisher(publishers):
         # their publisher's own
         assert p["ocid_prefixes"] or p["name"] in {"mexico_gacm", "taiwan_aac", "data_registry"}, p["name"]
         assert p["update_frequency"], p["name"]
+        # the registry's publications take their licences from the registry when they are crawled
+        if p["name"] != "data_registry":
+            assert bool(p["licence"]) != (p["name"] in NO_LICENCE_STATED), p["name"]
+        assert p["level"] and p["country"] and p["ocds_version"] and p["publisher_name"], p["name"]
         assert p["documentation"] and p["shape"], p["name"]
 
 
