@@ -59,8 +59,15 @@ class CompileSummary:
 
 def pending(conn: psycopg.Connection, publisher_ids: list[int] | None, full: bool) -> list[tuple[int, str]]:
     name = "select_all_ocids" if full else "select_queued_ocids"
-    rows = conn.execute(query("compile", name), {"publisher_ids": publisher_ids}).fetchall()
-    return [(row["publisher_id"], row["ocid"]) for row in rows]
+    # Tuples, not dict rows: a large backlog is hundreds of thousands of keys.
+    with conn.cursor(row_factory=tuple_row) as cursor:
+        return cursor.execute(query("compile", name), {"publisher_ids": publisher_ids}).fetchall()
+
+
+def count_pending(conn: psycopg.Connection, publisher_ids: list[int] | None, full: bool) -> int:
+    """How many OCIDs ``pending`` would give, counted by the server."""
+    name = "count_all_ocids" if full else "count_queued_ocids"
+    return conn.execute(query("compile", name), {"publisher_ids": publisher_ids}).fetchone()["ocids"]
 
 
 def compile_ocids(

@@ -39,7 +39,6 @@ class FileOutcome:
     items: int = 0
     releases: int = 0
     records: int = 0
-    ocids: set[str] = field(default_factory=set)
     notes: Counter[str] = field(default_factory=Counter)
 
 
@@ -284,7 +283,6 @@ def _store_batch(conn: psycopg.Connection, context: _Context, member: str | None
     _copy_releases(conn, rows)
     ocids = sorted({row[5] for row in rows} | {item.data["ocid"] for item in items})
     conn.execute(query("load", "queue_ocids"), {"publisher_id": context.publisher_id, "ocids": ocids})
-    context.outcome.ocids.update(ocids)
     context.outcome.items += len(items)
     context.outcome.records += len(records)
     context.outcome.releases += len(rows)

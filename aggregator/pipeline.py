@@ -11,8 +11,9 @@ import psycopg
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from aggregator.compile import CompileSummary, compile_ocids, pending
+from aggregator.compile import CompileSummary, compile_ocids, count_pending
 from aggregator.crawls import PublisherInfo, publisher_by_name
+from aggregator.db import query
 from aggregator.export import ExportedFile, export
 from aggregator.load import FileOutcome, expand_paths, load_paths
 
@@ -63,7 +64,7 @@ def load_with_progress(
     console.print(
         f"load {crawl_id} of {publisher}: {len(outcomes)} files, {sum(o.releases for o in outcomes)} releases, "
         f"{sum(o.records for o in outcomes)} records, "
-        f"{len(set().union(*(o.ocids for o in outcomes))) if outcomes else 0} OCIDs; "
+        f"{conn.execute(query('load', 'count_crawl_ocids'), {'crawl_id': crawl_id}).fetchone()['ocids']} OCIDs; "
         f"notes: {_levels(notes)}",
         highlight=False,
     )
@@ -80,7 +81,7 @@ def compile_with_progress(
 ) -> CompileSummary:
     """Compile, then normalize what compiling changed (see :func:`normalize_with_progress`)."""
     ids = [publisher_by_name(conn, name)["id"] for name in publishers] if publishers else None
-    total = len(pending(conn, ids, full))
+    total = count_pending(conn, ids, full)
     workers = workers or os.cpu_count() or 1
     with progress() as bar:
         task = bar.add_task(f"compiling ({workers} workers)" if workers > 1 else "compiling", total=total)

@@ -11,6 +11,19 @@ SELECT publisher_id, ocid FROM record
 WHERE %(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[])
 ORDER BY publisher_id, ocid
 
+-- name: count_queued_ocids
+SELECT count(*) AS ocids FROM compile_queue
+WHERE %(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[])
+
+-- name: count_all_ocids
+SELECT count(*) AS ocids FROM (
+    SELECT publisher_id, ocid FROM release
+    WHERE %(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[])
+    UNION
+    SELECT publisher_id, ocid FROM record
+    WHERE %(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[])
+) AS keys
+
 -- name: select_releases
 -- compile._inputs reads the columns by position: keep their order.
 SELECT r.id, r.crawl_file_id, r.ordinal, r.ocid, r.release_id, r.date, r.date_text, r.ocds_version, r.data_id, d.body::text AS body,

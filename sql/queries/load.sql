@@ -22,3 +22,11 @@ FROM STDIN
 INSERT INTO compile_queue (publisher_id, ocid)
 SELECT %(publisher_id)s, unnest(%(ocids)s::text[])
 ON CONFLICT (publisher_id, ocid) DO UPDATE SET queued_at = now()
+
+-- name: count_crawl_ocids
+-- The distinct OCIDs a crawl (or load) stored, counted here rather than kept in memory while loading.
+SELECT count(*) AS ocids FROM (
+    SELECT ocid FROM release WHERE crawl_id = %(crawl_id)s
+    UNION
+    SELECT ocid FROM record WHERE crawl_id = %(crawl_id)s
+) AS stored
