@@ -71,3 +71,7 @@ def latin1_json(value: Any) -> bytes:
     """JSON in ISO-8859-1, characters outside it escaped (as a publisher that encodes so would have to)."""
     text = json.dumps(value, ensure_ascii=False)
     return "".join(c if ord(c) < 256 else json.dumps(c)[1:-1] for c in text).encode("iso-8859-1")
+
+
+def zip_reply(body: bytes) -> Reply:
+    return Reply(200, {"Content-Type": "application/zip"}, body)

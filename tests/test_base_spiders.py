@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import tarfile
-import zipfile
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -16,6 +14,7 @@ from scrapy.http import Response
 
 from crawler.spiders import ArchiveSpider, EgpSpider, IndexSpider, PeriodicSpider, SimpleSpider
 from crawler.spiders.periodic import date_windows, window_url
+from tests.archive_bytes import tar_gz_bytes, zip_bytes
 from tests.crawling import run_spider
 from tests.httpserver import LocalServer, Reply, Request
 
@@ -376,24 +375,6 @@ MEMBERS = {
     "releases/2021.jsonl": b"".join(orjson.dumps(r) + b"\n" for r in package("2021")["releases"]),
     "summaries/2021.json": orjson.dumps(package("summary")["releases"][0]),
 }
-
-
-def zip_bytes(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-def tar_gz_bytes(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 ARCHIVES = {"bulk.zip": zip_bytes, "bulk.tar.gz": tar_gz_bytes}

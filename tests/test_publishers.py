@@ -7,9 +7,7 @@ without a replay fails ``test_every_real_spider_has_a_replay``."""
 
 from __future__ import annotations
 
-import io
 import itertools
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,11 +15,12 @@ from typing import Any
 import orjson
 import pytest
 
+from tests.archive_bytes import zip_bytes
 from tests.conftest import PUBLISHERS
 from tests.crawling import run_spider
 from tests.httpserver import LocalServer, Reply, Request
 from tests.replay import replay_settings
-from tests.replaying import Expected, Replay, as_package, files, latin1_json, merged_package, read, route
+from tests.replaying import Expected, Replay, as_package, files, latin1_json, merged_package, read, route, zip_reply
 from tests.replays import more_replays
 
 SPIDERS = Path(__file__).resolve().parents[1] / "spiders"
@@ -86,14 +85,10 @@ def ukraine_prozorro_api_releases(server: LocalServer) -> Expected:
 def canada_buyandsell(server: LocalServer) -> Expected:
     # The zip is built on the fly: one release package per member, as the pilot published them.
     paths = files("canada_buyandsell/releases-with-packageInfo")
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in paths:
-            archive.writestr(f"releases/{path.name}", orjson.dumps(as_package(read(path))))
-        archive.writestr("README.txt", b"not OCDS: left out by member_pattern")
-    body = buffer.getvalue()
+    members = {f"releases/{path.name}": orjson.dumps(as_package(read(path))) for path in paths}
+    body = zip_bytes({**members, "README.txt": b"not OCDS: left out by member_pattern"})
     url = "https://donnees-data.tpsgc-pwgsc.gc.ca/ba2/pilot-oc-pilote-co/releases.zip"
-    route(server, url, lambda request: Reply(200, {"Content-Type": "application/zip"}, body))
+    route(server, url, lambda request: zip_reply(body))
     return Expected(len(paths), 0, len(paths), checks=("SELECT count(DISTINCT member) = 11 FROM release",))
 
 
@@ -260,12 +255,9 @@ def ecuador_sercop_bulk(server: LocalServer) -> Expected:
     record_package = read(base / "ecuador-record-package-1.json")
     late = {k: v for k, v in record_package.items() if k != "records"}
     late["releases"] = record_package["records"][0]["releases"]
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("releases_2021_03.json", orjson.dumps([package, late]))
-    body = buffer.getvalue()
+    body = zip_bytes({"releases_2021_03.json": orjson.dumps([package, late])})
     url = "https://datosabiertos.compraspublicas.gob.ec/PLATAFORMA/download"
-    route(server, url, lambda request: Reply(200, {"Content-Type": "application/zip"}, body))
+    route(server, url, lambda request: zip_reply(body))
     return Expected(1, 0, 1, notes={"release_outside_date_range"})
 
 

@@ -5,7 +5,6 @@ import io
 import json
 import lzma
 import tarfile
-import zipfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from aggregator.read import (
     read_path,
     read_source,
 )
+from tests.archive_bytes import zip_bytes
 
 PUBLISHERS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "publishers"
 
@@ -73,14 +73,6 @@ def contents(path: Path) -> list[tuple[str, bytes]]:
 
 def names(path: Path) -> list[str]:
     return [s.name for s in sources(path) if isinstance(s, Source)]
-
-
-def make_zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 def make_tar(members: dict[str, bytes], mode: str = "w:gz") -> bytes:
@@ -154,7 +146,7 @@ def test_zip_members_sorted_without_directories_and_macos_files(tmp_path: Path) 
         "__MACOSX/._a.json": b"\x00",
         "dir/c.json": b"[3]",
     }
-    path.write_bytes(make_zip(members))
+    path.write_bytes(zip_bytes(members))
     assert contents(path) == [(f"{path}!a.json", b"[1]"), (f"{path}!b.json", b"[2]"), (f"{path}!dir/c.json", b"[3]")]
 
 
@@ -167,8 +159,8 @@ def test_tar_members_sorted(tmp_path: Path, suffix: str, mode: str) -> None:
 
 def test_nested_archives_and_archives_without_suffix(tmp_path: Path) -> None:
     path = tmp_path / "download"
-    inner = make_zip({"x.json": b"[1]"})
-    path.write_bytes(make_zip({"inner.zip": inner, "y.json.gz": gzip.compress(b"[2]")}))
+    inner = zip_bytes({"x.json": b"[1]"})
+    path.write_bytes(zip_bytes({"inner.zip": inner, "y.json.gz": gzip.compress(b"[2]")}))
     assert contents(path) == [(f"{path}!inner.zip!x.json", b"[1]"), (f"{path}!y.json.gz", b"[2]")]
 
 

@@ -7,8 +7,6 @@ import gzip
 import io
 import json
 import secrets
-import tarfile
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from aggregator.tail import members_after
 from crawler.handlers import STREAMED_PATH
 from crawler.spiders import PagedSpider, SimpleSpider
 from crawler.spiders.paged import pointer_in_stream
+from tests.archive_bytes import tar_gz_bytes, zip_bytes
 from tests.conftest import PUBLISHERS
 from tests.crawling import run_spider
 from tests.httpserver import LocalServer, Reply
@@ -340,29 +339,11 @@ def test_a_large_gzip_file_is_streamed(tmp_path):
 # Archives
 
 
-def make_zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-def make_tar_gz(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
 def names(path: Path, **kwargs: Any) -> list[str]:
     return [s.name.split("!", 1)[1] for s in iter_sources(path, **kwargs) if isinstance(s, Source)]
 
 
-@pytest.mark.parametrize("make", [make_zip, make_tar_gz])
+@pytest.mark.parametrize("make", [zip_bytes, tar_gz_bytes])
 def test_member_pattern(tmp_path, make):
     path = tmp_path / "bulk"
     members = {"releases/2020.json": b"{}", "releases/2021.json": b"{}", "records/2020.json": b"{}", "x.txt": b""}
@@ -375,11 +356,11 @@ def test_member_pattern(tmp_path, make):
 
 def test_member_pattern_reaches_into_nested_archives(tmp_path):
     path = tmp_path / "bulk.zip"
-    path.write_bytes(make_zip({"inner.zip": make_zip({"a.json": b"{}", "b.csv.json": b"{}"}), "c.json": b"{}"}))
+    path.write_bytes(zip_bytes({"inner.zip": zip_bytes({"a.json": b"{}", "b.csv.json": b"{}"}), "c.json": b"{}"}))
     assert names(path, member_pattern="[ac].json") == ["c.json", "inner.zip!a.json"]
 
 
-@pytest.mark.parametrize("make", [make_zip, make_tar_gz])
+@pytest.mark.parametrize("make", [zip_bytes, tar_gz_bytes])
 def test_members_that_climb_out_are_refused(tmp_path, make):
     path = tmp_path / "bulk"
     path.write_bytes(
@@ -400,12 +381,12 @@ def bomb(size: int = 8 << 20) -> bytes:
 
 def test_a_zip_bomb_is_stopped_from_its_headers(tmp_path):
     path = tmp_path / "bomb.zip"
-    path.write_bytes(make_zip({"a.json": b"[]", "b.json": bomb()}))
+    path.write_bytes(zip_bytes({"a.json": b"[]", "b.json": bomb()}))
     found = outputs_of(path, BOMB_LIMITS)
     assert codes(found) == ["archive_too_large"]
 
 
-@pytest.mark.parametrize("make", [gzip.compress, lambda data: make_tar_gz({"a.json": b"[1]", "b.json": data})])
+@pytest.mark.parametrize("make", [gzip.compress, lambda data: tar_gz_bytes({"a.json": b"[1]", "b.json": data})])
 def test_a_bomb_is_stopped_while_streaming(tmp_path, make):
     path = tmp_path / "bomb"
     path.write_bytes(make(bomb()))
@@ -417,7 +398,7 @@ def test_a_bomb_is_stopped_while_streaming(tmp_path, make):
 
 def test_a_zip_whose_headers_lie_is_not_expanded_past_them(tmp_path):
     path = tmp_path / "liar.zip"
-    path.write_bytes(make_zip({"a.json": bomb()}))
+    path.write_bytes(zip_bytes({"a.json": bomb()}))
     data = bytearray(path.read_bytes())
     # Declare 1 KB instead of 8 MB, in the local header and in the central directory.
     real = len(bomb()).to_bytes(4, "little")
@@ -442,7 +423,7 @@ def test_a_truncated_gzip_file_keeps_what_was_read_before(tmp_path):
 
 def test_a_broken_rar_inside_a_zip_is_a_note_and_the_rest_is_read(tmp_path):
     path = tmp_path / "download"
-    path.write_bytes(make_zip({"a.rar": b"Rar!\x1a\x07\x01\x00" + b"\x00" * 100, "b.json": b"{}"}))
+    path.write_bytes(zip_bytes({"a.rar": b"Rar!\x1a\x07\x01\x00" + b"\x00" * 100, "b.json": b"{}"}))
     [problem, source] = list(iter_sources(path))
     assert (problem.code, problem.data["name"]) == ("invalid_archive", f"{path}!a.rar")
     assert source.name == f"{path}!b.json"

@@ -3,14 +3,13 @@ built here in the shape the publisher documents (or kingfisher-collect's spider 
 
 from __future__ import annotations
 
-import io
-import zipfile
 from typing import Any
 
 import orjson
 
+from tests.archive_bytes import zip_bytes
 from tests.httpserver import LocalServer, Reply, Request
-from tests.replaying import Expected, Replay, route
+from tests.replaying import Expected, Replay, route, zip_reply
 
 # Fixture builders
 
@@ -58,22 +57,16 @@ def record_package(metadata: dict[str, Any], releases: list[dict[str, Any]]) -> 
     return {**metadata, "records": records}
 
 
-def zipped(name: str, value: Any) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(name, orjson.dumps(value))
-    return buffer.getvalue()
-
-
-def zip_reply(body: bytes) -> Reply:
-    return Reply(200, {"Content-Type": "application/zip"}, body)
-
-
 def release_package(metadata: dict[str, Any], releases: list[dict[str, Any]]) -> dict[str, Any]:
     return {**metadata, "releases": releases}
 
 
 # Replays: European Dynamics' e-GP (Ghana, Liberia)
+
+
+def egp_zip(month: tuple[int, int], package: dict[str, Any]) -> bytes:
+    return zip_bytes({f"{month[0]}-{month[1]}.json": orjson.dumps(package)})
+
 
 EGP_SERVICES = "/ocds/services/recordpackage"
 
@@ -107,7 +100,7 @@ def ghana_ghaneps(server: LocalServer) -> Expected:
     months = [(2019, 8), (2019, 9), (2019, 10)]
     metadata = package_metadata("Public Procurement Authority", f"{portal}{EGP_SERVICES}/getrecordpackage")
     served = {month: egp_month("ocds-uhveoc-", *month, "GHS") for month in months}
-    bodies = {m: zipped(f"{m[0]}-{m[1]}.json", record_package(metadata, r)) for m, r in served.items()}
+    bodies = {m: egp_zip(m, record_package(metadata, r)) for m, r in served.items()}
     egp_portal(server, portal, months, bodies)
     releases = [r for month in served.values() for r in month]
     ocids = {r["ocid"] for r in releases}
@@ -120,7 +113,7 @@ def liberia_ppcc(server: LocalServer) -> Expected:
     months = [(2024, 12), (2025, 1), (2025, 2), (2025, 3)]
     metadata = package_metadata("Public Procurement and Concessions Commission", f"{portal}{EGP_SERVICES}")
     served = {month: egp_month("ocds-dwjm7l-", *month, "USD") for month in months}
-    bodies = {m: zipped(f"{m[0]}-{m[1]}.json", record_package(metadata, r)) for m, r in served.items()}
+    bodies = {m: egp_zip(m, record_package(metadata, r)) for m, r in served.items()}
     egp_portal(server, portal, months, bodies)
     fetched = [r for month in [(2025, 1), (2025, 2)] for r in served[month]]
     ocids = {r["ocid"] for r in fetched}
@@ -407,11 +400,12 @@ def india_assam(server: LocalServer) -> Expected:
     # redirect (the replay sends it back to the local server), which allowed_domains must let through.
     releases = [assam_release(f"2021_PWD_{23760 + n}_1", 100000 * n) for n in range(1, 6)]
     package = release_package(package_metadata("CivicDataLab", f"https://github.com/{ASSAM}"), releases)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("ocds_mapped_data.json", orjson.dumps(package))
-        archive.writestr("__MACOSX/._ocds_mapped_data.json", b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
-    body = buffer.getvalue()
+    body = zip_bytes(
+        {
+            "ocds_mapped_data.json": orjson.dumps(package),
+            "__MACOSX/._ocds_mapped_data.json": b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ",
+        }
+    )
     raw = f"https://raw.githubusercontent.com/{ASSAM}/main/{ASSAM_FILE}"
     route(server, f"https://github.com/{ASSAM}/raw/main/{ASSAM_FILE}", lambda r: Reply(302, {"Location": raw}))
     route(server, raw, lambda request: zip_reply(body))

@@ -4,16 +4,15 @@ Dominican Republic, Uruguay, Buenos Aires, Costa Rica's judiciary and Guatemala.
 
 from __future__ import annotations
 
-import io
-import zipfile
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 
+from tests.archive_bytes import zip_bytes
 from tests.httpserver import LocalServer, Reply, Request
 from tests.replay import local_path
-from tests.replaying import Expected, Replay, route
+from tests.replaying import Expected, Replay, route, zip_reply
 
 ALL_HTTPS = "SELECT bool_and(url LIKE 'https://%') FROM crawl_file"
 
@@ -62,18 +61,6 @@ def package(publisher: str, uri: str, releases: list[dict[str, Any]]) -> dict[st
     }
 
 
-def zipped(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, body in members.items():
-            archive.writestr(name, body)
-    return buffer.getvalue()
-
-
-def zip_reply(body: bytes) -> Reply:
-    return Reply(200, {"Content-Type": "application/zip"}, body)
-
-
 def ckan(name: str, resources: list[tuple[str, str]]) -> dict[str, Any]:
     """A CKAN ``package_show`` answer listing ``(format, url)`` resources."""
     listed = [{"id": f"r{i}", "format": fmt, "url": url} for i, (fmt, url) in enumerate(resources)]
@@ -91,7 +78,7 @@ def monthly_zips(
     """Route each month's URL to a zip of its members, or to ``missing`` (the publisher's 404) when None; only
     for a browser's User-Agent if ``browser``."""
     for url, members in months.items():
-        handler = always(missing if members is None else zip_reply(zipped(members)))
+        handler = always(missing if members is None else zip_reply(zip_bytes(members)))
         route(server, url, browser_only(handler) if browser else handler)
 
 
@@ -362,7 +349,7 @@ def costa_rica_poder_judicial_releases(server: LocalServer) -> Expected:
     files["registros.json"] = orjson.dumps(
         {"uri": CR_ZIP, "version": "1.1", "publisher": {"name": publisher}, "records": records}
     )
-    archive = zipped(files)
+    archive = zip_bytes(files)
     resources = [("ZIP", CR_ZIP), ("PDF", CR_PDF)]
     route(
         server,
