@@ -1,7 +1,8 @@
 """A publisher's health: whether its crawls succeed, and whether it still publishes as often as it says.
 
 Each crawl's outcome updates the publisher's health columns when the crawl closes (:func:`record_health`); the
-status is computed from them at the time it is read (:func:`status`), as staleness depends on that time.
+status is computed from them at the time it is read (:func:`status`), as staleness depends on that time. When the
+publisher goes stale is computed when read too, from its newest release and its update frequency as declared now.
 
 - ``never crawled``: no crawl of the publisher has closed.
 - ``failing``: its latest crawl was not accepted; ``failing_since`` is when the first crawl of that run of failed
@@ -83,6 +84,7 @@ class Health:
     last_success_at: datetime | None = None
     failing_since: datetime | None = None
     newest_release_at: datetime | None = None
+    #: Derived from ``newest_release_at`` and the update frequency (:func:`stale_since`); never stored.
     stale_since: datetime | None = None
 
 
@@ -131,14 +133,20 @@ def health_from_history(
         if crawl.accepted:
             break
         failing.append(crawl)
-    period = allowance(update_frequency)
     return Health(
         last_crawl_at=ordered[-1].ended_at,
         last_success_at=successes[-1].ended_at if successes else None,
         failing_since=failing[-1].ended_at if failing else None,
         newest_release_at=newest_release_at,
-        stale_since=newest_release_at + period if newest_release_at and period else None,
+        stale_since=stale_since(newest_release_at, update_frequency),
     )
+
+
+def stale_since(newest_release_at: datetime | None, update_frequency: str | None) -> datetime | None:
+    """When a publisher goes stale: its newest release date plus what its frequency allows; None when the frequency
+    sets no limit (never, irregular, unknown) or no release is dated."""
+    period = allowance(update_frequency)
+    return newest_release_at + period if newest_release_at and period else None
 
 
 def status(health: Health, now: datetime) -> str:
@@ -183,8 +191,9 @@ def record_health(conn: psycopg.Connection, publisher_id: int, crawl_newest: dat
 
 
 def health_of(row: dict[str, Any]) -> Health:
-    """The health facts of a row of ``select_health``."""
-    return Health(**{key: row.get(key) for key in Health.__dataclass_fields__})
+    """The health facts of a row of ``select_health``, with when it goes stale by its update frequency."""
+    facts = {key: row.get(key) for key in Health.__dataclass_fields__ if key != "stale_since"}
+    return Health(**facts, stale_since=stale_since(row.get("newest_release_at"), row.get("update_frequency")))
 
 
 def publishers_health(conn: psycopg.Connection, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -193,6 +202,7 @@ def publishers_health(conn: psycopg.Connection, now: datetime | None = None) -> 
     rows = conn.execute(query("health", "select_health")).fetchall()
     for row in rows:
         health = health_of(row)
+        row["stale_since"] = health.stale_since
         row["status"] = status(health, now)
         row["due"] = is_due(health, row["update_frequency"], now)
     return rows

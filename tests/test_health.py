@@ -17,6 +17,7 @@ from aggregator.health import (
     crawl_interval,
     frequency,
     health_from_history,
+    health_of,
     is_due,
     newest_release,
     publishers_health,
@@ -141,7 +142,7 @@ def test_record_health_follows_the_crawls(conn):
     row = stored(conn, publisher_id)
     assert row["failing_since"] is None and row["last_success_at"] == row["last_crawl_at"]
     assert row["newest_release_at"] == datetime(2024, 1, 15, tzinfo=UTC)
-    assert row["stale_since"] == datetime(2024, 1, 22, tzinfo=UTC)
+    assert health_of(row).stale_since == datetime(2024, 1, 22, tzinfo=UTC)
     # An older crawl's releases do not move the newest release back; loads are not crawls.
     a_crawl(conn, publisher_id, "finished")
     record_health(conn, publisher_id, datetime(2023, 1, 1, tzinfo=UTC))
@@ -162,7 +163,7 @@ def test_a_crawl_that_closes_records_its_health(atlas_env, conn, sandbox):
     assert row["last_success_at"] == row["last_crawl_at"] is not None
     assert row["failing_since"] is None and row["newest_release_at"] is not None
     period = allowance(row["update_frequency"])
-    assert row["stale_since"] == (row["newest_release_at"] + period if period else None)
+    assert health_of(row).stale_since == (row["newest_release_at"] + period if period else None)
 
 
 # ocds-atlas publishers

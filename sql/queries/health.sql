@@ -13,14 +13,13 @@ UPDATE publisher
 SET last_crawl_at = %(last_crawl_at)s,
     last_success_at = %(last_success_at)s,
     failing_since = %(failing_since)s,
-    newest_release_at = %(newest_release_at)s,
-    stale_since = %(stale_since)s
+    newest_release_at = %(newest_release_at)s
 WHERE id = %(id)s
 
 -- name: select_health
 -- Every publisher's metadata and health facts (its status is computed from them when read: aggregator/health.py).
 SELECT name, spider, title, country, region, level, url, licence, ocds_version, data_type, update_frequency,
        ocid_prefixes, is_sandbox, via, via_url,
-       last_crawl_at, last_success_at, failing_since, newest_release_at, stale_since
+       last_crawl_at, last_success_at, failing_since, newest_release_at
 FROM publisher
 ORDER BY name
