@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 
-from aggregator import bodies, db
+from aggregator import bodies, db, gcpause
 from aggregator.archives import skipped
 from aggregator.convert import convert, spreadsheet_format
 from aggregator.crawls import PublisherInfo, close_crawl, open_crawl, upsert_publisher
@@ -142,7 +142,7 @@ def store_file(
     """Store the content of a registered file (see :func:`load_file`)."""
     context = _Context(publisher_id, crawl_id, file_id, options, FileOutcome(file_id), options.limit)
     try:
-        with conn.transaction():
+        with gcpause.paused(), conn.transaction():
             _store_file(conn, context, path, options.encoding)
     except psycopg.DataError as error:
         context.outcome = FileOutcome(file_id)

@@ -5,8 +5,11 @@ import json
 from pathlib import Path
 
 import pytest
+from psycopg import sql
+from psycopg.rows import tuple_row
 from typer.testing import CliRunner
 
+from aggregator import db
 from aggregator.cli import app
 from tests.conftest import PUBLISHERS
 
@@ -216,4 +219,23 @@ def test_storing_bodies_gives_the_ids_of_new_and_stored_ones(conn):
         both = bodies.store(cursor, "data", {first[0]: first[1], second[0]: second[1]})
     assert both[first[0]] == stored[first[0]]
     assert conn.execute("SELECT body FROM data WHERE id = %s", (both[second[0]],)).fetchone()["body"] == {"id": 2}
+    assert count(conn, "data") == 2
+
+
+def test_a_body_stored_meanwhile_by_another_transaction_is_not_stored_twice(conn, database_url):
+    """Two load workers may read one release in two files: the second to store it finds it stored by the first
+    between its lookup and its copy."""
+    from aggregator import bodies
+
+    first, second = (bodies.canonical({"id": n}) for n in (1, 2))
+    texts = {first[0]: first[1], second[0]: second[1]}
+    with conn.transaction(), conn.cursor() as cursor:
+        # Neither body was stored when this transaction looked them up; then another stores the first.
+        with db.connect(database_url, autocommit=True) as other, other.transaction(), other.cursor() as theirs:
+            theirs_ids = bodies.store(theirs, "data", {first[0]: first[1]})
+        ids = bodies._insert(conn.cursor(row_factory=tuple_row), sql.Identifier("data"), [first[0], second[0]], texts)
+        inside = cursor.execute("SELECT count(*) AS n FROM data").fetchone()["n"]
+    assert ids[first[0]] == theirs_ids[first[0]]
+    assert inside == 2  # the failed copy left nothing behind, and the transaction went on
+    assert conn.execute("SELECT body FROM data WHERE id = %s", (ids[second[0]],)).fetchone()["body"] == {"id": 2}
     assert count(conn, "data") == 2
