@@ -99,6 +99,17 @@ def input_hash(label: str, releases: list[ReleaseInput], records: list[RecordInp
     return digest.digest()
 
 
+def hash_label(rules_label: str, versioned: bool) -> str:
+    return rules_label + (" versioned" if versioned else "")
+
+
+def inputs_digest(
+    rules_label: str, releases: list[ReleaseInput], records: list[RecordInput], *, versioned: bool = False
+) -> bytes:
+    """What :func:`compile_ocid` gives as ``input_hash``, from the inputs' keys alone (their bodies are not read)."""
+    return input_hash(hash_label(rules_label, versioned), merge_order(releases), records)
+
+
 def usable(releases: list[ReleaseInput]) -> tuple[list[ReleaseInput], list[Problem]]:
     kept, problems = [], []
     for release in releases:
@@ -129,7 +140,7 @@ def compile_ocid(
     """Compile one OCID from its releases, else from its record's ``compiledRelease``."""
     ordered = merge_order(releases)
     kept, problems = usable(ordered)
-    digest = input_hash((label or rules.label) + (" versioned" if versioned else ""), ordered, records)
+    digest = input_hash(hash_label(label or rules.label, versioned), ordered, records)
     if len(records) > 1:
         message = f"{len(records)} records for one OCID: their releases are merged, the last one's compiledRelease kept"
         problems.append(Problem("info", "several_records", message, {"records": len(records)}))

@@ -17,7 +17,7 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -186,7 +186,7 @@ async def recover_stalled_jobs(app: procrastinate.App, options: WorkerOptions) -
 
 def compile_in_workers(
     conn: psycopg.Connection,
-    batches: list[tuple[int, list[str]]],
+    batches: Iterable[tuple[int, list[str]]],
     versioned: bool,
     started: datetime,
     workers: int,
@@ -197,8 +197,8 @@ def compile_in_workers(
     return compile_summary(summaries)
 
 
-def compile_jobs(batches: list[tuple[int, list[str]]], versioned: bool, started: datetime) -> list[Batch]:
-    return [
+def compile_jobs(batches: Iterable[tuple[int, list[str]]], versioned: bool, started: datetime) -> Iterator[Batch]:
+    return (
         Batch(
             COMPILE_TASK,
             {"publisher_id": publisher_id, "ocids": ocids, "versioned": versioned, "started": started.isoformat()},
@@ -206,7 +206,7 @@ def compile_jobs(batches: list[tuple[int, list[str]]], versioned: bool, started:
             len(ocids),
         )
         for publisher_id, ocids in batches
-    ]
+    )
 
 
 def compile_summary(summaries: list[dict[str, Any]]) -> CompileSummary:
@@ -227,11 +227,11 @@ def normalize_in_workers(
     return normalize_summary(run_batches(conn, normalize_jobs(batches, today), workers, on_batch))
 
 
-def normalize_jobs(batches: list[list[int]], today: date) -> list[Batch]:
-    return [
+def normalize_jobs(batches: Iterable[list[int]], today: date) -> Iterator[Batch]:
+    return (
         Batch(NORMALIZE_TASK, {"ids": ids, "today": today.isoformat()}, f"normalize:{digest(ids)}", len(ids))
         for ids in batches
-    ]
+    )
 
 
 def normalize_summary(summaries: list[dict[str, Any]]) -> NormalizeSummary:
@@ -247,7 +247,7 @@ def digest(values: list[Any]) -> str:
 
 def run_batches(
     conn: psycopg.Connection,
-    batches: list[Batch],
+    batches: Iterable[Batch],
     workers: int,
     on_batch: Callable[[int], None] | None = None,
     options: WorkerOptions | None = None,
@@ -259,14 +259,15 @@ def run_batches(
     return summaries(conn, jobs)
 
 
-def queue_batches(conn: psycopg.Connection, batches: list[Batch]) -> dict[int, Batch]:
-    """Queue the batches as jobs (after pruning jobs read long ago); return them by job id."""
+def queue_batches(conn: psycopg.Connection, batches: Iterable[Batch]) -> dict[int, int]:
+    """Queue the batches as jobs (after pruning jobs read long ago); return the size of each by job id (only: the
+    batches are read one by one, and what they hold is kept by the queue, not here)."""
     conn.execute(query("tasks", "prune_finished_jobs"))
     with make_app(db.resolve_url()).open() as app:
-        return {queue_batch(conn, app, batch): batch for batch in batches}
+        return {queue_batch(conn, app, batch): batch.size for batch in batches}
 
 
-def summaries(conn: psycopg.Connection, jobs: dict[int, Batch]) -> list[dict[str, Any]]:
+def summaries(conn: psycopg.Connection, jobs: dict[int, int]) -> list[dict[str, Any]]:
     rows = conn.execute(query("tasks", "select_summaries"), {"ids": list(jobs)}).fetchall()
     return [row["summary"] for row in rows]
 
@@ -285,7 +286,7 @@ def queue_batch(conn: psycopg.Connection, app: procrastinate.App, batch: Batch) 
 
 def wait_for_jobs(
     conn: psycopg.Connection,
-    jobs: dict[int, Batch],
+    jobs: dict[int, int],
     between: Callable[[], None],
     on_batch: Callable[[int], None] | None = None,
 ) -> None:
@@ -298,11 +299,11 @@ def wait_for_jobs(
             outcome = _outcome(states.get(job_id))
             if outcome is None:
                 continue
-            batch = pending.pop(job_id)
+            size = pending.pop(job_id)
             if outcome:
                 failed[job_id] = outcome
             elif on_batch:
-                on_batch(batch.size)
+                on_batch(size)
         if pending:
             between()
             time.sleep(POLL)

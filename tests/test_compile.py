@@ -59,6 +59,37 @@ def test_a_changed_release_recompiles_one_ocid(atlas_env, conn, tmp_path):
     assert "compiled 0 OCIDs" in invoke("compile")
 
 
+def test_unchanged_ocids_are_neither_read_nor_merged(atlas_env, conn, tmp_path, monkeypatch):
+    """A re-crawl that gives the same bodies queues every OCID again; only the changed one is read and merged."""
+    from aggregator import compile as compile_module
+
+    invoke("load", str(PUBLISHERS / "armenia_armeps"), "--publisher", "armenia", "--country", "AM")
+    invoke("compile")
+    ocid = next(iter(compiled(conn)))
+    invoke("load", str(PUBLISHERS / "armenia_armeps"), "--publisher", "armenia", "--country", "AM")
+    changed = release(ocid, "new-release", "2030-01-01T00:00:00Z", tender={"id": "changed", "title": "Changed"})
+    path = tmp_path / "changed.json"
+    path.write_text(json.dumps(package([changed])))
+    invoke("load", str(path), "--publisher", "armenia", "--country", "AM")
+    read, merged = [], []
+    inputs, compile_ocid = compile_module._inputs, compile_module.compile_ocid
+
+    def spy_inputs(conn, publisher_id, ocids, *, bodies=True):
+        if bodies:
+            read.extend(ocids)
+        return inputs(conn, publisher_id, ocids, bodies=bodies)
+
+    def spy_compile(rules, ocid, *args, **kwargs):
+        merged.append(ocid)
+        return compile_ocid(rules, ocid, *args, **kwargs)
+
+    monkeypatch.setattr(compile_module, "_inputs", spy_inputs)
+    monkeypatch.setattr(compile_module, "compile_ocid", spy_compile)
+    assert "compiled 900 OCIDs: 1 written, 899 unchanged" in invoke("compile", "--workers", "1")
+    assert read == merged == [ocid]
+    assert compiled(conn)[ocid]["tender"]["title"] == "Changed"
+
+
 def test_workers_give_the_same_compiled_releases(atlas_env, conn, monkeypatch):
     from aggregator import compile as compile_module
 

@@ -203,8 +203,8 @@ def test_a_killed_worker_loses_nothing(loaded, database_url, tmp_path, monkeypat
     assert compiled.written == 1192 and normalized.written == 1192
     forget(conn)
 
-    keys = compile_module.pending(conn, None, True)
-    jobs = queue_batches(conn, compile_jobs(list(compile_module.batched(keys)), False, datetime.now(UTC)))
+    batches = compile_module.pending_batches(conn, None, True)
+    jobs = queue_batches(conn, compile_jobs(batches, False, datetime.now(UTC)))
     assert len(jobs) == 12  # 292 and 900 OCIDs, by 100
     assert_retried_elsewhere(conn, *kill_one_mid_job(conn, database_url, "compile_queue", tmp_path, "compile"))
     summary = compile_summary(worker.summaries(conn, jobs))
@@ -229,8 +229,8 @@ def test_a_killed_worker_loses_nothing(loaded, database_url, tmp_path, monkeypat
 
 def test_two_machines_share_one_backlog(loaded, database_url, tmp_path):
     conn = loaded
-    keys = compile_module.pending(conn, None, True)
-    jobs = queue_batches(conn, compile_jobs(list(compile_module.batched(keys)), False, datetime.now(UTC)))
+    batches = compile_module.pending_batches(conn, None, True)
+    jobs = queue_batches(conn, compile_jobs(batches, False, datetime.now(UTC)))
     with psycopg.connect(database_url) as locker:  # each worker takes a job before either can finish one
         locker.execute("LOCK TABLE compile_queue IN EXCLUSIVE MODE")
         machines = [start_worker(tmp_path, "one"), start_worker(tmp_path, "two")]

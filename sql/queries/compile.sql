@@ -33,6 +33,14 @@ JOIN data d ON d.id = r.data_id
 LEFT JOIN package_data pd ON pd.id = r.package_data_id
 WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
 
+-- name: select_release_keys
+-- select_releases without the bodies: what tells whether an OCID's inputs changed.
+SELECT r.id, r.crawl_file_id, r.ordinal, r.ocid, r.release_id, r.date, r.date_text, r.ocds_version, r.data_id, NULL AS body,
+       pd.body -> 'extensions' AS extensions
+FROM release r
+LEFT JOIN package_data pd ON pd.id = r.package_data_id
+WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
+
 -- name: select_records
 SELECT r.id, r.crawl_file_id, r.ordinal, r.ocid, r.ocds_version, r.data_id, d.body::text AS body, pd.body -> 'extensions' AS extensions
 FROM record r
@@ -43,11 +51,25 @@ WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
 -- name: select_hashes
 SELECT ocid, input_hash FROM compiled_release WHERE publisher_id = %(publisher_id)s AND ocid = ANY(%(ocids)s)
 
--- name: upsert_compiled_release
+-- name: create_compiled_staging
+CREATE TEMP TABLE IF NOT EXISTS compiled_staging (
+    publisher_id integer, ocid text, data_id bigint, versioned_data_id bigint, method text, release_count integer,
+    first_date timestamptz, last_date timestamptz, ocds_version text, rules text, warnings jsonb, input_hash bytea
+) ON COMMIT DROP
+
+-- name: copy_compiled_staging
+-- compile._write gives the rows in this column order.
+COPY compiled_staging (publisher_id, ocid, data_id, versioned_data_id, method, release_count, first_date, last_date,
+                       ocds_version, rules, warnings, input_hash)
+FROM STDIN
+
+-- name: upsert_compiled_releases
+-- From compiled_staging, filled by copy_compiled_staging in the same transaction.
 INSERT INTO compiled_release (publisher_id, ocid, data_id, versioned_data_id, method, release_count, first_date,
                               last_date, ocds_version, rules, warnings, input_hash)
-VALUES (%(publisher_id)s, %(ocid)s, %(data_id)s, %(versioned_data_id)s, %(method)s, %(release_count)s,
-        %(first_date)s, %(last_date)s, %(ocds_version)s, %(rules)s, %(warnings)s::jsonb, %(input_hash)s)
+SELECT publisher_id, ocid, data_id, versioned_data_id, method, release_count, first_date, last_date, ocds_version,
+       rules, warnings, input_hash
+FROM compiled_staging
 ON CONFLICT (publisher_id, ocid) DO UPDATE SET
     data_id = excluded.data_id,
     versioned_data_id = excluded.versioned_data_id,
@@ -64,3 +86,9 @@ ON CONFLICT (publisher_id, ocid) DO UPDATE SET
 -- name: dequeue
 DELETE FROM compile_queue
 WHERE publisher_id = %(publisher_id)s AND ocid = ANY(%(ocids)s) AND queued_at <= %(before)s
+
+-- name: select_record_keys
+SELECT r.id, r.crawl_file_id, r.ordinal, r.ocid, r.ocds_version, r.data_id, NULL AS body, pd.body -> 'extensions' AS extensions
+FROM record r
+LEFT JOIN package_data pd ON pd.id = r.package_data_id
+WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
