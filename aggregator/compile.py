@@ -127,6 +127,7 @@ def compile_batch(
     """
     summary = CompileSummary()
     with gcpause.paused(), conn.transaction():
+        conn.execute(query("compile", "commit_without_waiting"))
         existing = {
             row["ocid"]: bytes(row["input_hash"])
             for row in conn.execute(query("compile", "select_hashes"), {"publisher_id": publisher_id, "ocids": ocids})

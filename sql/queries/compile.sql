@@ -48,6 +48,12 @@ JOIN data d ON d.id = r.data_id
 LEFT JOIN package_data pd ON pd.id = r.package_data_id
 WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
 
+-- name: commit_without_waiting
+-- A batch's compiled releases are derived data, taken off the queue in the same transaction: if the server
+-- crashes before the commit reaches the disk, the whole batch is lost together with its dequeue, and is compiled
+-- again. So the commit need not wait for the disk, which took an eighth of a single process's compile time.
+SET LOCAL synchronous_commit = off
+
 -- name: select_hashes
 SELECT ocid, input_hash FROM compiled_release WHERE publisher_id = %(publisher_id)s AND ocid = ANY(%(ocids)s)
 
