@@ -46,7 +46,19 @@ def test_real_publisher_loads_compiles_and_exports(directory, atlas_env, conn, t
     # Only records with nothing but linked releases and an empty compiledRelease cannot be compiled.
     assert len(uncompilable) <= 8
     assert count(conn, "release") + count(conn, "record") > 0
+    assert_bodies_found(conn)
     assert_equal_to_reference_merger(conn)
+
+
+def assert_bodies_found(conn) -> None:
+    """Every release and record finds its body and its package's (no foreign key checks it: migration 0012)."""
+    for table in ("release", "record"):
+        missing = conn.execute(
+            f"SELECT count(*) AS n FROM {table} t LEFT JOIN data d ON d.id = t.data_id "
+            "LEFT JOIN package_data p ON p.id = t.package_data_id "
+            "WHERE d.id IS NULL OR (t.package_data_id IS NOT NULL AND p.id IS NULL)"
+        ).fetchone()["n"]
+        assert missing == 0, table
 
 
 def assert_equal_to_reference_merger(conn) -> None:
