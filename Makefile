@@ -37,7 +37,7 @@ test: install lint
 
 # Benchmarks print ratios against the reference tools measured in the same run (not timed tests).
 bench: install
-	$(BIN)/python -m tests.bench.compile_bench
+	$(BIN)/python -m tests.bench.compile_bench --runs 3
 	$(BIN)/python -m tests.bench.crawl_bench
 
 lint: install
