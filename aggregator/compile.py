@@ -224,7 +224,7 @@ def _write(
     label: Callable[[str], str],
     summary: CompileSummary,
 ) -> None:
-    texts: dict[bytes, str] = {}
+    texts: dict[bytes, bytes] = {}
     hashes: dict[str, tuple[bytes, bytes | None]] = {}
     for ocid, result in results.items():
         digest, text, _ = bodies.canonical(result.body)

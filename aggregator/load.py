@@ -259,8 +259,8 @@ def ocds_version(package: dict[str, Any] | None, data: dict[str, Any], declared:
 
 
 def _store_batch(conn: psycopg.Connection, context: _Context, member: str | None, items: list[Item]) -> None:
-    data: dict[bytes, str] = {}
-    packages: dict[bytes, str] = {}
+    data: dict[bytes, bytes] = {}
+    packages: dict[bytes, bytes] = {}
     planned = []
     for item in items:
         embedded = _embedded_releases(item.data) if item.kind == "record" else []
@@ -288,7 +288,7 @@ def _store_batch(conn: psycopg.Connection, context: _Context, member: str | None
     context.outcome.releases += len(rows)
 
 
-def _body(value: dict[str, Any], store: dict[bytes, str], context: _Context) -> bytes:
+def _body(value: dict[str, Any], store: dict[bytes, bytes], context: _Context) -> bytes:
     digest, text, nul_removed = bodies.canonical(value)
     if nul_removed:
         context.problems.append(
@@ -303,7 +303,7 @@ def _body(value: dict[str, Any], store: dict[bytes, str], context: _Context) -> 
     return digest
 
 
-def _package(package: dict[str, Any] | None, store: dict[bytes, str]) -> bytes | None:
+def _package(package: dict[str, Any] | None, store: dict[bytes, bytes]) -> bytes | None:
     if package is None:
         return None
     digest, text, _ = bodies.canonical(package)

@@ -221,6 +221,19 @@ def test_bodies_are_stored_uncompressed_and_whole(conn):
     assert storage["attstorage"] == "e"
 
 
+def test_bodies_with_characters_that_copy_escapes_are_stored_as_they_are(conn):
+    """Bodies go to COPY as the bytes that were hashed, with only the backslash escaped: what JSON escapes inside
+    strings (tabs, newlines, quotes, backslashes) must come back unchanged, as must any other character."""
+    from aggregator import bodies
+
+    body = {"title": 'a\\b \\N "quoted"\ttab\nline\r\\. é 漢 \u2028', "amount": 1.25, "flags": [None, True]}
+    digest, text, _ = bodies.canonical(body)
+    with conn.transaction(), conn.cursor() as cursor:
+        ids = bodies.store(cursor, "data", {digest: text})
+    row = conn.execute("SELECT body, body::text AS text FROM data WHERE id = %s", (ids[digest],)).fetchone()
+    assert row["body"] == body
+
+
 def test_storing_bodies_gives_the_ids_of_new_and_stored_ones(conn):
     from aggregator import bodies
 
