@@ -51,7 +51,8 @@ WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
 -- name: commit_without_waiting
 -- A batch's compiled releases are derived data, taken off the queue in the same transaction: if the server
 -- crashes before the commit reaches the disk, the whole batch is lost together with its dequeue, and is compiled
--- again. So the commit need not wait for the disk, which took an eighth of a single process's compile time.
+-- again. So the commit need not wait for the disk: waiting took a seventh of a single process's compile time
+-- (204 MB: 16.8 s with it, 14.4 s without).
 SET LOCAL synchronous_commit = off
 
 -- name: select_hashes
