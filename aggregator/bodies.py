@@ -57,14 +57,14 @@ def _insert(
     select = sql.SQL("SELECT hash, id FROM {} WHERE hash = ANY(%b)").format(identifier)
     try:
         with cursor.connection.transaction():
-            _copy(cursor, sql.SQL("COPY {} (hash, body) FROM STDIN").format(identifier), missing, bodies)
+            copy_rows(cursor, sql.SQL("COPY {} (hash, body) FROM STDIN").format(identifier), missing, bodies)
     except psycopg.errors.UniqueViolation:
         pass
     else:
         return {bytes(row[0]): row[1] for row in cursor.execute(select, (missing,), prepare=False).fetchall()}
     cursor.execute("CREATE TEMP TABLE IF NOT EXISTS body_staging (hash bytea, body text) ON COMMIT DROP")
     cursor.execute("TRUNCATE body_staging")
-    _copy(cursor, sql.SQL("COPY body_staging (hash, body) FROM STDIN"), missing, bodies)
+    copy_rows(cursor, sql.SQL("COPY body_staging (hash, body) FROM STDIN"), missing, bodies)
     insert = sql.SQL(
         "INSERT INTO {} (hash, body) SELECT hash, body::jsonb FROM body_staging ON CONFLICT (hash) DO NOTHING"
         " RETURNING hash, id"
@@ -77,7 +77,7 @@ def _insert(
     return ids
 
 
-def _copy(
+def copy_rows(
     cursor: psycopg.Cursor, statement: sql.Composed | sql.SQL, digests: list[bytes], bodies: dict[bytes, bytes]
 ) -> None:
     """COPY (hash, body) rows, written as COPY's text format: the texts stay the bytes that were hashed (no decoding

@@ -31,6 +31,7 @@ import orjson
 
 from aggregator.sandbox import SANDBOX_PUBLISHERS
 from aggregator.sandbox.generate import generate_releases
+from tests.bench import floor
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -192,21 +193,27 @@ def main() -> None:
             releases = sum(len(orjson.loads(f.read_bytes())["releases"]) for f in files)
             size = sum(f.stat().st_size for f in files)
             print(f"read {releases:,} releases, {size / 1e6:,.0f} MB from {data}")
-        ratios = []
+        ratios, bounds = [], []
         for run_number in range(args.runs):
             if args.runs > 1:
                 print(f"run {run_number + 1} of {args.runs}")
-            ratios.append(report(work / f"run-{run_number}", data, releases, size))
+            ratio, bound = report(work / f"run-{run_number}", data, releases, size)
+            ratios.append(ratio)
+            if bound is not None:
+                bounds.append(bound)
             shutil.rmtree(work / f"run-{run_number}", ignore_errors=True)  # its server's data: as large as the input
         if args.runs > 1:
             print(f"median throughput ratio of {args.runs} runs: {statistics.median(ratios):.2f} (goal: at least 3)")
+            if bounds:
+                print(f"median of the highest ratios the floor allows: {statistics.median(bounds):.2f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def report(work: Path, data: Path, releases: int, size: int) -> float:
-    """Time ocdskit and ocds-atlas on the packages in ``data`` (``releases`` of them, ``size`` bytes), print what was
-    measured, and return the ratio."""
+def report(work: Path, data: Path, releases: int, size: int) -> tuple[float, float | None]:
+    """Time ocdskit, the floor (:mod:`tests.bench.floor`) and ocds-atlas on the packages in ``data`` (``releases`` of
+    them, ``size`` bytes), print what was measured, and return the ratio and the highest ratio the floor allows (None
+    when the floor could not be measured)."""
     work.mkdir(parents=True)
     mb = size / 1_000_000
     env = {**os.environ, "OCDS_ATLAS_HOME": str(work / "home"), "OCDS_ATLAS_OFFLINE": "1"}
@@ -235,6 +242,7 @@ def report(work: Path, data: Path, releases: int, size: int) -> float:
     try:
         kit = ocdskit(data, schema, work / "ocdskit.jsonl")
         show("ocdskit compile", kit)
+        least = measure_floor(data, server)
         load = run(commands["load"], **quiet)
         show("ocds-atlas load", load)
         compiled = run(commands["compile"], **quiet)
@@ -252,10 +260,40 @@ def report(work: Path, data: Path, releases: int, size: int) -> float:
             cpu = both.cpu + both.server_cpu
             print(f"CPU time ratio, ocdskit / ocds-atlas (with the server's): {kit.cpu / cpu:.2f}")
         print(f"peak RSS of ocds-atlas: {both.rss / 1e6:.0f} MB (goal: under 300 MB)", flush=True)
-        return ratio
+        return ratio, show_floor(least, kit, both)
     finally:
         if server is not None:
             stop_embedded_server(server)
+
+
+def measure_floor(data: Path, server: int | None) -> floor.Floor | None:
+    """The floor's pieces on these packages, against the run's embedded server (None with ``DATABASE_URL``: that
+    server's CPU time is not known here)."""
+    if server is None:
+        print("floor not measured: it needs the server's CPU time, known for the embedded server only")
+        return None
+    from aggregator import db
+
+    return floor.measure(sorted(data.glob("*.json")), db.embedded_server_url(), lambda: server_cpu(server))
+
+
+def show_floor(least: floor.Floor | None, kit: Step, both: Step) -> float | None:
+    """Print the floor's pieces, the least time they take on this machine's cores, and the highest ratio that
+    allows; return that ratio."""
+    if least is None:
+        return None
+    cores = os.cpu_count() or 1
+    pieces = ", ".join(f"{name} {seconds:.1f}" for name, seconds in least.pieces.items())
+    print(f"floor, CPU s: {pieces}; {least.cpu:.1f} in all (tests/bench/floor.py)")
+    if both.server_cpu is not None:
+        used = both.cpu + both.server_cpu
+        print(f"ocds-atlas load + compile used {used:.1f} CPU s, {used / least.cpu:.1f} times the floor's")
+    bound = kit.seconds / least.seconds(cores)
+    print(
+        f"the floor takes at least {least.seconds(cores):.1f} s on {cores} cores: no load + compile that does this work"
+        f" as ocds-atlas does it can reach a ratio above {bound:.2f} on this machine"
+    )
+    return bound
 
 
 def start_embedded_server(home: Path) -> int:
