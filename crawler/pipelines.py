@@ -10,9 +10,11 @@ from typing import Any, Self
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.http import Response
 from scrapy.utils.job import job_dir
 from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThreadPool
+from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 from aggregator.intake import Intake
@@ -20,10 +22,14 @@ from aggregator.load import FileOutcome, LoadOptions
 from crawler.items import CrawlNote, FailedRequest, StoredFile
 from crawler.spiders.base import PublisherSpider
 
+#: At most this many characters of a callback's error go into its note.
+ERROR_CHARACTERS = 500
+
 
 class StorePipeline:
     """Opens the crawl when the spider opens, loads stored files in batches of ``OCDS_ATLAS_FILES_BATCH``, stores
-    failed requests and notes, and closes the crawl with Scrapy's stats and close reason.
+    failed requests and notes (and a note for each callback that raised), and closes the crawl with Scrapy's stats
+    and close reason.
 
     Everything that touches the database runs in one worker thread, in the order items arrive, so that Scrapy's
     reactor keeps downloading while files are loaded (and the crawl's connection is only ever used by that thread).
@@ -40,6 +46,7 @@ class StorePipeline:
         self.options = LoadOptions()
         self.thread = ThreadPool(1, 1, name="ocds-atlas-store")
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.spider_error, signal=signals.spider_error)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -100,6 +107,15 @@ class StorePipeline:
         elif isinstance(item, CrawlNote):
             return self.in_thread(self.intake.note, item).addCallback(lambda _: item)
         return item
+
+    def spider_error(self, failure: Failure, response: Response, spider: Spider) -> None:
+        """A callback raised: Scrapy logs it (and Sentry reports it); the crawl keeps an error note of it too, because
+        whatever the callback would have yielded afterwards is lost."""
+        if self.intake is None:
+            return
+        error = f"{failure.type.__name__}: {failure.getErrorMessage()}"[:ERROR_CHARACTERS]
+        message = f"the spider failed on this response ({error}): what it would have yielded afterwards is lost"
+        self.in_thread(self.intake.note, CrawlNote("error", "callback_failed", message, {"url": response.url}))
 
     def flush(self, spider: PublisherSpider) -> Deferred:
         """Load the pending files in the worker thread; then count them and stop a sample that is complete."""

@@ -1,7 +1,6 @@
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
 from scrapy.http import Response
 
 from crawler.spiders import ArchiveSpider
@@ -48,10 +47,11 @@ class CostaRicaPoderJudicialReleasesSpider(ArchiveSpider):
     member_pattern = "*-*"
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
-        try:
-            resources = orjson.loads(response.body)["result"]["resources"]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            resources = []
+        resources = yield from self.listing_json(
+            response, "result", "resources", code="dataset_unreadable", what="the dataset", kind=list
+        )
+        if resources is None:
+            return
         links = [r["url"] for r in resources if str(r.get("format", "")).upper() == "ZIP" and r.get("url")]
         if not links:
             yield self.note("error", "no_resource", "the dataset lists no ZIP resource", url=response.url)

@@ -1,7 +1,6 @@
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
 from scrapy.http import Response
 
 from crawler.spiders import SimpleSpider
@@ -48,10 +47,10 @@ class FranceDecpSpider(SimpleSpider):
     start_urls = (DATASET,)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
-        try:
-            resources = orjson.loads(response.body)["resources"]
-        except (orjson.JSONDecodeError, KeyError, TypeError) as error:
-            yield self.note("error", "dataset_unreadable", f"the dataset is not readable: {error!r}", url=response.url)
+        resources = yield from self.listing_json(
+            response, "resources", code="dataset_unreadable", what="the dataset", kind=list
+        )
+        if resources is None:
             return
         found = [r["url"] for r in resources if is_ocds(r) and r.get("url")]
         if not found:

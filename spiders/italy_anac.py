@@ -3,7 +3,6 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any, ClassVar
 
-import orjson
 from scrapy.http import Response
 
 from crawler.spiders import SimpleSpider
@@ -55,11 +54,12 @@ class ItalyAnacSpider(SimpleSpider):
     start_urls = (SEARCH.format(rows=ROWS, start=0),)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
-        try:
-            result = orjson.loads(response.body)["result"]
-            datasets = result["results"]
-        except (orjson.JSONDecodeError, KeyError, TypeError) as error:
-            message = f"the CKAN search is not readable: {error!r}"
+        result = yield from self.listing_json(response, "result", code="catalogue_unreadable", what="the CKAN search")
+        if result is None:
+            return
+        datasets = result.get("results") if isinstance(result, dict) else None
+        if not isinstance(datasets, list):
+            message = "the CKAN search is not readable (result/results is not an array): what it lists is unknown"
             yield self.note("error", "catalogue_unreadable", message, url=response.url)
             return
         for dataset in datasets:

@@ -2,7 +2,6 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
-import orjson
 from scrapy.http import Response
 
 from crawler.spiders import PagedSpider
@@ -48,11 +47,10 @@ class KenyaPpipSpider(PagedSpider):
     def parse_listing(self, response: Response) -> Iterator[Any]:
         # The index pages list tenders: each tender's release package is loaded; the next index page is followed
         # (PagedSpider, with its notes on bad links).
-        try:
-            tenders = orjson.loads(response.body)["data"]
-        except (orjson.JSONDecodeError, KeyError, TypeError) as error:
-            message = f"the index page is not the JSON expected ({error!r}): its tenders and next page are unknown"
-            yield self.note("error", "index_page_unreadable", message, url=response.url)
+        tenders = yield from self.listing_json(
+            response, "data", code="index_page_unreadable", what="the index page", kind=list
+        )
+        if tenders is None:
             return
         for tender in tenders:
             if not isinstance(tender, dict) or tender.get("id") in (None, ""):

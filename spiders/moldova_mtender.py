@@ -52,13 +52,8 @@ class MoldovaMtenderSpider(SimpleSpider):
         return [TENDERS]
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
-        try:
-            page = orjson.loads(response.body)
-        except orjson.JSONDecodeError as error:
-            yield self.note("error", "list_unreadable", f"the list of processes is not JSON: {error}", url=response.url)
-            return
-        if not isinstance(page, dict):
-            yield self.note("error", "list_unreadable", "the list of processes is not a JSON object", url=response.url)
+        page = yield from self.listing_json(response, code="list_unreadable", what="the list of processes", kind=dict)
+        if page is None:
             return
         if is_error(page):
             message = "the list answered an error object"

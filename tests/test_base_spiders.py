@@ -490,6 +490,24 @@ def test_listings_are_kept_unloaded_and_the_ocds_they_name_is_loaded(atlas_env, 
     assert all(orjson.dumps(page) in kept for page in pages.values())
 
 
+def test_a_callback_that_raises_leaves_an_error_note_and_the_crawl_goes_on(atlas_env, conn):
+    # ListingExampleSpider reads its listings without care: an HTML page makes its callback raise.
+    pages = {"/list?page=1": b"<html>maintenance</html>", "/list?page=2": orjson.dumps({"packages": ["/p/a.json"]})}
+    with LocalServer() as server:
+        server.route("/list", lambda r: Reply(200, {}, pages[f"/list?page={r.query['page'][0]}"]))
+        server.route("/p/a.json", lambda r: Reply.json(package("a")))
+        stats = run_spider(
+            "tests.test_base_spiders:ListingExampleSpider",
+            {"start_urls": [server.url + "/list?page=1", server.url + "/list?page=2"]},
+        )
+    assert stats["finish_reason"] == "finished"
+    assert ocids(conn) == ["ocds-test01-a-0", "ocds-test01-a-1"]
+    [note] = conn.execute("SELECT level, code, message, data FROM note WHERE code = 'callback_failed'").fetchall()
+    assert note["level"] == "error"
+    assert note["data"] == {"url": server.url + "/list?page=1"}
+    assert note["message"].startswith("the spider failed on this response (JSONDecodeError: ")
+
+
 def test_a_spider_with_listings_must_parse_them():
     with pytest.raises(TypeError, match="parse_listing"):
         type(

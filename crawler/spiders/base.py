@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+import orjson
 import scrapy
 from scrapy.exceptions import DownloadCancelledError
 from scrapy.http import Response
@@ -276,6 +277,39 @@ class PublisherSpider(scrapy.Spider):
 
     def note(self, level: str, code: str, message: str, **data: Any) -> CrawlNote:
         return CrawlNote(level, code, message, data)
+
+    def listing_json(
+        self,
+        response: Response,
+        *path: str | int,
+        code: str,
+        what: str,
+        kind: type | tuple[type, ...] = (list, dict),
+    ) -> Generator[CrawlNote, None, Any]:
+        """The value at ``path`` in a listing's JSON, if it is of ``kind``; else an error note (with ``code``, saying
+        that ``what`` is not readable and why) and None. Use it as ``value = yield from self.listing_json(...)``,
+        and stop when it gives None: what the listing would have named is unknown, and the note says so.
+
+        A listing answered as an HTML page (a portal in maintenance), cut short, or with another shape than the
+        one the spider knows is so noted, rather than failing the callback with a traceback."""
+        try:
+            value = orjson.loads(response.body)
+            for step in path:
+                value = value[step]
+        except (orjson.JSONDecodeError, KeyError, IndexError, TypeError) as error:
+            problem = f"{error.__class__.__name__}: {error}"
+        else:
+            if isinstance(value, kind):
+                return value
+            problem = f"{'/'.join(map(str, path)) or 'the document'} is {_json_type(value)}"
+        message = f"{what} is not readable ({problem}): what it lists is unknown"
+        yield self.note("error", code, message, url=response.url)
+        return None
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number")
 
 
 def check_declarations(cls: type[PublisherSpider]) -> None:

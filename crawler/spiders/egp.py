@@ -9,7 +9,6 @@ from datetime import date
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-import orjson
 from scrapy.http import Response
 
 from crawler.spiders.base import PublisherSpider
@@ -49,12 +48,10 @@ class EgpSpider(PublisherSpider):
         return [self.portal + LIST_PATH]
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
-        try:
-            urls = orjson.loads(response.body)["packagesPerMonth"]
-        except (orjson.JSONDecodeError, KeyError, TypeError) as error:
-            # e.g. the HTML page the portal answers while in maintenance
-            message = f"the list of monthly packages is not the JSON expected ({error!r}): nothing to fetch"
-            yield self.note("error", "package_list_unreadable", message, url=response.url)
+        # An HTML page while the portal is in maintenance, say: noted, and nothing to fetch.
+        what = "the list of monthly packages"
+        urls = yield from self.listing_json(response, "packagesPerMonth", code="package_list_unreadable", what=what)
+        if urls is None:
             return
         for url in urls:
             month = listed_month(url)
