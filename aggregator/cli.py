@@ -160,7 +160,7 @@ def load(
     encoding: Annotated[str | None, typer.Option(help="The files' encoding, if not UTF-8 (else detected).")] = None,
     ocds_version: Annotated[str | None, typer.Option(help="1.0 or 1.1, when packages don't say.")] = None,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Processes storing files; default: the machine's cores.")
+        int | None, typer.Option(min=1, help="Processes storing files; default: the cores it may run on.")
     ] = None,
 ) -> None:
     """Load files from disk into the raw layer, as one crawl of kind `load`."""
@@ -177,7 +177,7 @@ def compile_command(
     publisher: Annotated[list[str] | None, typer.Option(help="Only this publisher (repeatable).")] = None,
     full: Annotated[bool, typer.Option(help="Recompile every OCID, not only those that changed.")] = False,
     versioned: Annotated[bool, typer.Option(help="Also store versioned releases, beside compiled ones.")] = False,
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes; default: the machine's cores.")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes; default: the usable cores.")] = None,
 ) -> None:
     """Merge releases into compiled releases, for the OCIDs whose releases changed since they were compiled; then
     normalize what changed."""
@@ -191,14 +191,14 @@ def compile_command(
 def normalize(
     publisher: Annotated[list[str] | None, typer.Option(help="Only this publisher (repeatable).")] = None,
     full: Annotated[bool, typer.Option(help="Every compiled release, not only those compiled since.")] = False,
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes; default: the machine's cores.")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes; default: the usable cores.")] = None,
 ) -> None:
     """Turn compiled releases into processes, awards, contracts and organizations: org-id keys, USD and EUR at
     stated rates, UTC dates, procedure types (only rows whose output changed are written)."""
     from aggregator.pipeline import normalize_with_progress
 
     with connect_migrated() as conn:
-        normalize_with_progress(conn, publisher, full=full, workers=workers or os.cpu_count() or 1)
+        normalize_with_progress(conn, publisher, full=full, workers=workers or settings.cores())
 
 
 @command()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,6 +10,7 @@ import psycopg
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from aggregator import settings
 from aggregator.compile import CompileSummary, compile_ocids, count_pending
 from aggregator.crawls import PublisherInfo, publisher_by_name
 from aggregator.db import query
@@ -59,7 +59,7 @@ def load_with_progress(
         def advance(path: Path, outcome: FileOutcome) -> None:
             bar.advance(task)
 
-        crawl_id, outcomes = load_paths(conn, info, paths, encoding, advance, workers or os.cpu_count() or 1)
+        crawl_id, outcomes = load_paths(conn, info, paths, encoding, advance, workers or settings.cores())
     notes = sum((o.notes for o in outcomes), start=type(outcomes[0].notes)()) if outcomes else {}
     console.print(
         f"load {crawl_id} of {publisher}: {len(outcomes)} files, {sum(o.releases for o in outcomes)} releases, "
@@ -82,7 +82,7 @@ def compile_with_progress(
     """Compile, then normalize what compiling changed (see :func:`normalize_with_progress`)."""
     ids = [publisher_by_name(conn, name)["id"] for name in publishers] if publishers else None
     total = count_pending(conn, ids, full)
-    workers = workers or os.cpu_count() or 1
+    workers = workers or settings.cores()
     with progress() as bar:
         task = bar.add_task(f"compiling ({workers} workers)" if workers > 1 else "compiling", total=total)
         summary = compile_ocids(conn, ids, full, lambda n: bar.advance(task, n), versioned=versioned, workers=workers)

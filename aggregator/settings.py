@@ -11,6 +11,14 @@ DEFAULT_STANDARD_URL = "https://standard.open-contracting.org/schema/"
 DEFAULT_ORGID_URL = "https://org-id.guide/download.json"
 
 
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity: ``taskset``, a container's cpuset), the default number
+    of worker processes."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 def home() -> Path:
     """The directory for the embedded database, the files store, caches and default outputs."""
     return Path(os.environ.get("OCDS_ATLAS_HOME", "var")).resolve()

@@ -312,3 +312,13 @@ def test_an_upgrade_applies_procrastinates_migrations_since_the_recorded_version
     scripts = tasks.migrations_between("3.3.0", "3.10.0")
     assert len(scripts) == 2 and "procrastinate_retry_job_v2" in scripts[0] + scripts[1]
     assert tasks.migrations_between("3.10.0", "3.10.0") == []
+
+
+def test_the_default_number_of_workers_is_the_cores_the_process_may_use():
+    """A command run under ``taskset`` (or in a container's cpuset) starts as many workers as it may use cores,
+    not as many as the machine has."""
+    code = "from aggregator import settings; print(settings.cores())"
+    pinned = subprocess.run(["taskset", "-c", "0", sys.executable, "-c", code], capture_output=True, text=True)
+    assert pinned.stdout.strip() == "1", pinned.stderr
+    free = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert int(free.stdout) == len(os.sched_getaffinity(0))

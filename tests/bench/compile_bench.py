@@ -29,6 +29,7 @@ from typing import Any
 
 import orjson
 
+from aggregator import settings
 from aggregator.sandbox import SANDBOX_PUBLISHERS
 from aggregator.sandbox.generate import generate_releases
 from tests.bench import floor
@@ -282,7 +283,7 @@ def show_floor(least: floor.Floor | None, kit: Step, both: Step) -> float | None
     allows; return that ratio."""
     if least is None:
         return None
-    cores = os.cpu_count() or 1
+    cores = settings.cores()
     pieces = ", ".join(f"{name} {seconds:.1f}" for name, seconds in least.pieces.items())
     print(f"floor, CPU s: {pieces}; {least.cpu:.1f} in all (tests/bench/floor.py)")
     if both.server_cpu is not None:
