@@ -125,33 +125,40 @@ def compile_batch(
     An OCID whose compiled release was made from the same inputs (the same bodies in the same order, with the same
     rules) is left as it is, and the bodies of its releases are not even read.
     """
-    summary = CompileSummary()
     with gcpause.paused(), conn.transaction():
         conn.execute(query("compile", "commit_without_waiting"))
-        existing = {
-            row["ocid"]: bytes(row["input_hash"])
-            for row in conn.execute(query("compile", "select_hashes"), {"publisher_id": publisher_id, "ocids": ocids})
-        }
-        todo = _changed(conn, publisher_id, ocids, existing, versioned) if existing else ocids
-        summary.ocids += len(ocids)
-        summary.unchanged += len(ocids) - len(todo)
-        releases, records, versions, extensions = _inputs(conn, publisher_id, todo)
-        results: dict[str, Compiled] = {}
-        notes: list[Note] = []
-        for ocid in todo:
-            rules = rules_for(versions.get(ocid, "1.1"), extensions.get(ocid, ()))
-            for problem in rules.problems:
-                summary.note_rule_problem(publisher_id, problem)
-            result = compile_ocid(rules, ocid, releases.get(ocid, []), records.get(ocid, []), versioned=versioned)
-            notes.extend(_notes(publisher_id, ocid, result.problems))
-            summary.warnings.update({(publisher_id, key): n for key, n in result.warnings.items()})
-            if result.body is None:
-                summary.failed += 1
-            else:
-                results[ocid] = result
-        _write(conn, publisher_id, results, versions, rules_label(versions, extensions), summary)
-        add_notes(conn, notes)
+        # In a function of its own, so that the batch's parsed releases are freed before the collector resumes:
+        # its first run would otherwise walk them all (measured: 14.7 -> 13.3 s compiling 204 MB in one process).
+        summary = _compile_batch(conn, publisher_id, ocids, versioned)
         conn.execute(query("compile", "dequeue"), {"publisher_id": publisher_id, "ocids": ocids, "before": started})
+    return summary
+
+
+def _compile_batch(conn: psycopg.Connection, publisher_id: int, ocids: list[str], versioned: bool) -> CompileSummary:
+    summary = CompileSummary()
+    existing = {
+        row["ocid"]: bytes(row["input_hash"])
+        for row in conn.execute(query("compile", "select_hashes"), {"publisher_id": publisher_id, "ocids": ocids})
+    }
+    todo = _changed(conn, publisher_id, ocids, existing, versioned) if existing else ocids
+    summary.ocids += len(ocids)
+    summary.unchanged += len(ocids) - len(todo)
+    releases, records, versions, extensions = _inputs(conn, publisher_id, todo)
+    results: dict[str, Compiled] = {}
+    notes: list[Note] = []
+    for ocid in todo:
+        rules = rules_for(versions.get(ocid, "1.1"), extensions.get(ocid, ()))
+        for problem in rules.problems:
+            summary.note_rule_problem(publisher_id, problem)
+        result = compile_ocid(rules, ocid, releases.get(ocid, []), records.get(ocid, []), versioned=versioned)
+        notes.extend(_notes(publisher_id, ocid, result.problems))
+        summary.warnings.update({(publisher_id, key): n for key, n in result.warnings.items()})
+        if result.body is None:
+            summary.failed += 1
+        else:
+            results[ocid] = result
+    _write(conn, publisher_id, results, versions, rules_label(versions, extensions), summary)
+    add_notes(conn, notes)
     return summary
 
 
