@@ -290,9 +290,10 @@ def show_floor(least: floor.Floor | None, kit: Step, both: Step) -> float | None
         used = both.cpu + both.server_cpu
         print(f"ocds-atlas load + compile used {used:.1f} CPU s, {used / least.cpu:.1f} times the floor's")
     bound = kit.seconds / least.seconds(cores)
+    on = f"{cores} cores" if cores > 1 else "1 core"
     print(
-        f"the floor takes at least {least.seconds(cores):.1f} s on {cores} cores: no load + compile that does this work"
-        f" as ocds-atlas does it can reach a ratio above {bound:.2f} on this machine"
+        f"the floor takes at least {least.seconds(cores):.1f} s on {on}: no load + compile that does this work as"
+        f" ocds-atlas does it can reach a ratio above {bound:.2f} on this machine"
     )
     return bound
 

@@ -117,9 +117,11 @@ def _database(conninfo: str) -> Iterator[psycopg.Connection]:
 
 
 def _create(conn: psycopg.Connection, table: str) -> None:
-    """A table shaped as ``data``: a unique hash and an uncompressed jsonb body."""
+    """A table shaped as ``data``: a unique hash and an uncompressed jsonb body (and no autovacuum: its work is
+    not the floor's)."""
     name = sql.Identifier(table)
-    conn.execute(sql.SQL("CREATE TABLE {} (hash bytea NOT NULL UNIQUE, body jsonb NOT NULL)").format(name))
+    create = "CREATE TABLE {} (hash bytea NOT NULL UNIQUE, body jsonb NOT NULL) WITH (autovacuum_enabled = false)"
+    conn.execute(sql.SQL(create).format(name))
     conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN body SET STORAGE EXTERNAL").format(name))
     conn.commit()
 
