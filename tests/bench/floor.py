@@ -15,7 +15,7 @@ their keys and provenance, indexes other than the hash's, notes, the compile que
 processes, and grouping the releases by OCID. The cycle collector is paused throughout, as ocds-atlas pauses it.
 
 The client's CPU seconds of each piece and the server's CPU seconds (the embedded server's, this run's own), summed
-and divided by the machine's cores, are the least time that work can take with every core busy all the time.
+and divided by the cores the bench may use, are the least time that work can take with every core busy all the time.
 ``ocdskit compile``'s seconds divided by that give the highest throughput ratio ocds-atlas could reach here.
 """
 
