@@ -86,12 +86,16 @@ def compile_ocids(
     *,
     versioned: bool = False,
     workers: int = 1,
+    pending: int | None = None,
 ) -> CompileSummary:
-    """Compile what is queued (or everything, with ``full``) for the given publishers (or all)."""
+    """Compile what is queued (or everything, with ``full``) for the given publishers (or all). ``pending`` is how
+    many OCIDs that is, when the caller has counted them already (:func:`count_pending`)."""
     summary = CompileSummary()
     started = datetime.now(UTC)
     batches = pending_batches(conn, publisher_ids, full)
-    if workers <= 1 or count_pending(conn, publisher_ids, full) < PARALLEL_MIN_OCIDS:
+    if workers > 1 and pending is None:
+        pending = count_pending(conn, publisher_ids, full)
+    if workers <= 1 or (pending or 0) < PARALLEL_MIN_OCIDS:
         for publisher_id, ocids in batches:
             summary.add(compile_batch(conn, publisher_id, ocids, versioned, started))
             if on_batch:
@@ -266,7 +270,6 @@ def _write(
         if rows:
             # Through a staging table: one COPY and one statement, where an INSERT per row took 7% of compiling.
             cursor.execute(query("compile", "create_compiled_staging"))
-            cursor.execute("TRUNCATE compiled_staging")
             with cursor.copy(query("compile", "copy_compiled_staging")) as copy:
                 for row in rows:
                     copy.write_row(row)

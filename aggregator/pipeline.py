@@ -85,7 +85,9 @@ def compile_with_progress(
     workers = workers or settings.cores()
     with progress() as bar:
         task = bar.add_task(f"compiling ({workers} workers)" if workers > 1 else "compiling", total=total)
-        summary = compile_ocids(conn, ids, full, lambda n: bar.advance(task, n), versioned=versioned, workers=workers)
+        summary = compile_ocids(
+            conn, ids, full, lambda n: bar.advance(task, n), versioned=versioned, workers=workers, pending=total
+        )
     console.print(
         f"compiled {summary.ocids} OCIDs: {summary.written} written, {summary.unchanged} unchanged, "
         f"{summary.failed} not compilable; methods: {dict(summary.methods)}; "

@@ -54,13 +54,13 @@ class ItalyAnacSpider(SimpleSpider):
     start_urls = (SEARCH.format(rows=ROWS, start=0),)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
-        result = yield from self.listing_json(response, "result", code="catalogue_unreadable", what="the CKAN search")
+        code, what = "catalogue_unreadable", "the CKAN search"
+        result = yield from self.listing_json(response, "result", code=code, what=what, kind=dict)
         if result is None:
             return
-        datasets = result.get("results") if isinstance(result, dict) else None
+        datasets = result.get("results")
         if not isinstance(datasets, list):
-            message = "the CKAN search is not readable (result/results is not an array): what it lists is unknown"
-            yield self.note("error", "catalogue_unreadable", message, url=response.url)
+            yield self.unreadable_listing(response, code, what, "result/results is not an array")
             return
         for dataset in datasets:
             yield from self.resource_requests(dataset)

@@ -302,9 +302,13 @@ class PublisherSpider(scrapy.Spider):
             if isinstance(value, kind):
                 return value
             problem = f"{'/'.join(map(str, path)) or 'the document'} is {_json_type(value)}"
-        message = f"{what} is not readable ({problem}): what it lists is unknown"
-        yield self.note("error", code, message, url=response.url)
+        yield self.unreadable_listing(response, code, what, problem)
         return None
+
+    def unreadable_listing(self, response: Response, code: str, what: str, problem: str) -> CrawlNote:
+        """The error note on a listing that cannot be read (see :meth:`listing_json`)."""
+        message = f"{what} is not readable ({problem}): what it lists is unknown"
+        return self.note("error", code, message, url=response.url)
 
 
 def _json_type(value: Any) -> str:

@@ -59,10 +59,12 @@ SET LOCAL synchronous_commit = off
 SELECT ocid, input_hash FROM compiled_release WHERE publisher_id = %(publisher_id)s AND ocid = ANY(%(ocids)s)
 
 -- name: create_compiled_staging
+-- Empty, for each batch of the transaction.
 CREATE TEMP TABLE IF NOT EXISTS compiled_staging (
     publisher_id integer, ocid text, data_id bigint, versioned_data_id bigint, method text, release_count integer,
     first_date timestamptz, last_date timestamptz, ocds_version text, rules text, warnings jsonb, input_hash bytea
-) ON COMMIT DROP
+) ON COMMIT DROP;
+TRUNCATE compiled_staging
 
 -- name: copy_compiled_staging
 -- compile._write gives the rows in this column order.
