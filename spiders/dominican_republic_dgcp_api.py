@@ -6,7 +6,7 @@ from scrapy.http import Response
 
 from crawler.items import FailedRequest
 from crawler.spiders import PagedSpider, PeriodicSpider
-from crawler.spiders.base import OCDS_DATA
+from crawler.spiders.declarations import OCDS_DATA
 
 RELEASE = "https://api.dgcp.gob.do/api/release/{ocid}"
 NO_RESULTS = {"msg": "No hay resultados."}

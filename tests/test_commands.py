@@ -140,7 +140,7 @@ FILLED = {
     'TODO: what the publisher serves, e.g. "a paged API of release packages" (or delete this heading)': "Packages",
     'country = "TODO"  # ISO 3166-1 alpha-2': 'country = "PY"',
     'publisher_name = "TODO"': 'publisher_name = "Ministry of Finance of Exampleland"',
-    'data_type = "TODO"  # one of crawler.spiders.base.DATA_TYPES': 'data_type = "release_package"',
+    'data_type = "TODO"  # one of crawler.spiders.declarations.DATA_TYPES': 'data_type = "release_package"',
     'ocds_version = "1.1"  # TODO: 1.0 or 1.1, when the packages do not say': 'ocds_version = "1.1"',
     "licence = None  # TODO: the licence's URL, if the publisher names one": "licence = None",
     "  # TODO: the URLs to fetch": "",

@@ -29,7 +29,7 @@ from aggregator.dates import DateRange
 from aggregator.db import query
 from crawler.middlewares import allowed, backoff_delay, retry_after
 from crawler.spiders import PagedSpider, SimpleSpider
-from crawler.spiders.base import MIN_DELAY
+from crawler.spiders.declarations import MIN_DELAY
 from tests.crawling import ROOT, run_spider
 from tests.httpserver import LocalServer, Reply, Request
 

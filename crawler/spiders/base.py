@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import AsyncIterator, Generator, Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -22,23 +21,15 @@ from aggregator.dates import DateRange
 from crawler.files import FilesStore
 from crawler.items import CrawlNote, FailedRequest, StoredFile
 from crawler.middlewares import RequestRefused
-
-DATA_TYPES = (
-    "release_package",
-    "record_package",
-    "release",
-    "record",
-    "release_package_list",
-    "record_package_list",
-    "release_list",
-    "record_list",
-    "compiled_release",
+from crawler.spiders.declarations import (
+    OCDS_DATA,
+    check_credentials,
+    check_declarations,
+    date_argument,
+    datetime_argument,
+    politeness_settings,
+    positive_int_argument,
 )
-OCDS_VERSIONS = ("1.0", "1.1")
-LEVELS = ("national", "regional", "city")
-#: The request meta key that marks OCDS named by a listing (see ``PublisherSpider.listings``).
-OCDS_DATA = "ocds_data"
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 class PublisherSpider(scrapy.Spider):
@@ -123,7 +114,7 @@ class PublisherSpider(scrapy.Spider):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if not cls.__dict__.get("abstract", False):
-            check_declarations(cls)
+            check_declarations(cls, PublisherSpider)
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -142,11 +133,11 @@ class PublisherSpider(scrapy.Spider):
     ) -> None:
         super().__init__(*args, **kwargs)
         check_credentials(self)
-        self.sample = _positive_int("sample", sample)
+        self.sample = positive_int_argument("sample", sample)
         #: The exact lower bound when ``from_date`` is a date-time (an incremental crawl), else None.
-        self.from_datetime = _datetime("from_date", from_date)
-        self.from_date = self.from_datetime.date() if self.from_datetime else _date("from_date", from_date)
-        self.until_date = _date("until_date", until_date)
+        self.from_datetime = datetime_argument("from_date", from_date)
+        self.from_date = self.from_datetime.date() if self.from_datetime else date_argument("from_date", from_date)
+        self.until_date = date_argument("until_date", until_date)
         if self.from_date and self.until_date and self.from_date > self.until_date:
             raise ValueError(f"from_date {self.from_date} is after until_date {self.until_date}")
         self.incremental = incremental in (True, "true", "1", "yes")
@@ -314,88 +305,3 @@ class PublisherSpider(scrapy.Spider):
 def _json_type(value: Any) -> str:
     names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
     return names.get(type(value), "a number")
-
-
-def check_declarations(cls: type[PublisherSpider]) -> None:
-    """Refuse a spider class that lacks a declaration or declares one wrongly."""
-    where = f"{cls.__module__}.{cls.__qualname__}"
-    for attribute in ("name", "country", "publisher_name", "data_type", "ocds_version"):
-        if not isinstance(getattr(cls, attribute, None), str) or not getattr(cls, attribute):
-            raise TypeError(f"{where} must declare {attribute} (a non-empty string)")
-    if not _COUNTRY.match(cls.country):
-        raise TypeError(f"{where}.country must be an ISO 3166-1 alpha-2 code, not {cls.country!r}")
-    if cls.data_type not in DATA_TYPES:
-        raise TypeError(f"{where}.data_type must be one of {', '.join(DATA_TYPES)}, not {cls.data_type!r}")
-    if cls.ocds_version not in OCDS_VERSIONS:
-        raise TypeError(f"{where}.ocds_version must be one of {', '.join(OCDS_VERSIONS)}")
-    if cls.level not in LEVELS:
-        raise TypeError(f"{where}.level must be one of {', '.join(LEVELS)}")
-    if cls.name.startswith("sandbox_") != cls.is_sandbox:
-        raise TypeError(f"{where}: sandbox spiders, and only they, are named sandbox_* and set is_sandbox")
-    if not isinstance(cls.concurrency, int) or isinstance(cls.concurrency, bool) or cls.concurrency < 1:
-        raise TypeError(f"{where}.concurrency must be a whole number of at least 1")
-    if not isinstance(cls.delay, int | float) or isinstance(cls.delay, bool) or cls.delay < 0:
-        raise TypeError(f"{where}.delay must be a number of seconds, at least 0")
-    if isinstance(cls.credentials, str) or not all(isinstance(c, str) and c for c in cls.credentials):
-        raise TypeError(f"{where}.credentials must be a tuple of environment variable names")
-    if cls.listings and cls.parse_listing is PublisherSpider.parse_listing:
-        raise TypeError(f"{where} declares listings, so it must define parse_listing")
-
-
-#: The smallest delay between requests. Scrapy 2.19 (asyncio reactor) starts each queued request in a task that
-#: counts as transferring only once it runs: with no delay, a slot whose queue holds several requests starts them
-#: all at once, whatever CONCURRENT_REQUESTS_PER_DOMAIN says. Any delay makes it start one at a time.
-MIN_DELAY = 0.01
-
-
-def politeness_settings(cls: type[PublisherSpider]) -> dict[str, Any]:
-    """Scrapy settings from a spider's ``concurrency`` and ``delay``. The sandbox is served on this machine by
-    ocds-atlas itself: no AutoThrottle and no more delay than needed there, which would only slow the demo and the
-    tests."""
-    settings: dict[str, Any] = {"CONCURRENT_REQUESTS_PER_DOMAIN": cls.concurrency}
-    if cls.is_sandbox:
-        return {**settings, "DOWNLOAD_DELAY": MIN_DELAY, "AUTOTHROTTLE_ENABLED": False}
-    return {**settings, "DOWNLOAD_DELAY": max(cls.delay, MIN_DELAY)}
-
-
-class MissingCredentialError(ValueError):
-    """A credential a spider declares is not in the environment: the crawl does not start."""
-
-
-def check_credentials(spider: PublisherSpider) -> None:
-    missing = [name for name in spider.credentials if not os.environ.get(name)]
-    if missing:
-        names = ", ".join(missing)
-        raise MissingCredentialError(f"{spider.name} needs the credential(s) {names}: set the environment variable(s)")
-
-
-def _positive_int(name: str, value: str | int | None) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
-    if number < 1:
-        raise ValueError(f"{name} must be at least 1")
-    return number
-
-
-def _datetime(name: str, value: str | None) -> datetime | None:
-    """A date-time argument (``YYYY-MM-DDTHH:MM:SS…``, UTC when it has no offset), or None for a plain date."""
-    if not value or len(value) <= 10:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a date as YYYY-MM-DD, or an ISO 8601 date-time, not {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _date(name: str, value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None

@@ -1,0 +1,114 @@
+"""What a spider declares, checked when its class is defined, and its arguments parsed: the rules behind
+:class:`crawler.spiders.base.PublisherSpider`, kept apart from its behaviour."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crawler.spiders.base import PublisherSpider
+
+DATA_TYPES = (
+    "release_package",
+    "record_package",
+    "release",
+    "record",
+    "release_package_list",
+    "record_package_list",
+    "release_list",
+    "record_list",
+    "compiled_release",
+)
+OCDS_VERSIONS = ("1.0", "1.1")
+LEVELS = ("national", "regional", "city")
+#: The request meta key that marks OCDS named by a listing (see ``PublisherSpider.listings``).
+OCDS_DATA = "ocds_data"
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+def check_declarations(cls: type[PublisherSpider], base: type[PublisherSpider]) -> None:
+    """Refuse a spider class that lacks a declaration or declares one wrongly."""
+    where = f"{cls.__module__}.{cls.__qualname__}"
+    for attribute in ("name", "country", "publisher_name", "data_type", "ocds_version"):
+        if not isinstance(getattr(cls, attribute, None), str) or not getattr(cls, attribute):
+            raise TypeError(f"{where} must declare {attribute} (a non-empty string)")
+    if not _COUNTRY.match(cls.country):
+        raise TypeError(f"{where}.country must be an ISO 3166-1 alpha-2 code, not {cls.country!r}")
+    if cls.data_type not in DATA_TYPES:
+        raise TypeError(f"{where}.data_type must be one of {', '.join(DATA_TYPES)}, not {cls.data_type!r}")
+    if cls.ocds_version not in OCDS_VERSIONS:
+        raise TypeError(f"{where}.ocds_version must be one of {', '.join(OCDS_VERSIONS)}")
+    if cls.level not in LEVELS:
+        raise TypeError(f"{where}.level must be one of {', '.join(LEVELS)}")
+    if cls.name.startswith("sandbox_") != cls.is_sandbox:
+        raise TypeError(f"{where}: sandbox spiders, and only they, are named sandbox_* and set is_sandbox")
+    if not isinstance(cls.concurrency, int) or isinstance(cls.concurrency, bool) or cls.concurrency < 1:
+        raise TypeError(f"{where}.concurrency must be a whole number of at least 1")
+    if not isinstance(cls.delay, int | float) or isinstance(cls.delay, bool) or cls.delay < 0:
+        raise TypeError(f"{where}.delay must be a number of seconds, at least 0")
+    if isinstance(cls.credentials, str) or not all(isinstance(c, str) and c for c in cls.credentials):
+        raise TypeError(f"{where}.credentials must be a tuple of environment variable names")
+    if cls.listings and cls.parse_listing is base.parse_listing:
+        raise TypeError(f"{where} declares listings, so it must define parse_listing")
+
+
+#: The smallest delay between requests. Scrapy 2.19 (asyncio reactor) starts each queued request in a task that
+#: counts as transferring only once it runs: with no delay, a slot whose queue holds several requests starts them
+#: all at once, whatever CONCURRENT_REQUESTS_PER_DOMAIN says. Any delay makes it start one at a time.
+MIN_DELAY = 0.01
+
+
+def politeness_settings(cls: type[PublisherSpider]) -> dict[str, Any]:
+    """Scrapy settings from a spider's ``concurrency`` and ``delay``. The sandbox is served on this machine by
+    ocds-atlas itself: no AutoThrottle and no more delay than needed there, which would only slow the demo and the
+    tests."""
+    settings: dict[str, Any] = {"CONCURRENT_REQUESTS_PER_DOMAIN": cls.concurrency}
+    if cls.is_sandbox:
+        return {**settings, "DOWNLOAD_DELAY": MIN_DELAY, "AUTOTHROTTLE_ENABLED": False}
+    return {**settings, "DOWNLOAD_DELAY": max(cls.delay, MIN_DELAY)}
+
+
+class MissingCredentialError(ValueError):
+    """A credential a spider declares is not in the environment: the crawl does not start."""
+
+
+def check_credentials(spider: PublisherSpider) -> None:
+    missing = [name for name in spider.credentials if not os.environ.get(name)]
+    if missing:
+        names = ", ".join(missing)
+        raise MissingCredentialError(f"{spider.name} needs the credential(s) {names}: set the environment variable(s)")
+
+
+def positive_int_argument(name: str, value: str | int | None) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 1:
+        raise ValueError(f"{name} must be at least 1")
+    return number
+
+
+def datetime_argument(name: str, value: str | None) -> datetime | None:
+    """A date-time argument (``YYYY-MM-DDTHH:MM:SS…``, UTC when it has no offset), or None for a plain date."""
+    if not value or len(value) <= 10:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a date as YYYY-MM-DD, or an ISO 8601 date-time, not {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def date_argument(name: str, value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None
