@@ -78,6 +78,17 @@ class PublisherSpider(scrapy.Spider):
       requests it names: ``self.ocds_request(url)`` for OCDS (stored and loaded, then :meth:`follow`),
       ``self.request(url)`` for another listing (a next page).
 
+    available, unavailable_since, unavailable_reason
+      Whether the publication still exists. A spider whose publication is gone sets ``available = False`` with
+      ``unavailable_since`` (``YYYY-MM-DD`` or ``YYYY-MM``) and ``unavailable_reason`` (one line: what happened and
+      where it is said). ``crawlall``, ``update`` and schedules skip it unless it is named; its data stays.
+    facts_from
+      Where the endpoint, parameters and response shape were taken from: the reference crawler's spider and the
+      snapshot date (``kingfisher-collect:NAME@YYYY-MM``) and/or the publisher's documentation URLs.
+    browser_user_agent
+      True when the publisher refuses (or answers differently to) a client that does not look like a browser: the
+      crawl sends ``BROWSER_USER_AGENT``.
+
     Spider arguments (``-a name=value``): ``sample`` (stop after this many releases or records),
     ``from_date`` and ``until_date`` (``YYYY-MM-DD``, passed to the publisher's own filter where it has one, else
     applied to release dates as they are loaded; ``from_date`` may be a date-time, as ``ocds-atlas crawl
@@ -110,6 +121,11 @@ class PublisherSpider(scrapy.Spider):
     allowed_domains: ClassVar[tuple[str, ...]] = ()
     dates_at_load: ClassVar[bool | None] = None
     listings: ClassVar[bool] = False
+    available: ClassVar[bool] = True
+    unavailable_since: ClassVar[str | None] = None
+    unavailable_reason: ClassVar[str | None] = None
+    facts_from: ClassVar[tuple[str, ...]] = ()
+    browser_user_agent: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

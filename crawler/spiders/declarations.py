@@ -27,6 +27,9 @@ LEVELS = ("national", "regional", "city")
 #: The request meta key that marks OCDS named by a listing (see ``PublisherSpider.listings``).
 OCDS_DATA = "ocds_data"
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+_SINCE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$")
+#: What a spider that declares ``browser_user_agent`` sends: some publishers refuse other clients.
+BROWSER_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
 def check_declarations(cls: type[PublisherSpider], base: type[PublisherSpider]) -> None:
@@ -51,8 +54,27 @@ def check_declarations(cls: type[PublisherSpider], base: type[PublisherSpider]) 
         raise TypeError(f"{where}.delay must be a number of seconds, at least 0")
     if isinstance(cls.credentials, str) or not all(isinstance(c, str) and c for c in cls.credentials):
         raise TypeError(f"{where}.credentials must be a tuple of environment variable names")
+    check_availability(cls, where)
+    if isinstance(cls.facts_from, str) or not all(isinstance(f, str) and f for f in cls.facts_from):
+        raise TypeError(f"{where}.facts_from must be a tuple of sources (reference spiders, documentation URLs)")
     if cls.listings and cls.parse_listing is base.parse_listing:
         raise TypeError(f"{where} declares listings, so it must define parse_listing")
+
+
+def check_availability(cls: type[PublisherSpider], where: str) -> None:
+    """An unavailable spider says since when and why; an available one says neither."""
+    if not isinstance(cls.available, bool):
+        raise TypeError(f"{where}.available must be True or False")
+    if cls.available:
+        if cls.unavailable_since or cls.unavailable_reason:
+            raise TypeError(f"{where} is available: it declares no unavailable_since or unavailable_reason")
+        return
+    if not isinstance(cls.unavailable_since, str) or not _SINCE.match(cls.unavailable_since):
+        raise TypeError(f"{where}.unavailable_since must be a date (YYYY-MM-DD) or a month (YYYY-MM)")
+    if not isinstance(cls.unavailable_reason, str) or not cls.unavailable_reason.strip():
+        raise TypeError(f"{where}.unavailable_reason must say what happened to the publication, and where it is said")
+    if "\n" in cls.unavailable_reason:
+        raise TypeError(f"{where}.unavailable_reason must be one line")
 
 
 #: The smallest delay between requests. Scrapy 2.19 (asyncio reactor) starts each queued request in a task that
@@ -66,6 +88,8 @@ def politeness_settings(cls: type[PublisherSpider]) -> dict[str, Any]:
     ocds-atlas itself: no AutoThrottle and no more delay than needed there, which would only slow the demo and the
     tests."""
     settings: dict[str, Any] = {"CONCURRENT_REQUESTS_PER_DOMAIN": cls.concurrency}
+    if cls.browser_user_agent:
+        settings["USER_AGENT"] = BROWSER_USER_AGENT
     if cls.is_sandbox:
         return {**settings, "DOWNLOAD_DELAY": MIN_DELAY, "AUTOTHROTTLE_ENABLED": False}
     return {**settings, "DOWNLOAD_DELAY": max(cls.delay, MIN_DELAY)}
