@@ -1,7 +1,7 @@
 """Connections to PostgreSQL: ``DATABASE_URL`` when set, else an embedded server under ``$OCDS_ATLAS_HOME``.
 
-SQL lives in ``sql/``: migrations in ``sql/migrations`` and named queries in ``sql/queries/*.sql``, where each
-query starts with a ``-- name: query_name`` line.
+SQL lives in ``sql/``: migrations in ``sql/migrations`` and named queries in
+``sql/queries/<stage>/<module>.sql``, where each query starts with a ``-- name: query_name`` line.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def redact(url: str) -> str:
 
 @functools.cache
 def queries(module: str) -> dict[str, str]:
-    """The named queries of ``sql/queries/<module>.sql``."""
+    """The named queries of ``sql/queries/<module>.sql`` (``module`` is ``stage/name``)."""
     text = (SQL_DIR / "queries" / f"{module}.sql").read_text(encoding="utf-8")
     pieces = _NAME.split(text)
     return {name: body.strip() for name, body in zip(pieces[1::2], pieces[2::2], strict=True)}

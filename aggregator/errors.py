@@ -1,42 +1,7 @@
-"""Errors that the CLI reports as one clear line."""
+"""Errors that carry what went wrong as data; the CLI (``aggregator.cli.guard``) decides how to show them."""
 
 from __future__ import annotations
-
-import functools
-import os
-from collections.abc import Callable
-from typing import Any
-
-import typer
 
 
 class AtlasError(Exception):
     """An error the user can act on; the CLI prints its message and exits non-zero, without a traceback."""
-
-
-def guarded(function: Callable[..., None]) -> Callable[..., None]:
-    """A CLI command whose failures exit non-zero with one clear line, without a traceback (set
-    OCDS_ATLAS_DEBUG=1 to see it); an interruption exits 130."""
-
-    @functools.wraps(function)
-    def run(*args: Any, **kwargs: Any) -> None:
-        from aggregator.pipeline import console
-
-        try:
-            function(*args, **kwargs)
-        except (typer.Exit, typer.Abort):
-            raise
-        except KeyboardInterrupt:
-            console.print("interrupted")
-            raise typer.Exit(130) from None
-        except Exception as error:
-            from aggregator.observability import report_failure
-
-            report_failure(error)  # once: Sentry's excepthook drops the same error if it is re-raised below
-            if os.environ.get("OCDS_ATLAS_DEBUG"):
-                raise
-            message = str(error) if isinstance(error, AtlasError) else f"{type(error).__name__}: {error}"
-            console.print(f"[red]error:[/red] {message}", highlight=False)
-            raise typer.Exit(1) from None
-
-    return run

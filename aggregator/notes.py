@@ -46,4 +46,4 @@ def add_notes(conn: psycopg.Connection, notes: list[Note]) -> None:
         for note in notes
     ]
     with conn.cursor() as cursor:
-        cursor.executemany(query("notes", "insert_note"), rows)
+        cursor.executemany(query("base/notes", "insert_note"), rows)

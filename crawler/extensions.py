@@ -9,14 +9,14 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.python.failure import Failure
 
-from aggregator import observability
+from aggregator.operate import observability
 
 
 class SentryExtension:
     """Reports to Sentry when ``SENTRY_DSN`` is set: errors in spider callbacks and item pipelines, which Scrapy
     catches and only logs, are events with their traceback; so is a crash of the crawl process (the SDK's
     excepthook). Every event of the crawl is tagged with its spider, publisher and crawl id. A crawl that is not
-    accepted is reported where acceptance is decided (:class:`aggregator.intake.Intake`)."""
+    accepted is reported where acceptance is decided (:class:`aggregator.operate.intake.Intake`)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler

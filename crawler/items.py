@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aggregator.shapes import Problem
+from aggregator.raw.shapes import Problem
 
 
 @dataclass(frozen=True)

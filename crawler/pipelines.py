@@ -1,4 +1,5 @@
-"""The pipeline that hands what spiders stored to the aggregator, through :class:`aggregator.intake.Intake` only."""
+"""The pipeline that hands what spiders stored to the aggregator, through
+:class:`aggregator.operate.intake.Intake` only."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
-from aggregator.intake import Intake
-from aggregator.load import FileOutcome, LoadOptions
+from aggregator.operate.intake import Intake
+from aggregator.raw.load import FileOutcome, LoadOptions
 from crawler.items import CrawlNote, FailedRequest, StoredFile
 from crawler.spiders.base import PublisherSpider
 

@@ -46,7 +46,7 @@ LOG_LEVEL = os.environ.get("OCDS_ATLAS_LOG_LEVEL", "INFO")
 # OCDS_ATLAS_LOG_FORMAT=json: one JSON object per line. Done here, not in an extension, because Scrapy logs its
 # first lines before any extension exists.
 if os.environ.get("OCDS_ATLAS_LOG_FORMAT", "").lower() == "json":
-    from aggregator.observability import use_json_log_records
+    from aggregator.operate.observability import use_json_log_records
 
     use_json_log_records()
     LOG_FORMAT = "%(message)s"

@@ -2,7 +2,7 @@ import re
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from aggregator.crawls import PublisherInfo
+from crawler.spiders import PublisherInfo
 from crawler.spiders.registry import RegistrySpider
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")

@@ -18,8 +18,8 @@ import pytest
 from psycopg import sql
 
 from aggregator import db
+from aggregator.compile.rules import rules_for
 from aggregator.migrate import migrate
-from aggregator.rules import rules_for
 from aggregator.sandbox import SandboxServer
 
 ROOT = Path(__file__).resolve().parents[1]

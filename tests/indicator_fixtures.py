@@ -9,7 +9,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from aggregator.cli import app
+from aggregator.cli.main import app
 
 runner = CliRunner()
 PUBLISHER = "handbuilt"

@@ -1,7 +1,7 @@
 """What a replay is: a function that routes a ``LocalServer`` the way a publisher answers and returns what the crawl
 must store (``Expected``), with the spider arguments and environment it runs with (``Replay``).
 
-Replays of the publishers with data in ``../shared/data/publishers`` are in ``tests/test_publishers.py``; those of
+Replays of the publishers with data in ``../shared/data/publishers`` are in ``tests/crawl/test_publishers.py``; those of
 publishers without it, each from a small fixture shaped as the publisher documents its responses, are in the modules
 of ``tests/replays/`` (each defines ``REPLAYS``)."""
 

@@ -88,8 +88,14 @@ def register_or_none(summary: NormalizeSummary) -> Register:
 
 
 def pending(conn: psycopg.Connection, publisher_ids: list[int] | None, full: bool) -> list[int]:
-    rows = conn.execute(query("normalize", "select_pending"), {"publisher_ids": publisher_ids, "full": full})
+    rows = conn.execute(query("normalize/normalize", "select_pending"), {"publisher_ids": publisher_ids, "full": full})
     return [row["id"] for row in rows]
+
+
+#: Runs a normalize's batches in other processes: (conn, batches, today, workers, on_batch) -> summary.
+ParallelNormalize = Callable[
+    [psycopg.Connection, list[list[int]], date, int, Callable[[int], None] | None], "NormalizeSummary"
+]
 
 
 def normalize(
@@ -100,18 +106,19 @@ def normalize(
     ctx: Context | None = None,
     *,
     workers: int = 1,
+    parallel: ParallelNormalize | None = None,
 ) -> NormalizeSummary:
     """Normalize what was compiled since it was last normalized (or everything, with ``full``); with ``workers`` > 1
-    (and no ``ctx`` given), the batches are queued as jobs and run by worker processes (:mod:`aggregator.tasks`)."""
+    (and no ``ctx`` given), the batches go to ``parallel``, the caller's runner (the task queue's worker processes:
+    :func:`aggregator.operate.workers.normalize_in_workers`); without one they run here."""
     summary = NormalizeSummary()
     ids = pending(conn, publisher_ids, full)
     if not ids:
         return summary
     batches = [ids[start : start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE)]
-    if workers > 1 and ctx is None and len(batches) > 1 and len(ids) >= PARALLEL_MIN_RELEASES:
-        from aggregator.worker import normalize_in_workers  # the task queue, only when there is work for it
-
-        summary = normalize_in_workers(conn, batches, date.today(), workers, on_batch)
+    parallel_ok = parallel is not None and workers > 1 and ctx is None
+    if parallel_ok and len(batches) > 1 and len(ids) >= PARALLEL_MIN_RELEASES:
+        summary = parallel(conn, batches, date.today(), workers, on_batch)
     else:
         ctx = ctx or make_context(summary)
         for batch in batches:
@@ -127,14 +134,14 @@ def normalize(
 def normalize_batch(conn: psycopg.Connection, ids: list[int], ctx: Context, summary: NormalizeSummary) -> None:
     with conn.transaction():
         results: list[tuple[dict[str, Any], Normalized]] = []
-        for row in conn.execute(query("normalize", "select_compiled"), {"ids": ids}).fetchall():
+        for row in conn.execute(query("normalize/normalize", "select_compiled"), {"ids": ids}).fetchall():
             summary.compiled_releases += 1
             result = build(_compiled(row), ctx)
             if row["output_hash"] is not None and bytes(row["output_hash"]) == result.output_hash:
                 summary.unchanged += 1
                 if row["source_compiled_at"] != row["compiled_at"]:
                     params = {"id": row["process_id"], "source_compiled_at": row["compiled_at"]}
-                    conn.execute(query("normalize", "touch_process"), params)
+                    conn.execute(query("normalize/normalize", "touch_process"), params)
                 continue
             results.append((row, result))
             summary.note(row["publisher_id"], row["ocid"], result)
@@ -164,11 +171,13 @@ def write(
     ]
     summary.global_keys.update(p["process_key"] for p in params if p["ocid_scope"] == "global")
     with conn.cursor() as cursor:
-        cursor.executemany(query("normalize", "upsert_process"), params, returning=True)
+        cursor.executemany(query("normalize/normalize", "upsert_process"), params, returning=True)
         process_ids = [result.fetchone()["id"] for result in cursor.results()]
         for name in ("delete_awards", "delete_contracts"):
-            cursor.execute(query("normalize", name), {"process_ids": process_ids})
-        deleted = cursor.execute(query("normalize", "delete_parties"), {"process_ids": process_ids}).fetchall()
+            cursor.execute(query("normalize/normalize", name), {"process_ids": process_ids})
+        deleted = cursor.execute(
+            query("normalize/normalize", "delete_parties"), {"process_ids": process_ids}
+        ).fetchall()
         keys = {row["org_key"] for row in deleted}
         children: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for process_id, (row, result) in zip(process_ids, results, strict=True):
@@ -183,10 +192,10 @@ def write(
             keys.update(party["org_key"] for party in result.parties)
         for name in ("insert_award", "insert_contract", "insert_party", "insert_identifier"):
             if children[name]:
-                cursor.executemany(query("normalize", name), children[name])
-        cursor.execute(query("tasks", "lock_organizations"))  # batches run side by side in workers
-        cursor.execute(query("normalize", "refresh_organizations"), {"keys": sorted(keys)})
-        cursor.execute(query("normalize", "delete_orphan_organizations"), {"keys": sorted(keys)})
+                cursor.executemany(query("normalize/normalize", name), children[name])
+        cursor.execute(query("normalize/normalize", "lock_organizations"))  # batches run side by side in workers
+        cursor.execute(query("normalize/normalize", "refresh_organizations"), {"keys": sorted(keys)})
+        cursor.execute(query("normalize/normalize", "delete_orphan_organizations"), {"keys": sorted(keys)})
     summary.written += len(results)
 
 
@@ -194,9 +203,9 @@ def compare_routes(conn: psycopg.Connection, keys: list[str], summary: Normalize
     """Pick the row that stands for each shared process, and note the routes whose contents disagree."""
     if not keys:
         return
-    conn.execute(query("normalize", "update_primary"), {"keys": keys})
+    conn.execute(query("normalize/normalize", "update_primary"), {"keys": keys})
     routes: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in conn.execute(query("normalize", "select_shared_processes"), {"keys": keys}):
+    for row in conn.execute(query("normalize/normalize", "select_shared_processes"), {"keys": keys}):
         routes[row["process_key"]].append(row)
     notes = []
     for key, rows in routes.items():

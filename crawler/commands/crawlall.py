@@ -21,7 +21,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, UsageError
 from scrapy.http import Response
 
-#: Close reasons of a crawl that ended as it should (as :data:`aggregator.intake.SUCCESSFUL`).
+#: Close reasons of a crawl that ended as it should (as :data:`aggregator.operate.intake.SUCCESSFUL`).
 SUCCESSFUL = ("finished", "sample")
 _FIRST = "ocds_atlas_dry_run_first"
 _STARTED = "ocds_atlas_dry_run_started"

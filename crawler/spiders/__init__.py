@@ -1,5 +1,6 @@
 """The base spiders. A publisher's spider subclasses one of these and declares class attributes."""
 
+from aggregator.raw.crawls import PublisherInfo
 from crawler.spiders.archive import ArchiveSpider
 from crawler.spiders.base import PublisherSpider
 from crawler.spiders.egp import EgpSpider
@@ -14,6 +15,7 @@ __all__ = [
     "IndexSpider",
     "PagedSpider",
     "PeriodicSpider",
+    "PublisherInfo",
     "PublisherSpider",
     "SimpleSpider",
 ]

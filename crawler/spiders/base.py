@@ -16,8 +16,8 @@ from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from aggregator import settings as atlas_settings
-from aggregator.crawls import PublisherInfo
 from aggregator.dates import DateRange
+from aggregator.raw.crawls import PublisherInfo
 from crawler.files import FilesStore
 from crawler.items import CrawlNote, FailedRequest, StoredFile
 from crawler.middlewares import RequestRefused

@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 import re
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from crawler.spiders.base import PublisherSpider
+#: A spider class or instance: ``crawler.spiders.base.PublisherSpider``, which imports this module.
+Spider = Any
 
 DATA_TYPES = (
     "release_package",
@@ -32,7 +32,7 @@ _SINCE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$")
 BROWSER_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
-def check_declarations(cls: type[PublisherSpider], base: type[PublisherSpider]) -> None:
+def check_declarations(cls: type[Spider], base: type[Spider]) -> None:
     """Refuse a spider class that lacks a declaration or declares one wrongly."""
     where = f"{cls.__module__}.{cls.__qualname__}"
     for attribute in ("name", "country", "publisher_name", "data_type", "ocds_version"):
@@ -61,7 +61,7 @@ def check_declarations(cls: type[PublisherSpider], base: type[PublisherSpider]) 
         raise TypeError(f"{where} declares listings, so it must define parse_listing")
 
 
-def check_availability(cls: type[PublisherSpider], where: str) -> None:
+def check_availability(cls: type[Spider], where: str) -> None:
     """An unavailable spider says since when and why; an available one says neither."""
     if not isinstance(cls.available, bool):
         raise TypeError(f"{where}.available must be True or False")
@@ -83,7 +83,7 @@ def check_availability(cls: type[PublisherSpider], where: str) -> None:
 MIN_DELAY = 0.01
 
 
-def politeness_settings(cls: type[PublisherSpider]) -> dict[str, Any]:
+def politeness_settings(cls: type[Spider]) -> dict[str, Any]:
     """Scrapy settings from a spider's ``concurrency`` and ``delay``. The sandbox is served on this machine by
     ocds-atlas itself: no AutoThrottle and no more delay than needed there, which would only slow the demo and the
     tests."""
@@ -99,7 +99,7 @@ class MissingCredentialError(ValueError):
     """A credential a spider declares is not in the environment: the crawl does not start."""
 
 
-def check_credentials(spider: PublisherSpider) -> None:
+def check_credentials(spider: Spider) -> None:
     missing = [name for name in spider.credentials if not os.environ.get(name)]
     if missing:
         names = ", ".join(missing)

@@ -12,9 +12,9 @@ import ijson
 import orjson
 from scrapy.http import Response
 
-from aggregator.archives import READ_ERRORS
-from aggregator.read import Problem, iter_sources
-from aggregator.utf8 import open_utf8
+from aggregator.raw.read import Problem, iter_sources
+from aggregator.raw.sources import READ_ERRORS
+from aggregator.raw.utf8 import open_utf8
 from crawler.handlers import STREAMED_PATH
 from crawler.spiders.base import PublisherSpider
 

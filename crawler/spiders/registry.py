@@ -13,7 +13,7 @@ import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from aggregator.crawls import LEARNT_STAT, PublisherInfo
+from aggregator.raw.crawls import LEARNT_STAT, PublisherInfo
 from crawler.spiders.base import PublisherSpider
 
 REGISTRY = "https://data.open-contracting.org"

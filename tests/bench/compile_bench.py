@@ -161,8 +161,8 @@ def atlas_commands(directory: Path) -> dict[str, list[str]]:
 
 def compile_only() -> None:
     """What ``ocds-atlas compile`` does before it normalizes."""
-    from aggregator.cli import connect_migrated
-    from aggregator.pipeline import compile_with_progress
+    from aggregator.cli.main import connect_migrated
+    from aggregator.operate.pipeline import compile_with_progress
 
     with connect_migrated() as conn:
         compile_with_progress(conn, None, full=False, normalize_after=False)

@@ -34,8 +34,9 @@ import orjson
 import psycopg
 from psycopg import sql
 
-from aggregator import bodies, fastmerge, gcpause
-from aggregator.rules import rules_for
+from aggregator.compile import fastmerge
+from aggregator.compile.rules import rules_for
+from aggregator.raw import bodies, gcpause
 
 
 @dataclass

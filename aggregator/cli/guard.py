@@ -1,0 +1,38 @@
+"""How a command fails: one clear line and a non-zero exit, never a traceback (``OCDS_ATLAS_DEBUG=1`` shows it)."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from aggregator.errors import AtlasError
+from aggregator.operate.observability import report_failure
+from aggregator.operate.pipeline import console
+
+
+def guarded(function: Callable[..., None]) -> Callable[..., None]:
+    """A CLI command whose failures exit non-zero with one clear line, without a traceback (set
+    OCDS_ATLAS_DEBUG=1 to see it); an interruption exits 130."""
+
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            function(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except KeyboardInterrupt:
+            console.print("interrupted")
+            raise typer.Exit(130) from None
+        except Exception as error:
+            report_failure(error)  # once: Sentry's excepthook drops the same error if it is re-raised below
+            if os.environ.get("OCDS_ATLAS_DEBUG"):
+                raise
+            message = str(error) if isinstance(error, AtlasError) else f"{type(error).__name__}: {error}"
+            console.print(f"[red]error:[/red] {message}", highlight=False)
+            raise typer.Exit(1) from None
+
+    return run

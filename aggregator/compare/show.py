@@ -1,0 +1,68 @@
+"""Indicator values, red flags and quality as tables, CSV or JSON (what the CLI prints)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from rich.console import Console
+from rich.table import Table
+
+from aggregator.db import query
+
+FORMATS = ("table", "csv", "json")
+
+
+def values(conn: psycopg.Connection, level: str, country: str | None, year: int | None) -> list[dict[str, Any]]:
+    params = {"level": level, "country": country, "year": year}
+    return conn.execute(query("compare/indicators", "select_values"), params).fetchall()
+
+
+def explain(conn: psycopg.Connection, indicator: str, country: str, year: int) -> list[dict[str, Any]]:
+    params = {"indicator": indicator, "country": country, "year": year}
+    return conn.execute(query("compare/indicators", "select_explain"), params).fetchall()
+
+
+def flag_counts(conn: psycopg.Connection, country: str | None, year: int | None) -> list[dict[str, Any]]:
+    return conn.execute(query("compare/red_flags", "select_flag_counts"), {"country": country, "year": year}).fetchall()
+
+
+def coverage(conn: psycopg.Connection, publisher: str | None) -> list[dict[str, Any]]:
+    return conn.execute(query("compare/quality", "select_coverage"), {"publisher": publisher}).fetchall()
+
+
+def checks(conn: psycopg.Connection, publisher: str | None) -> list[dict[str, Any]]:
+    return conn.execute(query("compare/quality", "select_checks"), {"publisher": publisher}).fetchall()
+
+
+def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, title: str, out: Console) -> None:
+    """Print rows in one of FORMATS: CSV and JSON unstyled on stdout, a table otherwise."""
+    if fmt == "json":
+        out.print_json(json.dumps([{c: row[c] for c in columns} for row in rows], default=str))
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_cell(row[c]) for c in columns] for row in rows])
+        out.file.write(buffer.getvalue())
+    else:
+        table = Table(title=title)
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*(_cell(row[c]) for c in columns))
+        out.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        return " ".join(map(str, value))
+    return str(value)

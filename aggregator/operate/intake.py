@@ -1,0 +1,173 @@
+"""The one interface through which a crawler (``crawler/``, or any other) hands what it fetched to the aggregator.
+
+An :class:`Intake` is one crawl: opened with the publisher's declaration (or reopened, when a crawl resumes), fed
+stored files, failures and problems, closed with the crawler's stats and close reason, and then accepted or not.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from aggregator import db
+from aggregator.compile.run import compile_ocids
+from aggregator.migrate import migrate
+from aggregator.normalize.refresh import normalize
+from aggregator.notes import Note, add_notes
+from aggregator.operate import observability
+from aggregator.operate.health import record_health
+from aggregator.raw.acceptance import SUCCESSFUL, Acceptance, assess, high_water_mark
+from aggregator.raw.crawls import (
+    LEARNT_STAT,
+    PublisherInfo,
+    accept_crawl,
+    close_crawl,
+    crawl_counts,
+    learn_publisher,
+    open_crawl,
+    reopen_crawl,
+    upsert_publisher,
+)
+from aggregator.raw.load import FileOutcome, LoadOptions, load_file, register_file
+from aggregator.raw.shapes import Problem
+
+__all__ = ["SUCCESSFUL", "Intake"]
+
+#: One line when a crawl starts and one when it closes, with its stats (JSON with OCDS_ATLAS_LOG_FORMAT=json).
+logger = logging.getLogger("ocds_atlas.crawl")
+
+
+class Intake:
+    def __init__(
+        self,
+        publisher: PublisherInfo,
+        arguments: dict[str, Any],
+        files_path: str | None,
+        resume_crawl_id: int | None = None,
+    ) -> None:
+        """Open a crawl, or continue crawl ``resume_crawl_id`` (of this publisher) when an interrupted crawl
+        resumes."""
+        self.publisher = publisher
+        self.arguments = arguments
+        self.conn = db.connect(autocommit=True)
+        migrate(self.conn)
+        self.publisher_id = upsert_publisher(self.conn, publisher)
+        self.previous_stats: dict[str, Any] = {}
+        if resume_crawl_id is None:
+            self.crawl_id = open_crawl(self.conn, self.publisher_id, "crawl", arguments, files_path)
+        else:
+            self.previous_stats = reopen_crawl(self.conn, resume_crawl_id, self.publisher_id)
+            self.crawl_id = resume_crawl_id
+        self.started = time.monotonic()
+        fields = {"event": "crawl_started", **self._identity(), "arguments": arguments}
+        fields["resumed"] = resume_crawl_id is not None
+        logger.info("crawl %s of %s started", self.crawl_id, publisher.name, extra={"fields": fields})
+
+    def _identity(self) -> dict[str, Any]:
+        return {"crawl_id": self.crawl_id, "spider": self.publisher.spider, "publisher": self.publisher.name}
+
+    def load(self, path: Path, url: str, http_status: int, options: LoadOptions) -> FileOutcome:
+        """Store a fetched file's releases and records, read as ``options`` say (the publisher's declared OCDS
+        version for packages that do not say)."""
+        options = replace(options, declared_version=self.publisher.ocds_version)
+        return load_file(
+            self.conn,
+            publisher_id=self.publisher_id,
+            crawl_id=self.crawl_id,
+            path=path,
+            url=url,
+            http_status=http_status,
+            options=options,
+        )
+
+    def failed(self, url: str, http_status: int | None, error: str, code: str = "request_failed") -> None:
+        """A request that failed after its retries (or a response cut at its maximum size): a file row with the
+        error, and an error note with ``code``."""
+        file_id = register_file(self.conn, self.crawl_id, None, url, http_status, error)
+        problem = Problem("error", code, f"{url} failed: {error}", {"url": url, "http_status": http_status})
+        self.note(problem, file_id)
+
+    def note(self, problem: Problem, crawl_file_id: int | None = None) -> None:
+        note = Note(
+            "crawl",
+            problem.level,
+            problem.code,
+            problem.message,
+            problem.data,
+            publisher_id=self.publisher_id,
+            crawl_id=self.crawl_id,
+            crawl_file_id=crawl_file_id,
+        )
+        add_notes(self.conn, [note])
+
+    def close(self, reason: str, stats: dict[str, Any]) -> None:
+        """Close the crawl, accepted (status ``finished``) or not (``failed``, with the reasons: see
+        :func:`aggregator.raw.acceptance.assess`); then compile what it touched, unless
+        ``OCDS_ATLAS_COMPILE_AFTER_CRAWL=0`` (as ``ocds-atlas crawl`` sets, to compile with a progress bar and
+        several workers itself), and normalize what compiling changed."""
+        incremental = bool(self.arguments.get("incremental"))
+        acceptance = assess(reason, crawl_counts(self.conn, self.crawl_id), incremental=incremental)
+        status = "finished" if acceptance.accepted else "failed"
+        close_crawl(self.conn, self.crawl_id, status, reason, merge_stats(self.previous_stats, stats))
+        accept_crawl(self.conn, self.crawl_id, acceptance, high_water_mark(acceptance, reason, self.arguments))
+        if isinstance(stats.get(LEARNT_STAT), dict):
+            learn_publisher(self.conn, self.publisher_id, stats[LEARNT_STAT])
+        record_health(self.conn, self.publisher_id, acceptance.counts.last_release_date)
+        self._log_closed(reason, stats, acceptance)
+        if not acceptance.accepted:
+            observability.report_crawl_failure(
+                self.crawl_id, self.publisher.name, self.publisher.spider, acceptance.reasons, reason
+            )
+        if os.environ.get("OCDS_ATLAS_COMPILE_AFTER_CRAWL", "1") != "0":
+            compile_ocids(self.conn, [self.publisher_id])
+            normalize(self.conn, [self.publisher_id], False)
+        self.conn.close()
+
+    def _log_closed(self, reason: str, stats: dict[str, Any], acceptance: Acceptance) -> None:
+        counts = acceptance.counts
+        fields = {
+            "event": "crawl_closed",
+            **self._identity(),
+            "close_reason": reason,
+            "accepted": acceptance.accepted,
+            "reasons": acceptance.reasons,
+            "files": counts.requests,
+            "failed_requests": counts.failed,
+            "releases": counts.releases,
+            "records": counts.records,
+            "errors": stats.get("log_count/ERROR", 0),
+            "duration_seconds": round(time.monotonic() - self.started, 3),
+        }
+        logger.info(
+            "crawl %s of %s closed (%s): %s; %s files, %s releases, %s records, %s errors, %.1f s",
+            self.crawl_id,
+            self.publisher.name,
+            reason,
+            "accepted" if acceptance.accepted else "not accepted: " + "; ".join(acceptance.reasons),
+            counts.requests,
+            counts.releases,
+            counts.records,
+            fields["errors"],
+            fields["duration_seconds"],
+            extra={"fields": fields},
+        )
+
+
+def merge_stats(previous: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """The stats of a crawl that resumed: numbers added up over its runs (maxima kept: ``…/max``); anything else
+    from the latest run."""
+    merged = {**previous, **current}
+    for key, value in previous.items():
+        if _number(value) and _number(current.get(key)):
+            merged[key] = max(value, current[key]) if key.endswith("/max") else value + current[key]
+    if previous:
+        merged["ocds_atlas/runs"] = previous.get("ocds_atlas/runs", 1) + 1
+    return merged
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

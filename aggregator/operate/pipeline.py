@@ -1,0 +1,161 @@
+"""The pipeline's stages as the CLI runs them: with progress bars and a printed summary."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import psycopg
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from aggregator import settings
+from aggregator.compile.run import CompileSummary, compile_ocids, count_pending
+from aggregator.db import query
+from aggregator.operate.workers import compile_in_workers, normalize_in_workers
+from aggregator.publish.export import ExportedFile, export
+from aggregator.raw.bulk import expand_paths, load_paths
+from aggregator.raw.crawls import PublisherInfo, publisher_by_name
+from aggregator.raw.load import FileOutcome
+
+if TYPE_CHECKING:
+    from aggregator.normalize.refresh import NormalizeSummary
+
+
+def make_console(stderr: bool = False) -> Console:
+    """A console that does not cut tables to 80 columns when output goes to a file or a pipe (CI, cron)."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, width=None if stream.isatty() else 132)
+
+
+console = make_console(stderr=True)
+
+
+def progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def load_with_progress(
+    conn: psycopg.Connection,
+    paths: list[Path],
+    publisher: str,
+    country: str,
+    title: str | None,
+    encoding: str | None,
+    ocds_version: str | None,
+    workers: int | None = None,
+) -> None:
+    info = PublisherInfo(name=publisher, title=title or publisher, country=country, ocds_version=ocds_version)
+    total = len(expand_paths(paths))
+    with progress() as bar:
+        task = bar.add_task(f"loading {publisher}", total=total)
+
+        def advance(path: Path, outcome: FileOutcome) -> None:
+            bar.advance(task)
+
+        crawl_id, outcomes = load_paths(conn, info, paths, encoding, advance, workers or settings.cores())
+    notes = sum((o.notes for o in outcomes), start=type(outcomes[0].notes)()) if outcomes else {}
+    console.print(
+        f"load {crawl_id} of {publisher}: {len(outcomes)} files, {sum(o.releases for o in outcomes)} releases, "
+        f"{sum(o.records for o in outcomes)} records, "
+        f"{conn.execute(query('raw/load', 'count_crawl_ocids'), {'crawl_id': crawl_id}).fetchone()['ocids']} OCIDs; "
+        f"notes: {_levels(notes)}",
+        highlight=False,
+    )
+
+
+def compile_with_progress(
+    conn: psycopg.Connection,
+    publishers: list[str] | None,
+    full: bool,
+    *,
+    versioned: bool = False,
+    workers: int | None = None,
+    normalize_after: bool = True,
+) -> CompileSummary:
+    """Compile, then normalize what compiling changed (see :func:`normalize_with_progress`)."""
+    ids = [publisher_by_name(conn, name)["id"] for name in publishers] if publishers else None
+    total = count_pending(conn, ids, full)
+    workers = workers or settings.cores()
+    with progress() as bar:
+        task = bar.add_task(f"compiling ({workers} workers)" if workers > 1 else "compiling", total=total)
+        summary = compile_ocids(
+            conn,
+            ids,
+            full,
+            lambda n: bar.advance(task, n),
+            versioned=versioned,
+            workers=workers,
+            pending=total,
+            parallel=compile_in_workers,
+        )
+    console.print(
+        f"compiled {summary.ocids} OCIDs: {summary.written} written, {summary.unchanged} unchanged, "
+        f"{summary.failed} not compilable; methods: {dict(summary.methods)}; "
+        f"merge warnings: {sum(summary.warnings.values())}",
+        highlight=False,
+    )
+    if normalize_after:
+        normalize_with_progress(conn, publishers, full=False, workers=workers)
+    return summary
+
+
+def normalize_with_progress(
+    conn: psycopg.Connection, publishers: list[str] | None, full: bool, *, workers: int = 1
+) -> NormalizeSummary:
+    """Normalize the compiled releases compiled since they were last normalized (all of them, with ``full``)."""
+    from aggregator.normalize import refresh
+
+    ids = [publisher_by_name(conn, name)["id"] for name in publishers] if publishers else None
+    with progress() as bar:
+        task = bar.add_task("normalizing", total=len(refresh.pending(conn, ids, full)))
+        advance = lambda n: bar.advance(task, n)  # noqa: E731
+        summary = refresh.normalize(conn, ids, full, advance, workers=workers, parallel=normalize_in_workers)
+    console.print(
+        f"normalized {summary.compiled_releases} compiled releases: {summary.written} written, "
+        f"{summary.unchanged} unchanged; notes: {sum(e['count'] for e in summary.problems.values())}",
+        highlight=False,
+    )
+    indicators_with_progress(conn, full=full)
+    return summary
+
+
+def indicators_with_progress(conn: psycopg.Connection, full: bool) -> None:
+    """Recompute the indicators, red flags and quality checks of the (country, year) groups that changed."""
+    from aggregator.compare.refresh import refresh
+
+    with console.status("computing indicators…"):
+        summary = refresh(conn, full=full)
+    groups = "all groups" if summary.full else f"{len(summary.groups)} country-year groups"
+    console.print(
+        f"indicators: {groups}, {summary.values} values, {summary.flags} red flags, "
+        f"quality of {len(summary.publishers)} publishers",
+        highlight=False,
+    )
+
+
+def export_with_progress(conn: psycopg.Connection, directory: Path) -> list[ExportedFile]:
+    """Write the downloads (see :mod:`aggregator.publish.export`), printing each file as it is written."""
+    units = {"compiled": "compiled releases", "compiled_part": "compiled releases", "csv": "rows", "parquet": "rows"}
+    with console.status(f"exporting to {directory}…") as status:
+
+        def written(file: ExportedFile) -> None:
+            size = file.path.stat().st_size
+            console.print(f"{file.path}: {file.lines} {units[file.kind]}, {size:,} bytes", highlight=False)
+            status.update(f"exporting to {directory}… ({file.path.name} written)")
+
+        files = export(conn, directory, written)
+    console.print(f"{directory / 'datapackage.json'}, {directory / 'SHA256SUMS'}: {len(files)} files", highlight=False)
+    return files
+
+
+def _levels(counts: dict[str, int]) -> str:
+    return ", ".join(f"{counts.get(level, 0)} {level}" for level in ("error", "warning", "info"))

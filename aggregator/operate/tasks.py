@@ -1,0 +1,245 @@
+"""The task queue: compile and normalize batches as procrastinate jobs, run by ``ocds-atlas worker`` processes on any
+machine that reaches the database.
+
+A job runs in one transaction that also stores its summary, keyed by the job's id: a worker killed mid-job leaves
+nothing (PostgreSQL rolls its transaction back) and its job is run again by another worker once the dead one's
+heartbeat is stale; a job that had committed before its worker died is found done and not run twice. The command
+that queued the jobs sums their summaries.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import re
+import socket
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import date, datetime
+from importlib import metadata, resources
+from typing import TYPE_CHECKING, Any
+
+import procrastinate
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from aggregator import db
+from aggregator.db import query
+from aggregator.notes import Note
+from aggregator.raw.shapes import Problem
+
+if TYPE_CHECKING:  # not imported at run time: migrate() imports this module, and needs neither
+    from aggregator.compile.run import CompileSummary
+    from aggregator.normalize.process import Context
+    from aggregator.normalize.refresh import NormalizeSummary
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = "task_queue"
+QUEUE = "atlas"
+COMPILE_TASK = "compile_batch"
+NORMALIZE_TASK = "normalize_batch"
+#: Retried: what another attempt can cure (a deadlock between two batches, a dropped connection). A bug is not.
+RETRY = procrastinate.RetryStrategy(max_attempts=5, wait=1, retry_exceptions={psycopg.OperationalError})
+_MIGRATION = re.compile(r"^(\d+)\.(\d+)\.(\d+)_\d+_\w+\.sql$")
+
+
+def make_app(url: str) -> procrastinate.App:
+    """An app on the database at ``url``: procrastinate's connections see its schema first."""
+    connector = procrastinate.PsycopgConnector(
+        conninfo=url, kwargs={"options": f"-c search_path={SCHEMA}"}, min_size=1, max_size=3
+    )
+    app = procrastinate.App(connector=connector)
+    app.task(name=COMPILE_TASK, queue=QUEUE, pass_context=True, retry=RETRY)(compile_task)
+    app.task(name=NORMALIZE_TASK, queue=QUEUE, pass_context=True, retry=RETRY)(normalize_task)
+    return app
+
+
+def compile_task(
+    context: procrastinate.JobContext, publisher_id: int, ocids: list[str], versioned: bool, started: str
+) -> None:
+    from aggregator.compile.run import compile_batch
+
+    def work(conn: psycopg.Connection) -> dict[str, Any]:
+        summary = compile_batch(conn, publisher_id, ocids, versioned, datetime.fromisoformat(started))
+        return compile_summary_to_json(summary)
+
+    _run_once(_job_id(context), work)
+
+
+def normalize_task(context: procrastinate.JobContext, ids: list[int], today: str) -> None:
+    from aggregator.normalize.refresh import NormalizeSummary, normalize_batch
+
+    def work(conn: psycopg.Connection) -> dict[str, Any]:
+        summary = NormalizeSummary()
+        ctx, problems = normalize_context(date.fromisoformat(today))
+        summary.run_problems.extend(problems)
+        normalize_batch(conn, ids, ctx, summary)
+        return normalize_summary_to_json(summary)
+
+    _run_once(_job_id(context), work)
+
+
+def _job_id(context: procrastinate.JobContext) -> int:
+    assert context.job.id is not None  # a job being run was stored, so it has an id
+    return context.job.id
+
+
+def _run_once(job_id: int, work: Callable[[psycopg.Connection], dict[str, Any]]) -> None:
+    """Do a job's work and store its summary in one transaction, unless a run before this one committed."""
+    conn = task_connection()
+    try:
+        with conn.transaction():
+            conn.execute(query("operate/tasks", "lock_job"), {"job_id": job_id})
+            if conn.execute(query("operate/tasks", "select_summary"), {"job_id": job_id}).fetchone():
+                logger.info("job %s: done already, by a worker that died before it could say so", job_id)
+                return
+            summary = work(conn)
+            params = {"job_id": job_id, "summary": Jsonb(summary), "worker": worker_name()}
+            conn.execute(query("operate/tasks", "insert_summary"), params)
+        logger.info("job %s: %s", job_id, ", ".join(f"{k} {v}" for k, v in summary.items() if isinstance(v, int)))
+    except Exception as error:
+        # Kept for the command that waits on the job: procrastinate keeps only the job's state, not why it failed.
+        if not conn.broken:
+            params = {"job_id": job_id, "error": f"{type(error).__name__}: {error}", "worker": worker_name()}
+            conn.execute(query("operate/tasks", "record_error"), params)
+        raise
+
+
+_connection: psycopg.Connection | None = None
+
+
+def task_connection() -> psycopg.Connection:
+    """This process's connection for tasks (a worker runs one job at a time), opened again if it broke."""
+    global _connection  # one per worker process, like procrastinate's own pool
+    if _connection is None or _connection.broken or _connection.closed:
+        _connection = db.connect(db.resolve_url(), autocommit=True, application_name=worker_name())
+    return _connection
+
+
+def worker_name() -> str:
+    """Who ran a job: the process and the machine, as stored with the job's summary and shown in pg_stat_activity
+    (which keeps 63 characters: the process id comes first)."""
+    return f"ocds-atlas worker {os.getpid()}@{socket.gethostname()}"
+
+
+@functools.lru_cache(maxsize=1)
+def normalize_context(today: date) -> tuple[Context, tuple[Note, ...]]:
+    """The register, schemes, mappings and rates, loaded once per process and day (they are large: a worker that
+    runs for days keeps only the current day's)."""
+    from aggregator.normalize.refresh import NormalizeSummary, make_context
+
+    summary = NormalizeSummary()
+    ctx = make_context(summary, today)
+    return ctx, tuple(summary.run_problems)
+
+
+# Summaries as JSON, the way they travel from a worker to the command that queued the job.
+
+
+def compile_summary_to_json(summary: CompileSummary) -> dict[str, Any]:
+    return {
+        "ocids": summary.ocids,
+        "written": summary.written,
+        "unchanged": summary.unchanged,
+        "failed": summary.failed,
+        "methods": dict(summary.methods),
+        "warnings": [[publisher_id, key, count] for (publisher_id, key), count in summary.warnings.items()],
+        "rule_problems": [
+            [publisher_id, asdict(problem), count]
+            for (publisher_id, _), (problem, count) in summary.rule_problems.items()
+        ],
+    }
+
+
+def compile_summary_from_json(value: dict[str, Any]) -> CompileSummary:
+    from aggregator.compile.run import CompileSummary
+
+    summary = CompileSummary(value["ocids"], value["written"], value["unchanged"], value["failed"])
+    summary.methods.update(value["methods"])
+    summary.warnings.update({(publisher_id, key): count for publisher_id, key, count in value["warnings"]})
+    for publisher_id, problem, count in value["rule_problems"]:
+        summary.note_rule_problem(publisher_id, Problem(**problem), count)
+    return summary
+
+
+def normalize_summary_to_json(summary: NormalizeSummary) -> dict[str, Any]:
+    return {
+        "compiled_releases": summary.compiled_releases,
+        "written": summary.written,
+        "unchanged": summary.unchanged,
+        "problems": [
+            [publisher_id, code, {**entry, "values": list(entry["values"].items())}]
+            for (publisher_id, code), entry in summary.problems.items()
+        ],
+        "global_keys": sorted(summary.global_keys),
+        "run_problems": [asdict(note) for note in summary.run_problems],
+    }
+
+
+def add_normalize_summary(summary: NormalizeSummary, value: dict[str, Any]) -> None:
+    """Add one job's summary (as JSON) to a run's, as if the run had done the job's batch itself."""
+    summary.compiled_releases += value["compiled_releases"]
+    summary.written += value["written"]
+    summary.unchanged += value["unchanged"]
+    for publisher_id, code, entry in value["problems"]:
+        total = summary.problems.setdefault(
+            (publisher_id, code),
+            {"level": entry["level"], "message": entry["message"], "count": 0, "values": Counter(), "ocids": []},
+        )
+        total["count"] += entry["count"]
+        for problem_value, count in entry["values"]:
+            total["values"][problem_value] += count
+        total["ocids"].extend(ocid for ocid in entry["ocids"] if ocid not in total["ocids"])
+        del total["ocids"][5:]
+    summary.global_keys.update(value["global_keys"])
+    for note in map(lambda fields: Note(**fields), value["run_problems"]):
+        if note not in summary.run_problems:  # every job meets an unavailable register; the run notes it once
+            summary.run_problems.append(note)
+
+
+# procrastinate's schema, installed from the package's own SQL (aggregator/migrate.py calls this).
+
+
+def install_schema(conn: psycopg.Connection) -> None:
+    """Install procrastinate's schema in ``task_queue``, or bring it up to the installed procrastinate's version by
+    applying procrastinate's own migrations since the recorded one; record the version as the schema's comment."""
+    installed = _scalar(conn.execute(query("operate/tasks", "select_schema_version")).fetchone())
+    current = metadata.version("procrastinate")
+    if installed == current:
+        return
+    scripts = [_read_sql("schema.sql")] if installed is None else migrations_between(installed, current)
+    # procrastinate's SQL names its objects without a schema: for this transaction only, ours comes first.
+    previous = _scalar(conn.execute(query("operate/tasks", "select_search_path")).fetchone())
+    conn.execute(query("operate/tasks", "set_search_path"), {"path": f"{SCHEMA}, {previous}"})
+    for script in scripts:
+        conn.execute(script)  # type: ignore[arg-type]  # procrastinate's SQL, run as the package ships it
+    conn.execute(query("operate/tasks", "set_search_path"), {"path": previous})
+    conn.execute(sql.SQL("COMMENT ON SCHEMA {} IS {}").format(sql.Identifier(SCHEMA), sql.Literal(current)))
+
+
+def migrations_between(installed: str, current: str) -> list[str]:
+    """procrastinate's migration scripts newer than ``installed`` and not newer than ``current``, in order."""
+    low, high = _version(installed), _version(current)
+    scripts = []
+    for entry in sorted(resources.files("procrastinate.sql.migrations").iterdir(), key=lambda e: e.name):
+        match = _MIGRATION.match(entry.name)
+        if match and low < tuple(int(part) for part in match.groups()) <= high:
+            scripts.append(entry.read_text(encoding="utf-8"))
+    return scripts
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
+
+
+def _scalar(row: Any) -> Any:
+    """The one value of a row, whichever row factory the caller's connection has (migrate() accepts any)."""
+    return next(iter(row.values())) if isinstance(row, dict) else row[0]
+
+
+def _read_sql(name: str) -> str:
+    return (resources.files("procrastinate.sql") / name).read_text(encoding="utf-8")

@@ -1,0 +1,366 @@
+"""Workers: processes that run the queued compile and normalize jobs (:mod:`aggregator.operate.tasks`) on any
+machine that reaches the database, and the side of a command that queues its batches, starts local workers and waits.
+
+Each worker sends a heartbeat; a worker silent for ``STALLED_AFTER`` heartbeats is presumed dead, and any live
+worker puts its running jobs back in the queue. A job's work and summary commit together, so a job run again
+either finds its summary (and does nothing) or finds nothing of the dead run (and does it all).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import procrastinate
+import psycopg
+from procrastinate import exceptions
+
+from aggregator import db
+from aggregator.compile.run import CompileSummary
+from aggregator.db import query
+from aggregator.errors import AtlasError
+from aggregator.normalize.refresh import NormalizeSummary
+from aggregator.operate.tasks import (
+    COMPILE_TASK,
+    NORMALIZE_TASK,
+    QUEUE,
+    add_normalize_summary,
+    compile_summary_from_json,
+    make_app,
+    worker_name,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Seconds between a worker's heartbeats.
+HEARTBEAT = 10.0
+#: Heartbeats a worker may miss before it is presumed dead and its jobs are run again.
+STALLED_AFTER = 3
+#: Seconds between two looks at the state of a command's jobs.
+POLL = 0.2
+#: Seconds a local worker has to finish the job it is running when the command no longer needs it.
+STOP_TIMEOUT = 60.0
+_FINAL = ("failed", "cancelled", "aborted")
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    heartbeat: float = HEARTBEAT
+    #: Stop once nothing is waiting or running in the whole queue (else run until SIGINT or SIGTERM).
+    until_empty: bool = False
+    #: Log each job to stderr (``ocds-atlas worker``; a command's own workers keep quiet under its progress bar).
+    verbose: bool = False
+
+    @property
+    def stalled_after(self) -> float:
+        return self.heartbeat * STALLED_AFTER
+
+
+@dataclass(frozen=True)
+class Batch:
+    task: str
+    kwargs: dict[str, Any]
+    #: No two jobs with one key wait in the queue, nor run at once.
+    key: str
+    size: int
+
+
+# The worker side.
+
+
+def serve_here(url: str, concurrency: int, options: WorkerOptions) -> None:
+    """``ocds-atlas worker``: ``concurrency`` workers on this machine, each in its own process; SIGINT or SIGTERM
+    stops them once their running jobs are done."""
+    if concurrency == 1:
+        serve(url, options)
+        return
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=serve, args=(url, options), name=f"worker-{n}") for n in range(concurrency)]
+    for process in processes:
+        process.start()
+    # Ctrl-C reaches every process of the terminal's group, and each worker stops by itself; SIGTERM is passed on.
+    previous = {
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, functools.partial(_forward, processes)),
+    }
+    try:
+        for process in processes:
+            process.join()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    # A worker stopped by the signal before it could install its own handler (still starting) ended well too.
+    codes = [process.exitcode for process in processes if process.exitcode not in (0, -signal.SIGTERM)]
+    if codes:
+        raise AtlasError(f"{len(codes)} of {concurrency} workers ended with an error (exit codes {codes})")
+
+
+def _forward(processes: list[multiprocessing.process.BaseProcess], number: int, frame: object) -> None:
+    for process in processes:
+        if process.is_alive():
+            os.kill(process.pid, signal.SIGTERM)  # type: ignore[arg-type]
+
+
+def serve(url: str, options: WorkerOptions) -> None:
+    """Run one worker in this process (one job at a time: the work is CPU-bound, so parallelism is processes)."""
+    if options.verbose:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(levelname)s %(message)s")
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)  # it logs every job's arguments: 500 OCIDs
+    asyncio.run(_serve(make_app(url), options))
+
+
+async def _serve(app: procrastinate.App, options: WorkerOptions) -> None:
+    async with app.open_async():
+        recovery = asyncio.create_task(_recover_forever(app, options))
+        try:
+            if options.until_empty:
+                await _work_until_empty(app, options)
+            else:
+                await app.run_worker_async(**_worker_options(options, wait=True))
+        finally:
+            recovery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await recovery
+
+
+def _worker_options(options: WorkerOptions, wait: bool) -> dict[str, Any]:
+    return {
+        "queues": [QUEUE],
+        "wait": wait,
+        "concurrency": 1,
+        "name": worker_name(),
+        "update_heartbeat_interval": options.heartbeat,
+        "stalled_worker_timeout": options.stalled_after,
+        "fetch_job_polling_interval": min(5.0, options.heartbeat),
+    }
+
+
+async def _work_until_empty(app: procrastinate.App, options: WorkerOptions) -> None:
+    """Take jobs until none waits; then, while others still run jobs, wait for them to finish or be presumed dead
+    (their jobs come back to the queue), so that the backlog is done when every such worker has stopped."""
+    while True:
+        await app.run_worker_async(**_worker_options(options, wait=False))
+        await recover_stalled_jobs(app, options)
+        select = query("operate/tasks", "select_backlog")
+        backlog = await app.connector.execute_query_one_async(query=select, queue=QUEUE)  # type: ignore[arg-type]
+        if not backlog["todo"] and not backlog["doing"]:
+            return
+        await asyncio.sleep(min(options.heartbeat, 1.0))
+
+
+async def _recover_forever(app: procrastinate.App, options: WorkerOptions) -> None:
+    while True:
+        await asyncio.sleep(options.heartbeat)
+        try:
+            await recover_stalled_jobs(app, options)
+        except exceptions.ConnectorException as error:  # the database is away: the worker's loop will say so
+            logger.warning("could not look for stalled jobs: %s", error)
+
+
+async def recover_stalled_jobs(app: procrastinate.App, options: WorkerOptions) -> int:
+    """Put back in the queue the running jobs of workers whose heartbeat is older than ``stalled_after``."""
+    recovered = 0
+    for job in await app.job_manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=options.stalled_after):
+        try:
+            await app.job_manager.retry_job(job)
+        except exceptions.ConnectorException:  # another worker put it back first
+            continue
+        logger.warning("job %s (%s) of a worker presumed dead goes back in the queue", job.id, job.task_name)
+        recovered += 1
+    return recovered
+
+
+# The command side.
+
+
+def compile_in_workers(
+    conn: psycopg.Connection,
+    batches: Iterable[tuple[int, list[str]]],
+    versioned: bool,
+    started: datetime,
+    workers: int,
+    on_batch: Callable[[int], None] | None = None,
+) -> CompileSummary:
+    """Compile the batches in ``workers`` local worker processes (and any others serving the queue)."""
+    summaries = run_batches(conn, compile_jobs(batches, versioned, started), workers, on_batch)
+    return compile_summary(summaries)
+
+
+def compile_jobs(batches: Iterable[tuple[int, list[str]]], versioned: bool, started: datetime) -> Iterator[Batch]:
+    return (
+        Batch(
+            COMPILE_TASK,
+            {"publisher_id": publisher_id, "ocids": ocids, "versioned": versioned, "started": started.isoformat()},
+            f"compile:{publisher_id}:{int(versioned)}:{digest(ocids)}",
+            len(ocids),
+        )
+        for publisher_id, ocids in batches
+    )
+
+
+def compile_summary(summaries: list[dict[str, Any]]) -> CompileSummary:
+    summary = CompileSummary()
+    for value in summaries:
+        summary.add(compile_summary_from_json(value))
+    return summary
+
+
+def normalize_in_workers(
+    conn: psycopg.Connection,
+    batches: list[list[int]],
+    today: date,
+    workers: int,
+    on_batch: Callable[[int], None] | None = None,
+) -> NormalizeSummary:
+    """Normalize the batches of compiled release ids in ``workers`` local worker processes (and any others)."""
+    return normalize_summary(run_batches(conn, normalize_jobs(batches, today), workers, on_batch))
+
+
+def normalize_jobs(batches: Iterable[list[int]], today: date) -> Iterator[Batch]:
+    return (
+        Batch(NORMALIZE_TASK, {"ids": ids, "today": today.isoformat()}, f"normalize:{digest(ids)}", len(ids))
+        for ids in batches
+    )
+
+
+def normalize_summary(summaries: list[dict[str, Any]]) -> NormalizeSummary:
+    summary = NormalizeSummary()
+    for value in summaries:
+        add_normalize_summary(summary, value)
+    return summary
+
+
+def digest(values: list[Any]) -> str:
+    return hashlib.sha256("\n".join(map(str, values)).encode()).hexdigest()[:32]
+
+
+def run_batches(
+    conn: psycopg.Connection,
+    batches: Iterable[Batch],
+    workers: int,
+    on_batch: Callable[[int], None] | None = None,
+    options: WorkerOptions | None = None,
+) -> list[dict[str, Any]]:
+    """Queue the batches, run local workers until every one is done, and return the jobs' summaries."""
+    jobs = queue_batches(conn, batches)
+    with LocalWorkers(db.resolve_url(), workers, options or WorkerOptions(HEARTBEAT)) as local:
+        wait_for_jobs(conn, jobs, local.revive, on_batch)
+    return summaries(conn, jobs)
+
+
+def queue_batches(conn: psycopg.Connection, batches: Iterable[Batch]) -> dict[int, int]:
+    """Queue the batches as jobs (after pruning jobs read long ago); return the size of each by job id (only: the
+    batches are read one by one, and what they hold is kept by the queue, not here)."""
+    conn.execute(query("operate/tasks", "prune_finished_jobs"))
+    with make_app(db.resolve_url()).open() as app:
+        return {queue_batch(conn, app, batch): batch.size for batch in batches}
+
+
+def summaries(conn: psycopg.Connection, jobs: dict[int, int]) -> list[dict[str, Any]]:
+    rows = conn.execute(query("operate/tasks", "select_summaries"), {"ids": list(jobs)}).fetchall()
+    return [row["summary"] for row in rows]
+
+
+def queue_batch(conn: psycopg.Connection, app: procrastinate.App, batch: Batch) -> int:
+    """The id of the batch's job: a new one, or the one that waits already for the same batch."""
+    deferrer = app.configure_task(batch.task, lock=batch.key, queueing_lock=batch.key)
+    try:
+        return deferrer.defer(**batch.kwargs)
+    except exceptions.AlreadyEnqueued:
+        row = conn.execute(query("operate/tasks", "select_queued_job"), {"lock": batch.key}).fetchone()
+        if row is None:  # it started meanwhile, so another can wait beside it
+            return deferrer.defer(**batch.kwargs)
+        return row["id"]
+
+
+def wait_for_jobs(
+    conn: psycopg.Connection,
+    jobs: dict[int, int],
+    between: Callable[[], None],
+    on_batch: Callable[[int], None] | None = None,
+) -> None:
+    """Wait until every job has left its summary or failed for good; raise if any failed."""
+    pending = dict(jobs)
+    failed: dict[int, str] = {}
+    while pending:
+        states = {
+            row["id"]: row for row in conn.execute(query("operate/tasks", "select_job_states"), {"ids": list(pending)})
+        }
+        for job_id in list(pending):
+            outcome = _outcome(states.get(job_id))
+            if outcome is None:
+                continue
+            size = pending.pop(job_id)
+            if outcome:
+                failed[job_id] = outcome
+            elif on_batch:
+                on_batch(size)
+        if pending:
+            between()
+            time.sleep(POLL)
+    if failed:
+        job_id, error = next(iter(failed.items()))
+        raise AtlasError(f"{len(failed)} of {len(jobs)} jobs failed; job {job_id}: {error}")
+
+
+def _outcome(state: dict[str, Any] | None) -> str | None:
+    """None while a job is to do; "" once its summary is stored; else why it will never be done."""
+    if state is None:
+        return "the job is gone from the queue"
+    if state["summarized"]:
+        return ""
+    if state["status"] in _FINAL or state["status"] == "succeeded":
+        return state["error"] or f"the job is {state['status']}"
+    return None
+
+
+class LocalWorkers:
+    """``count`` worker processes on this machine, replaced when one dies while the command still waits."""
+
+    def __init__(self, url: str, count: int, options: WorkerOptions) -> None:
+        self.url = url
+        self.count = count
+        self.options = options
+        self.processes: list[multiprocessing.process.BaseProcess] = []
+        self.restarts = 0
+
+    def __enter__(self) -> LocalWorkers:
+        for _ in range(self.count):
+            self.processes.append(self._start())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for process in self.processes:
+            process.terminate()  # SIGTERM: procrastinate lets the running job finish, then stops
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for process in self.processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()  # its job goes back to the queue once its heartbeat is stale
+                process.join()
+
+    def revive(self) -> None:
+        for index, process in enumerate(self.processes):
+            if process.is_alive():
+                continue
+            if self.restarts >= 3 * self.count:
+                raise AtlasError(f"local workers keep dying (the last with exit code {process.exitcode})")
+            logger.warning("local worker %s died (exit code %s); starting another", process.pid, process.exitcode)
+            self.restarts += 1
+            self.processes[index] = self._start()
+
+    def _start(self) -> multiprocessing.process.BaseProcess:
+        process = multiprocessing.get_context("spawn").Process(target=serve, args=(self.url, self.options))
+        process.start()
+        return process

@@ -1,0 +1,106 @@
+"""Loading files from disk (``ocds-atlas load``): one crawl of kind ``load``, its files stored by
+:func:`aggregator.raw.load.store_file`, in worker processes when there is enough to share."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from aggregator import db
+from aggregator.errors import AtlasError
+from aggregator.raw.crawls import PublisherInfo, close_crawl, open_crawl, upsert_publisher
+from aggregator.raw.load import FileOutcome, LoadOptions, register_file, store_file
+from aggregator.raw.sources import skipped
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """The files to load: each file given, and the files under each directory given (sorted, hidden and
+    documentation files skipped)."""
+    files: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise AtlasError(f"{path} does not exist")
+        if path.is_dir():
+            files.extend(
+                p for p in sorted(path.rglob("*")) if p.is_file() and not skipped(p.relative_to(path).as_posix())
+            )
+        else:
+            files.append(path)
+    return files
+
+
+def load_paths(
+    conn: psycopg.Connection,
+    publisher: PublisherInfo,
+    paths: list[Path],
+    encoding: str | None = None,
+    on_file: Callable[[Path, FileOutcome], None] | None = None,
+    workers: int = 1,
+) -> tuple[int, list[FileOutcome]]:
+    """Load files from disk as one crawl of kind ``load``; return the crawl's id and each file's outcome.
+
+    Files are registered in order first, so that load order (file, then position in the file) does not depend on
+    which of the ``workers`` processes stores which file.
+    """
+    files = expand_paths(paths)
+    publisher_id = upsert_publisher(conn, publisher)
+    arguments = {"paths": [str(p) for p in paths], "encoding": encoding}
+    crawl_id = open_crawl(conn, publisher_id, "load", arguments, None)
+    file_ids = [register_file(conn, crawl_id, path) for path in files]
+    jobs = [
+        (publisher_id, crawl_id, file_id, path, LoadOptions(encoding, publisher.ocds_version))
+        for file_id, path in zip(file_ids, files, strict=True)
+    ]
+    outcomes: dict[int, FileOutcome] = {}
+    for path, outcome in _run_jobs(conn, jobs, workers):
+        outcomes[outcome.crawl_file_id] = outcome
+        if on_file:
+            on_file(path, outcome)
+    ordered = [outcomes[file_id] for file_id in file_ids]
+    stats = {
+        "files": len(files),
+        "releases": sum(o.releases for o in ordered),
+        "records": sum(o.records for o in ordered),
+    }
+    close_crawl(conn, crawl_id, "finished", "finished", stats)
+    return crawl_id, ordered
+
+
+#: Below this many bytes, starting worker processes costs more than it saves.
+PARALLEL_MIN_BYTES = 16_000_000
+
+
+def _run_jobs(
+    conn: psycopg.Connection, jobs: list[tuple[Any, ...]], workers: int
+) -> Iterator[tuple[Path, FileOutcome]]:
+    if workers > 1 and sum(job[3].stat().st_size for job in jobs) < PARALLEL_MIN_BYTES:
+        workers = 1
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            yield job[3], store_file(conn, *job)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(db.resolve_url(),)
+    ) as pool:
+        futures = {pool.submit(_store_in_worker, job): job[3] for job in jobs}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+_worker_conn: psycopg.Connection | None = None
+
+
+def _start_worker(url: str) -> None:
+    global _worker_conn  # one connection per worker process
+    _worker_conn = db.connect(url, autocommit=True)
+
+
+def _store_in_worker(job: tuple[Any, ...]) -> FileOutcome:
+    assert _worker_conn is not None
+    return store_file(_worker_conn, *job)

@@ -1,0 +1,389 @@
+"""Loading files into the raw layer: every file a ``crawl_file``, every problem a note, bodies stored once.
+
+A file is stored in one transaction: if storing fails, nothing of that file is kept, the file's row says why, and
+everything stored before stays as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from aggregator.dates import DateRange, parse_date
+from aggregator.db import query
+from aggregator.notes import Note, add_notes
+from aggregator.raw import bodies, gcpause
+from aggregator.raw.convert import convert, spreadsheet_format
+from aggregator.raw.read import Item, Problem, Source, iter_sources, read_source
+
+BATCH_SIZE = 1000
+#: At most this many examples are kept in an aggregated note.
+EXAMPLES = 10
+
+
+@dataclass
+class FileOutcome:
+    crawl_file_id: int
+    #: Releases and records as the file gave them (a record's embedded releases count in ``releases`` only).
+    items: int = 0
+    releases: int = 0
+    records: int = 0
+    notes: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to read a file: its ``encoding`` (else UTF-8 or detected); the publisher's ``declared_version`` for
+    packages that do not say; at most ``limit`` releases or records (samples); the OCDS at ``root_path`` (see
+    :func:`aggregator.raw.read.at_root_path`); only the archive members matching the glob ``member_pattern``;
+    ``data_format`` ``csv`` or ``xlsx`` for a spreadsheet whose name does not say so; releases outside
+    ``date_range`` skipped with an info note."""
+
+    encoding: str | None = None
+    declared_version: str | None = None
+    limit: int | None = None
+    root_path: str | None = None
+    member_pattern: str | None = None
+    data_format: str | None = None
+    date_range: DateRange | None = None
+
+
+@dataclass
+class _Context:
+    publisher_id: int
+    crawl_id: int
+    crawl_file_id: int
+    options: LoadOptions
+    outcome: FileOutcome
+    remaining: int | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def file_digest(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            size += len(chunk)
+            digest.update(chunk)
+    return size, digest.hexdigest()
+
+
+def register_file(
+    conn: psycopg.Connection,
+    crawl_id: int,
+    path: Path | None,
+    url: str | None = None,
+    http_status: int | None = None,
+    error: str | None = None,
+) -> int:
+    """Record a file of a crawl (``path`` None for a request that stored nothing); return its id."""
+    size, sha256 = file_digest(path) if path is not None and path.is_file() else (None, None)
+    params = {
+        "crawl_id": crawl_id,
+        "url": url,
+        "path": None if path is None else str(path),
+        "size": size,
+        "sha256": sha256,
+        "http_status": http_status,
+        "error": error,
+    }
+    return conn.execute(query("raw/load", "insert_crawl_file"), params).fetchone()["id"]
+
+
+def load_file(
+    conn: psycopg.Connection,
+    *,
+    publisher_id: int,
+    crawl_id: int,
+    path: Path,
+    url: str | None = None,
+    http_status: int | None = None,
+    options: LoadOptions = LoadOptions(),
+) -> FileOutcome:
+    """Register and store one file's releases and records, read as ``options`` say.
+
+    ``conn`` must be in autocommit mode: the file's content is stored in one transaction, its notes in another.
+    """
+    file_id = register_file(conn, crawl_id, path, url, http_status)
+    return store_file(conn, publisher_id, crawl_id, file_id, path, options)
+
+
+def store_file(
+    conn: psycopg.Connection, publisher_id: int, crawl_id: int, file_id: int, path: Path, options: LoadOptions
+) -> FileOutcome:
+    """Store the content of a registered file (see :func:`load_file`)."""
+    context = _Context(publisher_id, crawl_id, file_id, options, FileOutcome(file_id), options.limit)
+    try:
+        with gcpause.paused(), conn.transaction():
+            _store_file(conn, context, path, options.encoding)
+    except psycopg.DataError as error:
+        context.outcome = FileOutcome(file_id)
+        context.problems = [Problem("error", "file_not_stored", f"PostgreSQL refused the file: {error}", {})]
+    _finish_file(conn, context)
+    return context.outcome
+
+
+def _store_file(conn: psycopg.Connection, context: _Context, path: Path, encoding: str | None) -> None:
+    data_format = spreadsheet_format(path.name, context.options.data_format)
+    if data_format:
+        entries = _converted(path, data_format, encoding, context)
+        encoding = None  # the conversion's JSON is UTF-8
+    else:
+        entries = iter_sources(path, member_pattern=context.options.member_pattern)
+    for entry in entries:
+        if isinstance(entry, Problem):
+            context.problems.append(entry)
+            continue
+        for batch in _batches(entry, encoding, context):
+            _store_batch(conn, context, _member(entry), batch)
+
+
+def _converted(path: Path, data_format: str, encoding: str | None, context: _Context) -> Iterator[Source | Problem]:
+    """A spreadsheet as one source: the release package that flattentool makes of it."""
+    package, problems = convert(
+        path, data_format, context.options.declared_version, encoding, context.options.member_pattern
+    )
+    yield from problems
+    if package is not None:
+        yield Source(str(path), lambda: package)
+
+
+def _batches(source: Source, encoding: str | None, context: _Context) -> Iterator[list[Item]]:
+    batch: list[Item] = []
+    for entry in read_source(source, encoding, context.options.root_path):
+        if isinstance(entry, Problem):
+            context.problems.append(entry)
+            continue
+        if context.options.date_range and entry.kind == "release" and not context.options.date_range.admits(entry.data):
+            context.problems.append(_outside_date_range(entry))
+            continue
+        if context.remaining is not None:
+            if context.remaining <= 0:
+                break
+            context.remaining -= 1
+        batch.append(entry)
+        if len(batch) >= BATCH_SIZE:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _outside_date_range(item: Item) -> Problem:
+    data = {"ocid": item.data.get("ocid"), "id": item.data.get("id"), "date": item.data.get("date")}
+    return Problem("info", "release_outside_date_range", "a release dated outside the date range was skipped", data)
+
+
+def _member(source: Source) -> str | None:
+    return source.name.split("!", 1)[1] if "!" in source.name else None
+
+
+def _finish_file(conn: psycopg.Connection, context: _Context) -> None:
+    notes = aggregate_problems(context.problems, stage="load")
+    notes = [
+        Note(
+            **{
+                **n.__dict__,
+                "publisher_id": context.publisher_id,
+                "crawl_id": context.crawl_id,
+                "crawl_file_id": context.crawl_file_id,
+            }
+        )
+        for n in notes
+    ]
+    with conn.transaction():
+        add_notes(conn, notes)
+        outcome = context.outcome
+        conn.execute(
+            query("raw/load", "finish_crawl_file"),
+            {"id": outcome.crawl_file_id, "releases": outcome.releases, "records": outcome.records},
+        )
+    for note in notes:
+        context.outcome.notes[note.level] += note.count
+
+
+def aggregate_problems(problems: list[Problem], stage: str) -> list[Note]:
+    """One note per level and code, with the number of occurrences and the first few examples."""
+    groups: dict[tuple[str, str], list[Problem]] = {}
+    for problem in problems:
+        groups.setdefault((problem.level, problem.code), []).append(problem)
+    notes = []
+    for (level, code), group in groups.items():
+        data: dict[str, Any] = dict(group[0].data)
+        if len(group) > 1:
+            data = {"examples": [p.data for p in group[:EXAMPLES]]}
+        notes.append(Note(stage=stage, level=level, code=code, message=group[0].message, data=data, count=len(group)))
+    return notes
+
+
+def ocds_version(package: dict[str, Any] | None, data: dict[str, Any], declared: str | None) -> str:
+    """The OCDS minor version of a release or record: the package's ``version``; else the publisher's declared
+    version; else 1.0 for a package without ``version`` (the 1.0 schema had none), and a guess from the shape
+    (``parties`` came with 1.1) for a bare item."""
+    version = package.get("version") if package else None
+    if isinstance(version, str) and version.startswith("1."):
+        return version[:3]
+    if declared:
+        return declared
+    if package is not None:
+        return "1.0"
+    return "1.1" if "parties" in data else "1.0"
+
+
+def _store_batch(conn: psycopg.Connection, context: _Context, member: str | None, items: list[Item]) -> None:
+    data: dict[bytes, bytes] = {}
+    packages: dict[bytes, bytes] = {}
+    planned = []
+    for item in items:
+        embedded = _embedded_releases(item.data) if item.kind == "record" else []
+        hashes = [_body(release, data, context) for release in embedded]
+        planned.append((item, _body(item.data, data, context), _package(item.package, packages), embedded, hashes))
+    with conn.cursor() as cursor:
+        data_ids = bodies.store(cursor, "data", data)
+        package_ids = bodies.store(cursor, "package_data", packages)
+    records = [plan for plan in planned if plan[0].kind == "record"]
+    record_ids = _insert_records(conn, context, member, [p[:3] for p in records], data_ids, package_ids)
+    rows = []
+    for (item, _, package_hash, embedded, hashes), record_id in zip(records, record_ids, strict=True):
+        package_id = package_ids.get(package_hash) if package_hash else None
+        for release, digest in zip(embedded, hashes, strict=True):
+            rows.append(_release_row(context, member, item, release, data_ids[digest], package_id, record_id))
+    for item, digest, package_hash, _, _ in planned:
+        if item.kind == "release":
+            package_id = package_ids.get(package_hash) if package_hash else None
+            rows.append(_release_row(context, member, item, item.data, data_ids[digest], package_id, None))
+    _copy_releases(conn, rows)
+    ocids = sorted({row[5] for row in rows} | {item.data["ocid"] for item in items})
+    conn.execute(query("raw/load", "queue_ocids"), {"publisher_id": context.publisher_id, "ocids": ocids})
+    context.outcome.items += len(items)
+    context.outcome.records += len(records)
+    context.outcome.releases += len(rows)
+
+
+def _body(value: dict[str, Any], store: dict[bytes, bytes], context: _Context) -> bytes:
+    digest, text, nul_removed = bodies.canonical(value)
+    if nul_removed:
+        context.problems.append(
+            Problem(
+                "warning",
+                "nul_character_removed",
+                "U+0000 characters were removed",
+                {"ocid": value.get("ocid")},
+            )
+        )
+    store[digest] = text
+    return digest
+
+
+def _package(package: dict[str, Any] | None, store: dict[bytes, bytes]) -> bytes | None:
+    if package is None:
+        return None
+    digest, text, _ = bodies.canonical(package)
+    store[digest] = text
+    return digest
+
+
+def _embedded_releases(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """A record's full releases; linked releases (only ``url``, ``date``, ``tag``) are references, not data."""
+    releases = record.get("releases")
+    if not isinstance(releases, list):
+        return []
+    return [r for r in releases if isinstance(r, dict) and not set(r) <= {"url", "date", "tag"}]
+
+
+def _release_row(
+    context: _Context,
+    member: str | None,
+    item: Item,
+    release: dict[str, Any],
+    data_id: int,
+    package_data_id: int | None,
+    record_id: int | None,
+) -> tuple[Any, ...]:
+    """A row of ``release`` in the order of the ``copy_releases`` query."""
+    ocid = release.get("ocid") if isinstance(release.get("ocid"), str) else item.data["ocid"]
+    date_value = release.get("date")
+    date = parse_date(date_value)
+    if date_value is None:
+        context.problems.append(
+            Problem(
+                "warning",
+                "release_without_date",
+                "a release has no date",
+                {"ocid": ocid, "id": release.get("id")},
+            )
+        )
+    elif date is None:
+        context.problems.append(
+            Problem(
+                "warning",
+                "unparseable_date",
+                "a release date is not an ISO 8601 date-time",
+                {"ocid": ocid, "id": release.get("id"), "date": date_value},
+            )
+        )
+    release_id = release.get("id")
+    return (
+        context.publisher_id,
+        context.crawl_id,
+        context.crawl_file_id,
+        member,
+        item.ordinal,
+        ocid,
+        None if release_id is None else str(release_id),
+        date,
+        date_value if isinstance(date_value, str) else None,
+        ocds_version(item.package, item.data, context.options.declared_version),
+        record_id,
+        data_id,
+        package_data_id,
+    )
+
+
+def _insert_records(
+    conn: psycopg.Connection,
+    context: _Context,
+    member: str | None,
+    records: list[tuple[Item, bytes, bytes | None]],
+    data_ids: dict[bytes, int],
+    package_ids: dict[bytes, int],
+) -> list[int]:
+    if not records:
+        return []
+    params = [
+        {
+            "publisher_id": context.publisher_id,
+            "crawl_id": context.crawl_id,
+            "crawl_file_id": context.crawl_file_id,
+            "member": member,
+            "ordinal": item.ordinal,
+            "ocid": item.data["ocid"],
+            "ocds_version": ocds_version(item.package, item.data, context.options.declared_version),
+            "data_id": data_ids[data_hash],
+            "package_data_id": package_ids.get(package_hash) if package_hash else None,
+        }
+        for item, data_hash, package_hash in records
+    ]
+    ids = []
+    with conn.cursor() as cursor:
+        cursor.executemany(query("raw/load", "insert_record"), params, returning=True)
+        while True:
+            ids.append(cursor.fetchone()["id"])
+            if not cursor.nextset():
+                break
+    return ids
+
+
+def _copy_releases(conn: psycopg.Connection, rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    with conn.cursor() as cursor, cursor.copy(query("raw/load", "copy_releases")) as copy:
+        for row in rows:
+            copy.write_row(row)

@@ -1,0 +1,233 @@
+"""Bytes to text and text to JSON values and OCDS items, every problem returned as data. Pure.
+
+- :func:`decode`: bytes → text (BOM, NUL bytes, given encoding, UTF-8, else detected encoding).
+- :func:`iter_values`: text → JSON values (one document, JSON lines, or concatenated documents).
+- :func:`at_root_path`: the OCDS inside another envelope.
+- :func:`items_of_values`: JSON values → release and record items, numbered across a source.
+"""
+
+import codecs
+import json
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import charset_normalizer
+import orjson
+from charset_normalizer.md import mess_ratio
+
+from aggregator.raw.shapes import Item, Problem, iter_items
+
+# Problems that read_source reports once per source, however many values or items cause them.
+ONCE_PER_SOURCE = frozenset({"package_info_moved", "wrapper_unwrapped"})
+UTF16_32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_NON_WHITESPACE = re.compile(r"[^ \t\n\r]")
+_NEXT_DOCUMENT = re.compile(r"\n(?=[\[{])")
+_NON_ASCII_LINE = re.compile(rb"[^\n]*[\x80-\xff][^\n]*")
+
+
+def decode(raw: bytes, encoding: str | None = None) -> tuple[str, list[Problem]]:
+    """Decode bytes to text: strip a BOM; use ``encoding`` if given, else UTF-8, else a detected encoding.
+
+    NUL characters are removed, as JSON text can't contain them.
+    """
+    problems: list[Problem] = []
+    bom = raw.startswith(codecs.BOM_UTF8)
+    if bom:
+        raw = raw[len(codecs.BOM_UTF8) :]
+        encoding = encoding or "utf-8"
+    text = _to_text(raw, encoding, problems)
+    if text.startswith("\ufeff"):
+        text, bom = text[1:], True
+    if bom:
+        message = "A byte order mark was removed from the start of the text."
+        problems.insert(0, Problem("info", "bom_removed", message, {}))
+    nuls = text.count("\x00")
+    if nuls:
+        text = text.replace("\x00", "")
+        message = f"{nuls} NUL characters were removed from the text."
+        problems.append(Problem("warning", "nul_removed", message, {"count": nuls}))
+    return text, problems
+
+
+def _to_text(raw: bytes, encoding: str | None, problems: list[Problem]) -> str:
+    if encoding:
+        try:
+            return raw.decode(encoding)
+        except LookupError:
+            message = f"The encoding {encoding!r} is unknown, so the encoding was detected instead."
+            problems.append(Problem("warning", "unknown_encoding", message, {"encoding": encoding}))
+        except UnicodeDecodeError as error:
+            message = f"The text is not valid {encoding}; undecodable bytes were replaced."
+            data = {"encoding": encoding, "position": error.start}
+            problems.append(Problem("warning", "decode_errors", message, data))
+            return raw.decode(encoding, errors="replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        text = mostly_utf8(raw)
+        if text is not None:
+            message = "The text is mostly valid UTF-8; undecodable bytes were replaced."
+            data = {"encoding": "utf-8", "position": error.start}
+            problems.append(Problem("warning", "decode_errors", message, data))
+            return text
+        detected = detect(raw)
+        message = f"The text is not valid UTF-8 and was decoded as {detected} (detected)."
+        data = {"encoding": detected, "position": error.start}
+        problems.append(Problem("warning", "encoding_detected", message, data))
+        return raw.decode(detected, errors="replace")
+
+
+def mostly_utf8(raw: bytes) -> str | None:
+    """The text as UTF-8 if it has more valid non-ASCII characters than invalid bytes (mixed files)."""
+    text = raw.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd") - raw.count("\ufffd".encode())
+    valid = len(text) - len(text.encode("ascii", errors="ignore")) - invalid
+    return text if valid > invalid else None
+
+
+def detect(raw: bytes) -> str:
+    """Guess a non-UTF-8 encoding; prefer Windows-1252 when it reads at least as cleanly as the best guess.
+
+    charset-normalizer alone often picks cp1250 for Spanish or Portuguese text (ñ becomes ń), while most
+    non-UTF-8 OCDS publications are Windows-1252 / ISO-8859-1.
+    """
+    if raw.startswith(UTF16_32_BOMS):
+        return "utf-32" if raw.startswith(UTF16_32_BOMS[:2]) else "utf-16"
+    raw = raw.replace(b"\x00", b"")
+    best = charset_normalizer.from_bytes(raw).best()
+    sample = b"\n".join(_NON_ASCII_LINE.findall(raw[:4_000_000]))[:200_000]
+    try:
+        western = mess_ratio(sample.decode("cp1252"), 1.0)
+    except UnicodeDecodeError:
+        return best.encoding if best is not None else "latin-1"
+    if best is None or best.encoding.startswith("utf"):
+        return "cp1252" if best is None else best.encoding
+    guess = mess_ratio(sample.decode(best.encoding, errors="replace"), 1.0)
+    return "cp1252" if western <= guess else best.encoding
+
+
+def iter_values(text: str) -> Iterator[Any | Problem]:
+    """Yield each JSON value in ``text``: one document, JSON lines, or concatenated documents.
+
+    Invalid JSON gives an ``invalid_json`` Problem; reading continues with the next line (JSON lines), or with
+    the next line that starts with ``{`` or ``[`` after the start of the invalid document (concatenated).
+    """
+    if not text or text.isspace():
+        yield Problem("error", "empty_file", "The file is empty or contains only whitespace.", {})
+        return
+    try:
+        yield orjson.loads(text)
+        return
+    except orjson.JSONDecodeError:
+        pass
+    if _is_json_lines(text):
+        yield from _iter_json_lines(text)
+    else:
+        yield from _iter_concatenated(text)
+
+
+def _iter_lines(text: str) -> Iterator[tuple[int, int, str]]:
+    """Yield (1-based line number, offset, line) for each non-blank line, splitting on \\n only."""
+    start, number = 0, 1
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = text[start:end]
+        if line.strip():
+            yield number, start, line
+        start, number = end + 1, number + 1
+
+
+def _is_json_lines(text: str) -> bool:
+    lines = _iter_lines(text)
+    first = next(lines, None)
+    if first is None or next(lines, None) is None:
+        return False
+    try:
+        orjson.loads(first[2])
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def _iter_json_lines(text: str) -> Iterator[Any | Problem]:
+    for number, offset, line in _iter_lines(text):
+        yield parse_line(line, number, offset)
+
+
+def parse_line(line: str | bytes, number: int, offset: int) -> Any | Problem:
+    """One line of JSON lines (``number`` and ``offset`` for the note when it is not JSON)."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        try:  # the standard library also accepts NaN, Infinity and integers beyond 64 bits
+            return json.loads(line)
+        except json.JSONDecodeError as error:
+            return _invalid_json(error.msg, number, error.colno, offset + error.pos)
+        except UnicodeDecodeError as error:
+            return _invalid_json(str(error), number, 0, offset)
+
+
+def _iter_concatenated(text: str) -> Iterator[Any | Problem]:
+    decoder = json.JSONDecoder()
+    position = 0
+    while start := _NON_WHITESPACE.search(text, position):
+        try:
+            value, position = decoder.raw_decode(text, start.start())
+        except json.JSONDecodeError as error:
+            yield _invalid_json(error.msg, error.lineno, error.colno, error.pos)
+            match = _NEXT_DOCUMENT.search(text, start.start())
+            position = match.end() if match else len(text)
+            continue
+        yield value
+
+
+def _invalid_json(reason: str, line: int, column: int, position: int) -> Problem:
+    data = {"line": line, "column": column, "position": position, "error": reason}
+    return Problem("error", "invalid_json", f"Invalid JSON at line {line}, column {column}: {reason}.", data)
+
+
+def at_root_path(value: Any, root_path: str | None) -> Iterator[Any | Problem]:
+    """The values at ``root_path`` in a parsed value: dot-separated keys, ``item`` for each element of an array
+    (as ijson prefixes are written), e.g. ``data.item`` or ``releasePackage``. No path: the value itself."""
+    if not root_path:
+        yield value
+        return
+    step, _, rest = root_path.partition(".")
+    if step == "item" and isinstance(value, list):
+        for element in value:
+            yield from at_root_path(element, rest)
+    elif isinstance(value, dict) and step in value:
+        yield from at_root_path(value[step], rest)
+    else:
+        found = type(value).__name__ if not isinstance(value, dict) else sorted(value)[:20]
+        yield root_path_not_found(root_path, found)
+
+
+def root_path_not_found(root_path: str, found: Any) -> Problem:
+    data = {"root_path": root_path, "found": found}
+    return Problem("error", "root_path_not_found", f"nothing at {root_path!r}", data)
+
+
+def truncated(name: str, error: Exception) -> Problem:
+    message = f"The file ends early or is corrupt ({error}); what was read before that was kept."
+    return Problem("error", "truncated_file", message, {"name": name, "error": str(error)})
+
+
+def items_of_values(values: Iterable[Any | Problem], root_path: str | None) -> Iterator[Item | Problem]:
+    """The items of parsed JSON values (or problems met parsing them), numbered across all of them."""
+    ordinal = 0
+    reported: set[str] = set()
+    for parsed in values:
+        found = [parsed] if isinstance(parsed, Problem) else at_root_path(parsed, root_path)
+        for value in found:
+            outputs = [value] if isinstance(value, Problem) else iter_items(value, ordinal)
+            for output in outputs:
+                if isinstance(output, Item):
+                    ordinal = output.ordinal + 1
+                elif output.code in ONCE_PER_SOURCE:
+                    if output.code in reported:
+                        continue
+                    reported.add(output.code)
+                yield output

@@ -1,0 +1,209 @@
+-- Normalizing compiled releases (aggregator/normalize/refresh.py).
+
+-- name: select_pending
+-- Compiled releases never normalized, or compiled again since (all of them, with full).
+SELECT c.id FROM compiled_release c
+LEFT JOIN process p ON p.compiled_release_id = c.id
+WHERE (%(publisher_ids)s::int[] IS NULL OR c.publisher_id = ANY(%(publisher_ids)s::int[]))
+  AND (%(full)s OR p.id IS NULL OR p.source_compiled_at IS DISTINCT FROM c.compiled_at)
+ORDER BY c.publisher_id, c.id
+
+-- name: select_compiled
+SELECT c.id, c.publisher_id, c.ocid, c.compiled_at, d.body::text AS body, pub.name AS publisher, pub.country,
+       pub.ocid_prefixes, p.id AS process_id, p.output_hash, p.source_compiled_at
+FROM compiled_release c
+JOIN data d ON d.id = c.data_id
+JOIN publisher pub ON pub.id = c.publisher_id
+LEFT JOIN process p ON p.compiled_release_id = c.id
+WHERE c.id = ANY(%(ids)s)
+ORDER BY c.id
+
+-- name: touch_process
+UPDATE process SET source_compiled_at = %(source_compiled_at)s WHERE id = %(id)s
+
+-- name: upsert_process
+INSERT INTO process (
+    compiled_release_id, publisher_id, ocid, process_key, ocid_scope, country, buyer_org_key, buyer_country, title,
+    tender_status, procurement_method_raw, procurement_method_details_raw, procurement_method, procedure_type,
+    procedure_type_source, main_procurement_category, number_of_tenderers, release_date, release_date_raw,
+    tender_start, tender_start_raw, tender_end, tender_end_raw, amount_raw, currency_raw, amount, currency,
+    reference_date, reference_date_source, amount_usd, amount_eur, rate_usd, rate_eur, rate_date, rate_source,
+    amount_ppp, ppp_factor, ppp_year, award_count, contract_count, source_compiled_at, output_hash
+) VALUES (
+    %(compiled_release_id)s, %(publisher_id)s, %(ocid)s, %(process_key)s, %(ocid_scope)s, %(country)s,
+    %(buyer_org_key)s, %(buyer_country)s, %(title)s, %(tender_status)s, %(procurement_method_raw)s,
+    %(procurement_method_details_raw)s, %(procurement_method)s, %(procedure_type)s, %(procedure_type_source)s,
+    %(main_procurement_category)s, %(number_of_tenderers)s, %(release_date)s, %(release_date_raw)s, %(tender_start)s,
+    %(tender_start_raw)s, %(tender_end)s, %(tender_end_raw)s, %(amount_raw)s, %(currency_raw)s, %(amount)s,
+    %(currency)s, %(reference_date)s, %(reference_date_source)s, %(amount_usd)s, %(amount_eur)s, %(rate_usd)s,
+    %(rate_eur)s, %(rate_date)s, %(rate_source)s, %(amount_ppp)s, %(ppp_factor)s, %(ppp_year)s, %(award_count)s,
+    %(contract_count)s, %(source_compiled_at)s, %(output_hash)s
+)
+ON CONFLICT (compiled_release_id) DO UPDATE SET
+    publisher_id = excluded.publisher_id,
+    ocid = excluded.ocid,
+    process_key = excluded.process_key,
+    ocid_scope = excluded.ocid_scope,
+    country = excluded.country,
+    buyer_org_key = excluded.buyer_org_key,
+    buyer_country = excluded.buyer_country,
+    title = excluded.title,
+    tender_status = excluded.tender_status,
+    procurement_method_raw = excluded.procurement_method_raw,
+    procurement_method_details_raw = excluded.procurement_method_details_raw,
+    procurement_method = excluded.procurement_method,
+    procedure_type = excluded.procedure_type,
+    procedure_type_source = excluded.procedure_type_source,
+    main_procurement_category = excluded.main_procurement_category,
+    number_of_tenderers = excluded.number_of_tenderers,
+    release_date = excluded.release_date,
+    release_date_raw = excluded.release_date_raw,
+    tender_start = excluded.tender_start,
+    tender_start_raw = excluded.tender_start_raw,
+    tender_end = excluded.tender_end,
+    tender_end_raw = excluded.tender_end_raw,
+    amount_raw = excluded.amount_raw,
+    currency_raw = excluded.currency_raw,
+    amount = excluded.amount,
+    currency = excluded.currency,
+    reference_date = excluded.reference_date,
+    reference_date_source = excluded.reference_date_source,
+    amount_usd = excluded.amount_usd,
+    amount_eur = excluded.amount_eur,
+    rate_usd = excluded.rate_usd,
+    rate_eur = excluded.rate_eur,
+    rate_date = excluded.rate_date,
+    rate_source = excluded.rate_source,
+    amount_ppp = excluded.amount_ppp,
+    ppp_factor = excluded.ppp_factor,
+    ppp_year = excluded.ppp_year,
+    award_count = excluded.award_count,
+    contract_count = excluded.contract_count,
+    source_compiled_at = excluded.source_compiled_at,
+    output_hash = excluded.output_hash,
+    normalized_at = now()
+RETURNING id
+
+-- name: delete_awards
+DELETE FROM award WHERE process_id = ANY(%(process_ids)s)
+
+-- name: delete_contracts
+DELETE FROM contract WHERE process_id = ANY(%(process_ids)s)
+
+-- name: delete_parties
+-- Their identifiers go with them (ON DELETE CASCADE).
+DELETE FROM process_party WHERE process_id = ANY(%(process_ids)s) RETURNING org_key
+
+-- name: insert_award
+INSERT INTO award (
+    process_id, compiled_release_id, position, award_id, title, status, date, date_raw, supplier_org_keys,
+    amount_raw, currency_raw, amount, currency, reference_date, reference_date_source, amount_usd, amount_eur,
+    rate_usd, rate_eur, rate_date, rate_source, amount_ppp, ppp_factor, ppp_year
+) VALUES (
+    %(process_id)s, %(compiled_release_id)s, %(position)s, %(award_id)s, %(title)s, %(status)s, %(date)s,
+    %(date_raw)s, %(supplier_org_keys)s, %(amount_raw)s, %(currency_raw)s, %(amount)s, %(currency)s,
+    %(reference_date)s, %(reference_date_source)s, %(amount_usd)s, %(amount_eur)s, %(rate_usd)s, %(rate_eur)s,
+    %(rate_date)s, %(rate_source)s, %(amount_ppp)s, %(ppp_factor)s, %(ppp_year)s
+)
+
+-- name: insert_contract
+INSERT INTO contract (
+    process_id, compiled_release_id, position, contract_id, award_id, title, status, date_signed, date_signed_raw,
+    period_start, period_start_raw, period_end, period_end_raw, amount_raw, currency_raw, amount, currency,
+    reference_date, reference_date_source, amount_usd, amount_eur, rate_usd, rate_eur, rate_date, rate_source,
+    amount_ppp, ppp_factor, ppp_year
+) VALUES (
+    %(process_id)s, %(compiled_release_id)s, %(position)s, %(contract_id)s, %(award_id)s, %(title)s, %(status)s,
+    %(date_signed)s, %(date_signed_raw)s, %(period_start)s, %(period_start_raw)s, %(period_end)s, %(period_end_raw)s,
+    %(amount_raw)s, %(currency_raw)s, %(amount)s, %(currency)s, %(reference_date)s, %(reference_date_source)s,
+    %(amount_usd)s, %(amount_eur)s, %(rate_usd)s, %(rate_eur)s, %(rate_date)s, %(rate_source)s, %(amount_ppp)s,
+    %(ppp_factor)s, %(ppp_year)s
+)
+
+-- name: insert_party
+INSERT INTO process_party (
+    process_id, position, compiled_release_id, party_id, name, roles, org_key, method, score, scheme, identifier,
+    country
+) VALUES (
+    %(process_id)s, %(position)s, %(compiled_release_id)s, %(party_id)s, %(name)s, %(roles)s, %(org_key)s,
+    %(method)s, %(score)s, %(scheme)s, %(identifier)s, %(country)s
+)
+
+-- name: insert_identifier
+INSERT INTO organization_identifier (
+    process_id, party_position, position, compiled_release_id, source, scheme_raw, id_raw, scheme, identifier, key,
+    score
+) VALUES (
+    %(process_id)s, %(party_position)s, %(position)s, %(compiled_release_id)s, %(source)s, %(scheme_raw)s,
+    %(id_raw)s, %(scheme)s, %(identifier)s, %(key)s, %(score)s
+)
+
+-- name: refresh_organizations
+-- The organizations of these keys, as their parties now say; a row is written only when it changes.
+WITH parties AS (
+    SELECT org_key,
+           min(CASE method WHEN 'identifier' THEN 0 WHEN 'name_exact' THEN 1 ELSE 2 END) AS best,
+           count(DISTINCT lower(name)) AS names,
+           max(score) AS score,
+           min(scheme) AS scheme,
+           min(identifier) AS identifier,
+           min(country) AS country,
+           mode() WITHIN GROUP (ORDER BY name) AS name,
+           min(compiled_release_id) AS compiled_release_id,
+           count(DISTINCT process_id) AS processes
+    FROM process_party
+    WHERE org_key = ANY(%(keys)s)
+    GROUP BY org_key
+)
+INSERT INTO organization AS o (org_key, method, score, scheme, identifier, country, name, compiled_release_id,
+                               processes)
+SELECT org_key,
+       CASE WHEN best = 0 THEN 'identifier' WHEN best = 1 AND names = 1 THEN 'name_exact' ELSE 'name_normalized' END,
+       CASE WHEN best = 0 THEN score WHEN best = 1 AND names = 1 THEN 0.7 ELSE 0.5 END,
+       scheme, identifier, country, name, compiled_release_id, processes
+FROM parties
+ON CONFLICT (org_key) DO UPDATE SET
+    method = excluded.method,
+    score = excluded.score,
+    scheme = excluded.scheme,
+    identifier = excluded.identifier,
+    country = excluded.country,
+    name = excluded.name,
+    compiled_release_id = excluded.compiled_release_id,
+    processes = excluded.processes
+WHERE (o.method, o.score, o.scheme, o.identifier, o.country, o.name, o.compiled_release_id, o.processes)
+      IS DISTINCT FROM (excluded.method, excluded.score, excluded.scheme, excluded.identifier, excluded.country,
+                        excluded.name, excluded.compiled_release_id, excluded.processes)
+
+-- name: delete_orphan_organizations
+DELETE FROM organization o
+WHERE o.org_key = ANY(%(keys)s) AND NOT EXISTS (SELECT 1 FROM process_party p WHERE p.org_key = o.org_key)
+
+-- name: update_primary
+-- One row per process key stands for the process: the latest dated, then the first compiled.
+WITH ranked AS (
+    SELECT id, row_number() OVER (PARTITION BY process_key ORDER BY release_date DESC NULLS LAST, compiled_release_id)
+           = 1 AS first
+    FROM process
+    WHERE process_key = ANY(%(keys)s)
+)
+UPDATE process p SET is_primary = ranked.first
+FROM ranked
+WHERE p.id = ranked.id AND p.is_primary IS DISTINCT FROM ranked.first
+
+-- name: select_shared_processes
+-- The processes published by more than one route, with what is compared between routes.
+SELECT p.process_key, p.publisher_id, pub.name AS publisher, p.ocid, p.buyer_org_key, p.procedure_type, p.amount,
+       p.currency, p.tender_status, p.award_count, p.contract_count
+FROM process p
+JOIN publisher pub ON pub.id = p.publisher_id
+WHERE p.process_key = ANY(%(keys)s)
+  AND p.process_key IN (SELECT process_key FROM process WHERE process_key = ANY(%(keys)s)
+                        GROUP BY process_key HAVING count(*) > 1)
+ORDER BY p.process_key, p.publisher_id
+
+-- name: lock_organizations
+-- Taken by a normalize batch before it refreshes organizations, held until it commits: an organization is counted
+-- from the parties of every process, and a batch running beside another would not see the other's parties yet.
+-- One at a time, each refresh sees the parties of the batches committed before it, as a single process would.
+SELECT pg_advisory_xact_lock(1952541542)

@@ -1,0 +1,98 @@
+"""``ocds-atlas publishers`` lists the spiders' declarations; the README's publisher table is generated from them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aggregator.operate.publishers import README, list_publishers, readme_block, to_markdown, write_readme
+from tests.crawling import ROOT
+
+
+@pytest.fixture(scope="module")
+def publishers() -> list[dict]:
+    return list_publishers()
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-c", "from aggregator.cli.main import main; main()", *args]
+    return subprocess.run(command, cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=120)
+
+
+def test_the_readme_table_is_generated_from_the_spiders(publishers):
+    # If this fails, run `ocds-atlas publishers --write-readme` and commit README.md.
+    assert readme_block(README.read_text(encoding="utf-8")) == to_markdown(publishers)
+
+
+#: Publishers that state no licence for their OCDS data, as far as their own pages, the data's ``license`` field and
+#: the OCP Data Registry's publication pages show (checked 2026-11): shown as "not stated", never guessed.
+NO_LICENCE_STATED = {
+    "armenia_armeps",
+    "kenya_ppip",
+    "kenya_ppip_bulk",
+    "liberia_ppcc",
+    "mexico_cdmx",
+    "mexico_gacm",
+    "mexico_jalisco",
+    "moldova_mtender",
+    "nepal_ppmo",
+    "nigeria_ekiti",
+    "taiwan_aac",
+}
+
+
+def test_every_real_spider_declares_its_publisher(publishers):
+    assert publishers and not any(p["is_sandbox"] for p in publishers)
+    for p in publishers:
+        assert p["url"], p["name"]
+        # GACM's OCIDs are bare numbers; the AAC's prefix is not known yet; the registry's publications each have
+        # their publisher's own
+        assert p["ocid_prefixes"] or p["name"] in {"mexico_gacm", "taiwan_aac", "data_registry"}, p["name"]
+        assert p["update_frequency"], p["name"]
+        # the registry's publications take their licences from the registry when they are crawled
+        if p["name"] != "data_registry":
+            assert bool(p["licence"]) != (p["name"] in NO_LICENCE_STATED), p["name"]
+        assert p["level"] and p["country"] and p["ocds_version"] and p["publisher_name"], p["name"]
+        assert p["documentation"] and p["shape"], p["name"]
+
+
+def test_write_readme_rewrites_only_the_block(publishers, tmp_path: Path):
+    readme = tmp_path / "README.md"
+    text = README.read_text(encoding="utf-8")
+    stale = text.replace(to_markdown(publishers), "| old table |\n")
+    readme.write_text(stale, encoding="utf-8")
+    assert write_readme(publishers, readme)
+    assert readme.read_text(encoding="utf-8") == text
+    assert not write_readme(publishers, readme)
+
+
+def test_the_publishers_command_formats(publishers):
+    as_json = cli("publishers", "--format", "json")
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout) == publishers
+    as_csv = cli("publishers", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert [row["name"] for row in rows] == [p["name"] for p in publishers]
+    with_sandbox = json.loads(cli("publishers", "--format", "json", "--sandbox").stdout)
+    assert {p["name"] for p in with_sandbox} - {p["name"] for p in publishers} == {
+        "sandbox_xa",
+        "sandbox_xb",
+        "sandbox_xb_city",
+        "sandbox_xc",
+    }
+    assert cli("publishers", "--format", "table").returncode == 0
+    wrong = cli("publishers", "--format", "xml")
+    assert wrong.returncode == 1 and "--format" in wrong.stderr
+
+
+def test_aggregator_does_not_import_scrapy():
+    code = "import sys, aggregator.cli.main, aggregator.operate.publishers; print('scrapy' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
