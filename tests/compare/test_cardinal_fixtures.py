@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from aggregator.compare.redflags import parse_settings, prepare_all, read_settings, run
+from aggregator.compare.redflags.settings import CODES
 
 FIXTURES = Path("/work/shared/data/cardinal-fixtures")
 INDICATORS = sorted(path.stem for path in (FIXTURES / "indicators").glob("*.jsonl"))
@@ -93,3 +94,17 @@ def test_documented_prepare_issue() -> None:
     ((_, issues),) = prepare_all([release], parse_settings(""))
 
     assert [tuple(issue) for issue in issues] == [(1, "ocds-213czf-1", "/bids/details[]/status", 0, "", "not set")]
+
+
+@pytest.mark.skipif(not REFERENCE.is_dir(), reason="Cardinal's repository is not on this machine")
+def test_init_template() -> None:
+    """The settings file ``ocdscardinal init`` writes (kept in src/lib.rs), as written and with its keys on."""
+    source = (REFERENCE / "src/lib.rs").read_text(encoding="utf-8")
+    (template,) = re.findall(r'let content = b"\\\n(.*?)";', source, re.DOTALL)
+
+    assert tuple(parse_settings(template).indicators) == CODES
+    settings = parse_settings(re.sub(r"^; (\w[\w ]* = )", r"\1", template, flags=re.MULTILINE))
+    assert settings.indicator("R003", "procurement_method_details") == {"emergency": 10, "international": 25}
+    assert settings.codelists == {"bid_status": {"qualified": "valid"}, "award_status": {"Active": "active"}}
+    assert settings.modifications.prefix_tenderer_or_supplier_id == "DO-RPE-"
+    assert settings.defaults.party_roles is True
