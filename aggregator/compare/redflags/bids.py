@@ -4,6 +4,7 @@ difference between the winning bid and the second-lowest valid bid)."""
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from aggregator.compare.redflags.common import (
@@ -24,10 +25,13 @@ from aggregator.compare.redflags.state import Indicator, State
 class PriceComparison(Indicator):
     """An indicator that compares bid prices, skipping the procedures the settings exclude from price comparison."""
 
-    def compares_prices(self, release: dict[str, Any]) -> bool:
+    @cached_property
+    def lists(self) -> tuple[frozenset[str], frozenset[str]]:
         include = split_pipes(self.settings.price_comparison_procurement_methods)
-        exclude = split_pipes(self.settings.no_price_comparison_procurement_methods)
-        return matches_procurement_method_details(release, include, exclude)
+        return include, split_pipes(self.settings.no_price_comparison_procurement_methods)
+
+    def compares_prices(self, release: dict[str, Any]) -> bool:
+        return matches_procurement_method_details(release, *self.lists)
 
 
 class Tenderers(Indicator):

@@ -3,6 +3,7 @@ and R030 (late bid won)."""
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from aggregator.compare.redflags.common import get, is_number, matches_procurement_method, split_pipes, tenderer_ids
@@ -29,7 +30,7 @@ class R003(Indicator):
         if whole_days(start_ns, end_ns) < self.threshold(tender):
             state.set_result("OCID", ocid, self.code, 1.0)
 
-    @property
+    @cached_property
     def methods(self) -> frozenset[str]:
         return split_pipes(self.option("procurement_methods"))
 
@@ -46,19 +47,18 @@ class R018(Indicator):
 
     code = "R018"
 
+    @cached_property
+    def methods(self) -> frozenset[str]:
+        return split_pipes(self.option("procurement_methods"))
+
     def fold(self, state: State, release: dict[str, Any], ocid: str) -> None:
         tender = release.get("tender")
         if not isinstance(tender, dict):
             return
-        methods = split_pipes(self.option("procurement_methods"))
         number = tender.get("numberOfTenderers")
         # serde_json's as_u64() of an arbitrary-precision number: only an integer literal reads as 1.
-        if (
-            matches_procurement_method(tender, methods)
-            and is_number(number)
-            and number == 1
-            and isinstance(number, int)
-        ):
+        is_one = is_number(number) and isinstance(number, int) and number == 1
+        if is_one and matches_procurement_method(tender, self.methods):
             state.set_result("OCID", ocid, self.code, 1.0)
 
 
