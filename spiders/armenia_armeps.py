@@ -25,6 +25,7 @@ class ArmeniaArmepsSpider(PagedSpider):
     url = "https://armeps.am"
     update_frequency = "continuous"
     ocid_prefixes = ("AM-PPS-",)
+    facts_from = ("kingfisher-collect:armenia@2026-07",)
 
     # PagedSpider
     start_url = "https://armeps.am/ocds/release"

@@ -36,6 +36,10 @@ class EcuadorSercopApiSpider(PeriodicSpider):
     licence = "https://creativecommons.org/licenses/by/3.0/ec/"
     update_frequency = "daily"
     ocid_prefixes = ("ocds-5wno2w-",)
+    facts_from = (
+        "kingfisher-collect:ecuador_sercop_api@2026-07",
+        "https://datosabiertos.compraspublicas.gob.ec/PLATAFORMA/api",
+    )
 
     # PeriodicSpider
     url_template = "https://datosabiertos.compraspublicas.gob.ec/PLATAFORMA/api/search_ocds?year={year}"

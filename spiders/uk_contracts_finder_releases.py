@@ -32,6 +32,10 @@ class UkContractsFinderReleasesSpider(PeriodicSpider, PagedSpider):
     concurrency = 1
     delay = 1.0
     dates_at_load = False  # the windows are the publisher's own filter
+    facts_from = (
+        "kingfisher-collect:united_kingdom_contracts_finder_releases@2026-07",
+        "https://www.contractsfinder.service.gov.uk/apidocumentation/home",
+    )
 
     # PeriodicSpider
     url_template = (
