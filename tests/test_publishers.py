@@ -475,18 +475,15 @@ def paraguay_dncp_releases(server: LocalServer) -> Expected:
 
 
 def ecuador_sercop_api(server: LocalServer) -> Expected:
-    # 2020's search: two pages of one OCID each; the OCIDs' record packages, the first being the publisher's own
-    # (embedded release), the second rebuilt from its release package.
+    # 2020's search: two pages of one OCID each. Each OCID's ``record?ocid=`` answers a release package (as
+    # kingfisher-collect's spider reads it): the publisher's own, and one of the release its record sample embeds.
+    # Read as record packages, as this spider once did, they would give no release at all.
     base = PUBLISHERS / "ecuador_sercop"
-    first = read(base / "ecuador-record-package-1.json")
-    package = read(base / "ecuador-release-package.json")
-    release = package["releases"][0]
-    second = {
-        **{k: v for k, v in package.items() if k != "releases"},
-        "records": [{"ocid": release["ocid"], "releases": [release]}],
-    }
-    records = {first["records"][0]["ocid"]: first, release["ocid"]: second}
-    ocids = sorted(records)
+    own = read(base / "ecuador-release-package.json")
+    recorded = read(base / "ecuador-record-package-1.json")
+    embedded = {**{k: v for k, v in recorded.items() if k != "records"}, "releases": recorded["records"][0]["releases"]}
+    packages = {package["releases"][0]["ocid"]: package for package in (own, embedded)}
+    ocids = sorted(packages)
     api = "https://datosabiertos.compraspublicas.gob.ec/PLATAFORMA/api"
 
     def search(request: Request) -> Reply:
@@ -496,9 +493,14 @@ def ecuador_sercop_api(server: LocalServer) -> Expected:
         return Reply.json({"data": [{"ocid": ocids[page - 1]}], "pages": 2, "total": 2})
 
     route(server, f"{api}/search_ocds", search)
-    route(server, f"{api}/record", lambda request: Reply.json(records[request.query["ocid"][0]]))
-    # embedded releases, kept with their records whatever their dates (the 2021 one too)
-    return Expected(2, 2, 2, checks=("SELECT count(*) = 2 FROM release WHERE record_id IS NOT NULL",))
+    route(server, f"{api}/record", lambda request: Reply.json(packages[request.query["ocid"][0]]))
+    # releases, not records, and said so on the publisher's row; kept whatever their dates (the 2021 one too: the
+    # year is the search's)
+    checks = (
+        "SELECT count(*) = 0 FROM release WHERE record_id IS NOT NULL",
+        "SELECT data_type = 'release_package' FROM publisher",
+    )
+    return Expected(2, 0, 2, checks=checks)
 
 
 REPLAYS: dict[str, Replay] = {
