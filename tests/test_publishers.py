@@ -148,7 +148,9 @@ def honduras_portal_api_records(server: LocalServer) -> Expected:
 
 
 def uk_contracts_finder_releases(server: LocalServer) -> Expected:
-    # The 2017 search results as the current API serves one 15-day window: 2 pages of 100, a cursor between them.
+    # Search results as the current API serves one 15-day window: 2 pages of 100, a cursor between them (the
+    # releases are the 2017 sample's). Crawled with no from_date: the first window starts at 2014-01-01, where
+    # the publication starts; from the old default, 2015-01-01, there would be no window before until_date.
     releases = [
         release for path in files("uk_contracts_finder/search-api-2017-01") for release in read(path)["releases"]
     ]
@@ -159,7 +161,7 @@ def uk_contracts_finder_releases(server: LocalServer) -> Expected:
         if "cursor" in request.query:
             body = {**package, "releases": releases[100:]}
         else:
-            query = "limit=100&publishedFrom=2017-01-01&publishedTo=2017-01-15&cursor=Mjk5"
+            query = "limit=100&publishedFrom=2014-01-01&publishedTo=2014-01-15&cursor=Mjk5"
             body = {**package, "links": {"next": f"{search}?{query}"}}
         return Reply(200, {"Content-Type": "application/json; charset=iso-8859-1"}, latin1_json(body))
 
@@ -562,11 +564,11 @@ REPLAYS: dict[str, Replay] = {
     "honduras_portal_api_records": Replay(honduras_portal_api_records),
     "uk_contracts_finder_releases": Replay(
         uk_contracts_finder_releases,
-        {"from_date": "2017-01-01", "until_date": "2017-01-15"},
+        {"until_date": "2014-01-15"},
         requested=(
             (
                 "/www.contractsfinder.service.gov.uk/Published/Notices/OCDS/Search",
-                {"publishedFrom": "2017-01-01", "publishedTo": "2017-01-15", "limit": "100"},
+                {"publishedFrom": "2014-01-01", "publishedTo": "2014-01-15", "limit": "100"},
             ),
         ),
     ),
