@@ -44,6 +44,15 @@ class ArgentinaBuenosAiresSpider(SimpleSpider):
     ocid_prefixes = ("ocds-bulbcf-",)
     allowed_domains = ("buenosaires.gob.ar",)  # the dataset is on data.buenosaires.gob.ar, its files on cdn.
     dates_at_load = True
+    available = False
+    unavailable_since = "2025-11"
+    unavailable_reason = (
+        "the dataset answers incomplete JSON: kingfisher-collect removed its spider as broken (PR 1201, 2025-11-14)"
+    )
+    facts_from = (
+        "kingfisher-collect:argentina_buenos_aires@2025-11",
+        "https://data.buenosaires.gob.ar/dataset/buenos-aires-compras",
+    )
 
     # SimpleSpider
     start_urls = ("https://data.buenosaires.gob.ar/api/3/action/package_show?id=buenos-aires-compras",)

@@ -46,6 +46,15 @@ class AustraliaNswSpider(SimpleSpider):
     update_frequency = "daily"
     ocid_prefixes = ("ocds-43qwtd-",)
     dates_at_load = True
+    available = False
+    unavailable_since = "2025-11"
+    unavailable_reason = (
+        "the NSW eTendering OCDS API lapsed: kingfisher-collect removed australia_new_south_wales (PR 1201, 2025-11-14)"
+    )
+    facts_from = (
+        "kingfisher-collect:australia_new_south_wales@2025-11",
+        "https://www.tenders.nsw.gov.au/?event=public.api.documentation",
+    )
 
     # SimpleSpider
     start_urls = tuple(f"{SITE}?event=public.api.{kind}.search&ResultsPerPage=1000" for kind in VIEWS)

@@ -24,6 +24,10 @@ class CanadaBuyandsellSpider(ArchiveSpider):
     licence = "https://open.canada.ca/en/open-government-licence-canada"
     update_frequency = "never"
     ocid_prefixes = ("ocds-34a6hz-",)
+    facts_from = (
+        "kingfisher-collect:canada_buyandsell@2026-07",
+        "https://open.canada.ca/data/en/dataset/0f1c0e5f-2ad4-4d1e-a4e9-3f5b8ba2ab63",
+    )
 
     # ArchiveSpider
     start_urls = ("https://donnees-data.tpsgc-pwgsc.gc.ca/ba2/pilot-oc-pilote-co/releases.zip",)

@@ -28,6 +28,16 @@ class CanadaMontrealSpider(IndexSpider):
     licence = "https://creativecommons.org/licenses/by/4.0/"
     update_frequency = "daily"
     ocid_prefixes = ("ocds-a1234567-mt-",)
+    available = False
+    unavailable_since = "2026-01-01"
+    unavailable_reason = (
+        "Montréal deactivated the Vue sur les contrats API from 2026-01-01 (notice on donnees.montreal.ca, dataset "
+        "contrats-et-subventions-api); kingfisher-collect removed canada_montreal (455c6cb, 2026-02-11)"
+    )
+    facts_from = (
+        "kingfisher-collect:canada_montreal@2026-02",
+        "https://ville.montreal.qc.ca/vuesurlescontrats/api",
+    )
 
     # IndexSpider
     start_url = "https://ville.montreal.qc.ca/vuesurlescontrats/api/releases.json"

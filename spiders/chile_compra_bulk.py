@@ -36,6 +36,10 @@ class ChileCompraBulkSpider(PeriodicSpider):
     ocid_prefixes = ("ocds-70d2nz-",)
     dates_at_load = False  # a month's zip holds the processes of that month, with all their releases
     custom_settings: ClassVar[dict[str, Any]] = {"DOWNLOAD_TIMEOUT": MONTH_TIMEOUT}
+    facts_from = (
+        "kingfisher-collect:chile_compra_bulk@2026-07",
+        "https://desarrolladores.mercadopublico.cl/OCDS/DescargaMasiva",
+    )
 
     # PeriodicSpider
     url_template = "https://ocds.blob.core.windows.net/ocds/{year}{month:02d}.zip"

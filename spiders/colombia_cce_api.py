@@ -30,6 +30,16 @@ class ColombiaCceApiSpider(PeriodicSpider, PagedSpider):
     update_frequency = "daily"
     ocid_prefixes = ("ocds-k50g02-",)
     dates_at_load = False  # the windows are the publisher's own filter
+    available = False
+    unavailable_since = "2023-03"
+    unavailable_reason = (
+        "apiocds.colombiacompra.gov.co has been down since 2023-03 (kingfisher-collect issue 1176); kingfisher-"
+        "collect removed colombia_api as lapsed (0323cc9, 2026-02-12)"
+    )
+    facts_from = (
+        "kingfisher-collect:colombia_api@2026-02",
+        "https://apiocds.colombiacompra.gov.co/apiCCE-2.0/",
+    )
 
     # PeriodicSpider
     url_template = "https://apiocds.colombiacompra.gov.co/apiCCE-2.0/rest/releases/dates/{start}/{end}"

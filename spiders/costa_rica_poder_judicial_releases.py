@@ -39,6 +39,16 @@ class CostaRicaPoderJudicialReleasesSpider(ArchiveSpider):
     allowed_domains = ("ckanpj.azurewebsites.net", "pjcrdatosabiertos.blob.core.windows.net")
     dates_at_load = True
     listings = True  # the CKAN description; its ZIP resources are OCDS
+    available = False
+    unavailable_since = "2026-05"
+    unavailable_reason = (
+        "ckanpj.azurewebsites.net answers HTTP 503, the whole site down, since 2026-05 (kingfisher-collect issue "
+        "1304, 2026-07-23)"
+    )
+    facts_from = (
+        "kingfisher-collect:costa_rica_poder_judicial_releases@2026-07",
+        "https://ckanpj.azurewebsites.net/dataset/estandar-de-datos-de-contrataciones-abiertas-ocds",
+    )
 
     # ArchiveSpider
     start_urls = (

@@ -41,6 +41,7 @@ class DataRegistrySpider(RegistrySpider):
     publisher_name = "OCP Data Registry"
     url = "https://data.open-contracting.org"
     update_frequency = "monthly"
+    facts_from = ("https://data.open-contracting.org/en/publications.json",)
 
     #: ``scrapy crawlall`` skips this spider (one crawl per publication); its dry run checks the listing answers.
     required_arguments = ("publication", "country")

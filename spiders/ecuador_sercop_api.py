@@ -15,10 +15,11 @@ class EcuadorSercopApiSpider(PeriodicSpider):
     Publisher
       Servicio Nacional de Contratación Pública (SERCOP)
     API documentation
-      https://datosabiertos.compraspublicas.gob.ec/PLATAFORMA/api
+      https://datosabiertos.compraspublicas.gob.ec/PLATAFORMA/datos-abiertos/api
     Shape
       A search per year (``search_ocds?year=YYYY``), paged (``page``; the first page gives the number of pages at
-      ``pages``), lists OCIDs (``data[].ocid``); each OCID's record package (``record?ocid=``, embedded releases).
+      ``pages``), lists OCIDs (``data[].ocid``); each OCID's ``record?ocid=`` answers a release package (not a
+      record package, whatever the path says).
     Spider arguments
       from_date, until_date: the years searched (whole years)
     Caveats
@@ -30,12 +31,16 @@ class EcuadorSercopApiSpider(PeriodicSpider):
     # PublisherSpider
     country = "EC"
     publisher_name = "Servicio Nacional de Contratación Pública (SERCOP)"
-    data_type = "record_package"
+    data_type = "release_package"
     ocds_version = "1.1"
     url = "https://www.compraspublicas.gob.ec"
     licence = "https://creativecommons.org/licenses/by/3.0/ec/"
     update_frequency = "daily"
     ocid_prefixes = ("ocds-5wno2w-",)
+    facts_from = (
+        "kingfisher-collect:ecuador_sercop_api@2026-07",
+        "https://datosabiertos.compraspublicas.gob.ec/PLATAFORMA/datos-abiertos/api",
+    )
 
     # PeriodicSpider
     url_template = "https://datosabiertos.compraspublicas.gob.ec/PLATAFORMA/api/search_ocds?year={year}"
@@ -44,7 +49,7 @@ class EcuadorSercopApiSpider(PeriodicSpider):
 
     def parse(self, response: Response) -> Iterator[Any]:
         # The search pages list OCIDs, they are not OCDS: kept in the files store but not loaded. The first page of
-        # a year says how many pages the year has; each OCID's record package is loaded.
+        # a year says how many pages the year has; each OCID's package (a release package) is loaded.
         if response.meta.get("record"):
             yield from super().parse(response)
             return

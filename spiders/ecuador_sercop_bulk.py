@@ -28,6 +28,10 @@ class EcuadorSercopBulkSpider(PeriodicSpider):
     update_frequency = "monthly"
     ocid_prefixes = ("ocds-5wno2w-",)
     dates_at_load = True
+    facts_from = (
+        "kingfisher-collect:ecuador_sercop_bulk@2026-07",
+        "https://datosabiertos.compraspublicas.gob.ec/PLATAFORMA/descargar-datos",
+    )
 
     # PeriodicSpider
     url_template = (

@@ -42,6 +42,10 @@ class FranceDecpSpider(SimpleSpider):
     allowed_domains = ("data.gouv.fr",)
     dates_at_load = True
     listings = True  # the dataset's description; its OCDS resources are loaded
+    facts_from = (
+        "kingfisher-collect:france@2026-07",
+        "https://doc.data.gouv.fr/api/reference/",
+    )
 
     # SimpleSpider
     start_urls = (DATASET,)

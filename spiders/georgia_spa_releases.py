@@ -29,6 +29,10 @@ class GeorgiaSpaReleasesSpider(PagedSpider):
     licence = "https://creativecommons.org/publicdomain/zero/1.0/"
     update_frequency = "daily"
     ocid_prefixes = ("ocds-3z43pn-",)
+    facts_from = (
+        "kingfisher-collect:georgia_releases@2026-07",
+        "https://odapi.spa.ge/api/swagger.ui",
+    )
 
     # PagedSpider
     start_url = "https://odapi.spa.ge/api/releases.json"

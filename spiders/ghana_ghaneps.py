@@ -25,6 +25,10 @@ class GhanaGhanepsSpider(EgpSpider):
     url = "https://www.ghaneps.gov.gh"
     licence = "https://www.ppaghana.org/ocds-license"
     ocid_prefixes = ("ocds-uhveoc-",)
+    facts_from = (
+        "kingfisher-collect:ghana@2026-07",
+        "https://www.ghaneps.gov.gh/ocds/services/recordpackage/getrecordpackagelist",
+    )
 
     # EgpSpider
     portal = "https://www.ghaneps.gov.gh"

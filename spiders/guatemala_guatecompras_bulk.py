@@ -35,10 +35,14 @@ class GuatemalaGuatecomprasBulkSpider(PeriodicSpider):
     update_frequency = "daily"
     ocid_prefixes = ("ocds-xqjsxa-",)
     dates_at_load = False  # a month's file holds the processes of that month, with all their releases
+    browser_user_agent = True
     custom_settings: ClassVar[dict[str, Any]] = {
-        "USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
         "DOWNLOAD_TIMEOUT": MONTH_TIMEOUT,
     }
+    facts_from = (
+        "kingfisher-collect:guatemala_bulk@2026-07",
+        "https://ocds.guatecompras.gt/descarga-datos",
+    )
 
     # PeriodicSpider
     url_template = "https://ocds.guatecompras.gt/file/json/{year}/{month}"

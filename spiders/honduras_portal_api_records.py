@@ -26,6 +26,10 @@ class HondurasPortalApiRecordsSpider(IndexSpider):
     update_frequency = "daily"
     ocid_prefixes = ("ocds-lcuori-",)
     root_path = "recordPackage"
+    facts_from = (
+        "kingfisher-collect:honduras_portal_api_records@2026-07",
+        "http://www.contratacionesabiertas.gob.hn/manual_api/",
+    )
 
     # IndexSpider
     start_url = "http://www.contratacionesabiertas.gob.hn/api/v1/record/?format=json"

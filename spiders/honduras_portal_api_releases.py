@@ -27,6 +27,10 @@ class HondurasPortalApiReleasesSpider(IndexSpider):
     update_frequency = "daily"
     ocid_prefixes = ("ocds-lcuori-",)
     root_path = "releasePackage"
+    facts_from = (
+        "kingfisher-collect:honduras_portal_api_releases@2026-07",
+        "http://www.contratacionesabiertas.gob.hn/manual_api/",
+    )
 
     # IndexSpider
     start_url = "http://www.contratacionesabiertas.gob.hn/api/v1/release/?format=json"

@@ -33,6 +33,10 @@ class IndiaAssamSpider(ArchiveSpider):
     ocid_prefixes = ("ocds-f5kvwu-",)
     allowed_domains = ("github.com", "githubusercontent.com")  # the raw file redirects to raw.githubusercontent.com
     dates_at_load = True
+    facts_from = (
+        "kingfisher-collect:india_assam_civic_data_lab@2026-07",
+        "https://github.com/CivicDataLab/assam-tenders-data/tree/main/data",
+    )
 
     # ArchiveSpider
     start_urls = (

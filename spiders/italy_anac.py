@@ -45,10 +45,14 @@ class ItalyAnacSpider(SimpleSpider):
     ocid_prefixes = ("ocds-hu01ve-",)
     dates_at_load = True
     listings = True  # the CKAN search pages; the monthly bulk files they name are OCDS
+    browser_user_agent = True
     custom_settings: ClassVar[dict[str, Any]] = {
-        "USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
         "DOWNLOAD_TIMEOUT": 3600,
     }
+    facts_from = (
+        "kingfisher-collect:italy_anac@2026-07",
+        "https://dati.anticorruzione.it/opendata/organization/anticorruzione",
+    )
 
     # SimpleSpider
     start_urls = (SEARCH.format(rows=ROWS, start=0),)

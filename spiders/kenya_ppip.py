@@ -39,6 +39,10 @@ class KenyaPpipSpider(PagedSpider):
     update_frequency = "daily"
     ocid_prefixes = ("ocds-5whusi-",)
     listings = True  # the index pages list tenders
+    facts_from = (
+        "kingfisher-collect:kenya_ppra@2026-07",
+        "https://tenders.go.ke/ocds",
+    )
 
     # PagedSpider
     start_url = f"{API}/index?search=&perpage=10&sortby=&order=asc&page=1"

@@ -32,6 +32,10 @@ class KenyaPpipBulkSpider(PeriodicSpider):
     update_frequency = "daily"
     ocid_prefixes = ("ocds-5whusi-",)
     dates_at_load = True
+    facts_from = (
+        "kingfisher-collect:kenya_ppra@2026-07",
+        "https://tenders.go.ke/ocds",
+    )
 
     # PeriodicSpider
     url_template = FISCAL_YEAR

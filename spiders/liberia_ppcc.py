@@ -24,6 +24,10 @@ class LiberiaPpccSpider(EgpSpider):
     publisher_name = "Public Procurement and Concessions Commission (PPCC)"
     url = "https://ppcc.gov.lr"
     ocid_prefixes = ("ocds-dwjm7l-",)
+    facts_from = (
+        "kingfisher-collect:liberia_records@2026-07",
+        "https://eprocurement.ppcc.gov.lr/ocds/report/home.action#/recordPackages",
+    )
 
     # EgpSpider
     portal = "https://eprocurement.ppcc.gov.lr"

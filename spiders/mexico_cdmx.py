@@ -33,6 +33,16 @@ class MexicoCdmxSpider(SimpleSpider):
     url = "http://www.contratosabiertos.cdmx.gob.mx"
     update_frequency = "monthly"
     ocid_prefixes = ("OCDS-87SD3T-",)
+    available = False
+    unavailable_since = "2020-06"
+    unavailable_reason = (
+        "Mexico City discontinued the contratosabiertos.cdmx.gob.mx platform (kingfisher-collect issue 391, "
+        "2020-06-25); kingfisher-collect removed mexico_cdmx (622294e, 2020-06-25)"
+    )
+    facts_from = (
+        "kingfisher-collect:mexico_cdmx@2020-06",
+        "http://www.contratosabiertos.cdmx.gob.mx/api",
+    )
 
     # SimpleSpider
     start_urls = ("http://www.contratosabiertos.cdmx.gob.mx/api/contratos/todos",)

@@ -24,6 +24,16 @@ class MexicoGacmSpider(SimpleSpider):
     ocds_version = "1.0"
     url = "https://www.gob.mx/gacm"
     update_frequency = "never"
+    available = False
+    unavailable_since = "2024-10"
+    unavailable_reason = (
+        "gacmda.gacm.mx no longer serves the file: kingfisher-collect removed mexico_grupo_aeroporto as dead (PR "
+        "1111, 2024-10-26)"
+    )
+    facts_from = (
+        "kingfisher-collect:mexico_grupo_aeroporto@2024-10",
+        "http://gacmda.gacm.mx:8880/files/opendata/coleccion/",
+    )
 
     # SimpleSpider
     start_urls = ("http://gacmda.gacm.mx:8880/files/opendata/coleccion/concentrado05032019RELEASE.json",)

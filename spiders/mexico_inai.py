@@ -29,6 +29,16 @@ class MexicoInaiSpider(PeriodicSpider):
     ocid_prefixes = ("ocds-g4facg-",)
     root_path = "arrayReleasePackage.item"
     dates_at_load = True
+    available = False
+    unavailable_since = "2025-07"
+    unavailable_reason = (
+        "INAI was dissolved: kingfisher-collect removed mexico_inai_api because the institution was eliminated (PR "
+        "1185, 2025-07-29)"
+    )
+    facts_from = (
+        "kingfisher-collect:mexico_inai_api@2025-07",
+        "https://github.com/open-contracting/edca",
+    )
 
     # PeriodicSpider
     url_template = "http://contratacionesabiertas.inai.org.mx:3000/edca/contractingprocess/{year}"

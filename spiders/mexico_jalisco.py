@@ -33,6 +33,16 @@ class MexicoJaliscoSpider(SimpleSpider):
     url = "https://contratacionesabiertas.jalisco.gob.mx"
     update_frequency = "monthly"
     ocid_prefixes = ("ocds-xs1qbl-",)
+    available = False
+    unavailable_since = "2020-09"
+    unavailable_reason = (
+        "contratacionesabiertas.jalisco.gob.mx shows a maintenance page with no estimate of its return (kingfisher-"
+        "collect issues 391, 402); kingfisher-collect removed mexico_jalisco (1242fbe, 2020-09-01)"
+    )
+    facts_from = (
+        "kingfisher-collect:mexico_jalisco@2020-09",
+        "https://contratacionesabiertas.jalisco.gob.mx/OCApi",
+    )
 
     # SimpleSpider
     start_urls = ("https://contratacionesabiertas.jalisco.gob.mx/OCApi/2017/contracts",)

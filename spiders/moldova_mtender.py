@@ -42,6 +42,7 @@ class MoldovaMtenderSpider(SimpleSpider):
     update_frequency = "continuous"
     ocid_prefixes = ("ocds-b3wdp1-",)
     listings = True  # the list of processes; each process's record package is OCDS
+    facts_from = ("kingfisher-collect:moldova_multi_record@2026-07",)
 
     # SimpleSpider
     start_urls = (TENDERS,)

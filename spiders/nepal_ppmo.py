@@ -34,6 +34,15 @@ class NepalPpmoSpider(PeriodicSpider):
     update_frequency = "never"
     ocid_prefixes = ("ocds-rw2stw-",)
     dates_at_load = True
+    available = False
+    unavailable_since = "2026-03"
+    unavailable_reason = (
+        "ppip.gov.np's bulk downloads time out: kingfisher-collect removed nepal as broken (PR 1244, 2026-03-06)"
+    )
+    facts_from = (
+        "kingfisher-collect:nepal@2026-03",
+        "https://ppip.gov.np/downloads",
+    )
 
     # PeriodicSpider
     url_template = "https://ppip.gov.np/bulk-download/{year}"

@@ -43,6 +43,7 @@ class NigeriaEkitiSpider(SimpleSpider):
     ocid_prefixes = ("ocds-6olpk7-",)
     dates_at_load = True
     listings = True  # the table of procurements is HTML; each procurement's package is OCDS
+    facts_from = ("https://ocdsportal.azurewebsites.net/Home/Procurements",)
 
     # SimpleSpider
     start_urls = (f"{PORTAL}/Home/Procurements/",)

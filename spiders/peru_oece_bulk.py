@@ -32,6 +32,10 @@ class PeruOeceBulkSpider(PeriodicSpider):
     update_frequency = "monthly"
     ocid_prefixes = ("ocds-dgv273-",)
     dates_at_load = False  # a month's file holds the processes of that month, with all their releases
+    facts_from = (
+        "kingfisher-collect:peru_oece_bulk@2026-07",
+        "https://contratacionesabiertas.oece.gob.pe/descargas",
+    )
 
     # PeriodicSpider
     url_template = "https://contratacionesabiertas.oece.gob.pe/api/v1/file/seace_v3/json/{year}/{month:02d}/"

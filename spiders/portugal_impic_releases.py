@@ -28,6 +28,16 @@ class PortugalImpicReleasesSpider(PagedSpider):
     update_frequency = "daily"
     ocid_prefixes = ("ocds-px0z7d-",)
     concurrency = 1
+    available = False
+    unavailable_since = "2025-04"
+    unavailable_reason = (
+        "base.gov.pt's OCDS API (api/Release/GetReleases) lapsed: kingfisher-collect removed portugal_releases (PR "
+        "1159, 2025-04-14)"
+    )
+    facts_from = (
+        "kingfisher-collect:portugal_releases@2025-04",
+        "https://www.base.gov.pt/Base4/pt/resultados/",
+    )
 
     # PagedSpider
     start_url = "http://www.base.gov.pt/api/Release/GetReleases"

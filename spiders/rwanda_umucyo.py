@@ -34,6 +34,10 @@ class RwandaUmucyoSpider(PagedSpider):
     licence = "https://creativecommons.org/licenses/by-nc-sa/4.0/"
     update_frequency = "daily"
     ocid_prefixes = ("ocds-ozzobm-",)
+    facts_from = (
+        "kingfisher-collect:rwanda_api@2026-07",
+        "https://ocds.umucyo.gov.rw/opendata/api/docs",
+    )
 
     # PagedSpider
     start_url = (

@@ -35,6 +35,10 @@ class TaiwanAacSpider(SimpleSpider):
     update_frequency = "monthly"
     dates_at_load = True
     listings = True  # HTML pages linking to the OCDS files
+    facts_from = (
+        "kingfisher-collect:taiwan_aac@2026-07",
+        "https://gpip.aac.moj.gov.tw/cht/index.php?code=list&ids=6&page=1",
+    )
 
     # SimpleSpider
     start_urls = (LIST.format(page=1),)

@@ -28,6 +28,10 @@ class TanzaniaNestSpider(PagedSpider):
     licence = "https://creativecommons.org/licenses/by-sa/4.0/"
     update_frequency = "daily"
     ocid_prefixes = ("ocds-mv5oob-",)
+    facts_from = (
+        "kingfisher-collect:tanzania_api_releases@2026-07",
+        "https://data.nest.go.tz/ocds",
+    )
 
     # PagedSpider
     start_url = "https://nest.go.tz/gateway/nest-data-portal-api/api/releases"

@@ -37,6 +37,10 @@ class UgandaGppReleasesSpider(PeriodicSpider):
     update_frequency = "daily"
     ocid_prefixes = ("ocds-rdvc92-",)
     dates_at_load = True
+    facts_from = (
+        "kingfisher-collect:uganda_releases@2026-07",
+        "https://gpp.ppda.go.ug/public/open-data/ocds",
+    )
 
     # PeriodicSpider
     url_template = DOWNLOAD

@@ -11,7 +11,7 @@ class UkContractsFinderReleasesSpider(PeriodicSpider, PagedSpider):
       A search by 15-day windows of publication dates (``PeriodicSpider``); each window is paged, release packages
       of 100 releases with ``links.next`` (``cursor``) (``PagedSpider``).
     Spider arguments
-      from_date, until_date: the windows' bounds
+      from_date, until_date: the windows' bounds (from 2014-01-01, the first notices, by default)
     Caveats
       Bodies are ISO-8859-1. HTTP 403 is the rate limit: one request at a time, slowly. 1.0-style organizations
       (no ``parties``), an empty buyer identifier, and a ``publisher`` per buyer.
@@ -32,6 +32,10 @@ class UkContractsFinderReleasesSpider(PeriodicSpider, PagedSpider):
     concurrency = 1
     delay = 1.0
     dates_at_load = False  # the windows are the publisher's own filter
+    facts_from = (
+        "kingfisher-collect:united_kingdom_contracts_finder_releases@2026-07",
+        "https://www.contractsfinder.service.gov.uk/apidocumentation/home",
+    )
 
     # PeriodicSpider
     url_template = (
@@ -39,4 +43,4 @@ class UkContractsFinderReleasesSpider(PeriodicSpider, PagedSpider):
         "?limit=100&publishedFrom={start}&publishedTo={end}"
     )
     period = 15
-    default_from_date = "2015-01-01"
+    default_from_date = "2014-01-01"  # the first notices (kingfisher-collect's default)

@@ -1,5 +1,5 @@
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any
 
 import orjson
 from scrapy.http import Response
@@ -36,9 +36,11 @@ class UkraineProzorroSpider(PagedSpider):
     licence = "https://creativecommons.org/publicdomain/zero/1.0/"
     update_frequency = "continuous"
     ocid_prefixes = ("ocds-be6bcu-",)
-    custom_settings: ClassVar[dict[str, Any]] = {
-        "USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-    }
+    browser_user_agent = True
+    facts_from = (
+        "kingfisher-collect:ukraine@2026-07",
+        "https://prozorro-api-docs.readthedocs.io/uk/latest/",
+    )
 
     # PagedSpider
     start_url = "https://public-api.prozorro.gov.ua/api/2.5/tenders"

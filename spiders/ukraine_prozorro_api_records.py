@@ -25,6 +25,15 @@ class UkraineProzorroApiRecordsSpider(PagedSpider):
     licence = "https://creativecommons.org/publicdomain/zero/1.0/"
     update_frequency = "continuous"
     ocid_prefixes = ("ocds-be6bcu-",)
+    available = False
+    unavailable_since = "2025-09"
+    unavailable_reason = (
+        "no current source says api.ocds.prozorro.openprocurement.io is public: openprocurement/ocdsapi (its "
+        "software) last changed in 2019, kingfisher-collect never crawled it, and Prozorro's maintainers point to "
+        "public-api.prozorro.gov.ua with opt_schema=ocds (ProzorroUKR/openprocurement.api issue 53, 2025-09), which"
+        " ukraine_prozorro crawls"
+    )
+    facts_from = ("https://github.com/openprocurement/ocdsapi",)
 
     # PagedSpider
     start_url = "http://api.ocds.prozorro.openprocurement.io/api/records.json?page=1"

@@ -1,5 +1,5 @@
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any
 
 from scrapy.http import Response, TextResponse
 
@@ -38,9 +38,11 @@ class UruguayArceReleasesSpider(PeriodicSpider):
     allowed_domains = ("comprasestatales.gub.uy",)  # the feeds' links may drop the www
     dates_at_load = True
     listings = True  # a month's RSS feed; each item's release package is OCDS
-    custom_settings: ClassVar[dict[str, Any]] = {
-        "USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-    }
+    browser_user_agent = True
+    facts_from = (
+        "kingfisher-collect:uruguay_releases@2026-07",
+        "https://www.gub.uy/agencia-compras-contrataciones-estado/datos-y-estadisticas/datos/open-contracting",
+    )
 
     # PeriodicSpider
     url_template = "https://www.comprasestatales.gub.uy/ocds/rss/{year}/{month:02d}"

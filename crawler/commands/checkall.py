@@ -104,6 +104,11 @@ def check_declarations(spider: type[PublisherSpider]) -> list[str]:
             problems.append(f"{attribute} must be an http(s) URL, not {value!r}")
     if spider.data_format not in DATA_FORMATS:
         problems.append(f"data_format must be csv or xlsx, not {spider.data_format!r}")
+    if not spider.is_sandbox and not spider.facts_from:
+        problems.append(
+            "must declare facts_from: the reference spider (kingfisher-collect:NAME@YYYY-MM) and/or the "
+            "publisher's documentation URLs its facts were taken from"
+        )
     return problems
 
 

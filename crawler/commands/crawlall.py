@@ -1,4 +1,6 @@
-"""``scrapy crawlall``: run every publisher's spider at once (the sandbox's only when asked).
+"""``scrapy crawlall [NAME …]``: run every publisher's spider at once (the sandbox's only when asked), or those
+named. A spider whose publication is gone (``available = False``) is skipped, with a line saying since when and why,
+unless it is named.
 
 ``--dry-run`` checks that each live endpoint answers: each spider's first request is made (with its retries), its
 answer's status and time are reported, and nothing is parsed or stored. A spider that needs arguments (the OCP
@@ -31,7 +33,7 @@ class Command(ScrapyCommand):
     requires_project = True
 
     def syntax(self) -> str:
-        return "[options]"
+        return "[options] [spider …]"
 
     def short_desc(self) -> str:
         return "Run every publisher's spider; --dry-run requests each one's first URL only and stores nothing"
@@ -56,17 +58,20 @@ class Command(ScrapyCommand):
             self.settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="cmdline")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if args:
-            raise UsageError("crawlall takes no spider names")
         assert self.crawler_process is not None
-        names = spiders_to_run(self.crawler_process.spider_loader, opts.include_sandbox)
+        loader = self.crawler_process.spider_loader
+        unknown = sorted(set(args) - set(loader.list()))
+        if unknown:
+            raise UsageError(f"no such spider(s): {', '.join(unknown)}")
+        names = sorted(set(args)) or spiders_to_run(loader, opts.include_sandbox)
         if not names:
             print("no spider to run (the sandbox's are left out unless --include-sandbox)")
             return
         arguments = {} if opts.dry_run or opts.sample is None else {"sample": opts.sample}
         # A spider whose credentials are not in the environment, or that needs arguments, cannot start: it is
         # skipped, and said so.
-        skipped = {name: skip_reason(self.crawler_process.spider_loader.load(name), opts.dry_run) for name in names}
+        # A spider whose publication is gone is skipped too, unless it is named.
+        skipped = {name: skip_reason(loader.load(name), opts.dry_run, named=bool(args)) for name in names}
         for name in names:
             if skipped[name]:
                 print(f"{name}: skipped, {skipped[name]}")
@@ -99,8 +104,12 @@ def missing_credentials(spider: Any) -> list[str]:
     return [name for name in getattr(spider, "credentials", ()) if not os.environ.get(name)]
 
 
-def skip_reason(spider: Any, dry_run: bool) -> str | None:
-    """Why a spider cannot run here: credentials missing, or arguments it needs (which a dry run may supply)."""
+def skip_reason(spider: Any, dry_run: bool, named: bool = False) -> str | None:
+    """Why a spider is not run: its publication is gone (unless it is ``named``), credentials are missing, or it
+    needs arguments (which a dry run may supply)."""
+    if not named and not getattr(spider, "available", True):
+        since, reason = getattr(spider, "unavailable_since", None), getattr(spider, "unavailable_reason", None)
+        return f"unavailable since {since}: {reason} (name it to crawl it anyway)"
     missing = missing_credentials(spider)
     if missing:
         return f"needs the credential(s) {', '.join(missing)}"

@@ -60,6 +60,10 @@ def declarations(spider: type[PublisherSpider]) -> dict[str, Any]:
         "ocid_prefixes": list(spider.ocid_prefixes),
         "credentials": list(spider.credentials),
         "is_sandbox": spider.is_sandbox,
+        "available": spider.available,
+        "unavailable_since": spider.unavailable_since,
+        "unavailable_reason": spider.unavailable_reason,
+        "facts_from": list(spider.facts_from),
         "documentation": sections.get("API documentation") or sections.get("Bulk download documentation"),
         "shape": sections.get("Shape"),
     }

@@ -29,7 +29,10 @@ RETRIEVAL_FREQUENCIES = {
 LIST = "list"
 _JSON_LD = re.compile(r'<script[^>]*type="application/ld\+json"[^>]*>(.*?)</script>', re.DOTALL | re.IGNORECASE)
 _FLAG = re.compile(r"/flags/([a-z]{2})(?:\.[0-9a-f]+)?\.svg")
-_DOWNLOAD = re.compile(r"download\?name=(full|\d{4})\.jsonl\.gz")
+_DOWNLOAD = re.compile(r"download\?name=(full|undated|\d{4})\.jsonl\.gz")
+#: The file of the compiled releases without a date, which no year's file holds (the registry offers it since
+#: 2026-07: kingfisher-collect issues 1043 and 1098).
+UNDATED = "undated"
 
 
 def publication_url(publication: int) -> str:
@@ -37,7 +40,8 @@ def publication_url(publication: int) -> str:
 
 
 def download_url(publication: int, name: str) -> str:
-    """The compiled releases of a publication, as gzipped JSON lines: ``full``, or one year's (``2021``)."""
+    """The compiled releases of a publication, as gzipped JSON lines: ``full``, one year's (``2021``), or those
+    without a date (``undated``)."""
     return f"{publication_url(publication)}/download?name={name}.jsonl.gz"
 
 
@@ -50,7 +54,8 @@ class RegistrySpider(PublisherSpider):
     frequency, then the publication's page for its country (the flag it shows), its licence and the files it
     offers; then it downloads the compiled releases: ``full.jsonl.gz``, or with ``from_date`` or ``until_date``
     the files of the years they span (``<year>.jsonl.gz``, bounds also applied to release dates as they are
-    loaded). A year the registry does not offer is skipped with a note. What the registry says about the
+    loaded) and the releases without a date (``undated.jsonl.gz``, which no year's file holds). A year the
+    registry does not offer is skipped with a note. What the registry says about the
     publication (title, source, licence, refresh frequency) updates the publisher's row when the crawl closes.
     The publisher is stored with ``via = 'data_registry'``.
     """
@@ -216,16 +221,19 @@ def publication_page(html: str) -> dict[str, Any]:
 def choose_files(offered: list[str], from_date: date | None, until_date: date | None) -> tuple[list[str], list[int]]:
     """The files to download, and the years asked for that are not offered. Without dates: ``full`` (else every
     year offered). With dates: the years they span (from the first year offered when ``from_date`` is absent, to
-    the last one when ``until_date`` is), or ``full`` when no year is offered."""
+    the last one when ``until_date`` is), or ``full`` when no year is offered. The releases without a date are
+    in no year's file: with years, ``undated`` comes too when it is offered."""
     years = sorted(int(name) for name in offered if name.isdigit())
+    undated = [UNDATED] if UNDATED in offered else []
     if from_date is None and until_date is None:
-        return (["full"] if "full" in offered else [str(year) for year in years]), []
+        return (["full"] if "full" in offered else [str(year) for year in years] + undated), []
     if not years:  # only the whole publication: the dates are applied as it is loaded
         return (["full"] if "full" in offered else []), []
     first = from_date.year if from_date else years[0]
     last = until_date.year if until_date else years[-1]
     wanted = range(first, last + 1)
-    return [str(year) for year in wanted if year in years], [year for year in wanted if year not in years]
+    chosen = [str(year) for year in wanted if year in years]
+    return chosen + undated, [year for year in wanted if year not in years]
 
 
 def _text(value: Any) -> str | None:

@@ -34,6 +34,7 @@ class GoodOneSpider(SimpleSpider):
     data_type = "release_package"
     ocds_version = "1.1"
     licence = "https://creativecommons.org/licenses/by/4.0/"
+    facts_from = ("https://example.org/docs",)
     start_urls = ("https://example.org/releases.json",)
 '''
 BAD = {
@@ -47,6 +48,7 @@ BAD = {
     "two_spiders": GOOD.replace("good_one", "two_spiders").replace("GoodOne", "TwoSpiders")
     + GOOD.replace("GoodOneSpider", "OtherSpider"),
     "left_todo": GOOD.replace("good_one", "left_todo").replace("GoodOne", "LeftTodo") + "# TODO: finish\n",
+    "no_facts": GOOD.replace("good_one", "no_facts").replace("GoodOne", "NoFacts").replace("    facts_from", "    # "),
 }
 
 
@@ -125,6 +127,7 @@ def test_checkall_reports_every_bad_spider(tmp_path):
         "refused": "cannot be imported: TypeError",
         "two_spiders": "defines 2 spiders, not one",
         "left_todo": "a TODO is left",
+        "no_facts": "must declare facts_from",
     }
     for module, problem in expected.items():
         assert any(line.startswith(f"somespiders.{module}: ") and problem in line for line in lines), (module, lines)
@@ -143,6 +146,9 @@ FILLED = {
     'data_type = "TODO"  # one of crawler.spiders.declarations.DATA_TYPES': 'data_type = "release_package"',
     'ocds_version = "1.1"  # TODO: 1.0 or 1.1, when the packages do not say': 'ocds_version = "1.1"',
     "licence = None  # TODO: the licence's URL, if the publisher names one": "licence = None",
+    'facts_from = ()  # TODO: where the facts come from: "kingfisher-collect:NAME@YYYY-MM", documentation URLs': (
+        'facts_from = ("https://example.org/docs",)'
+    ),
     "  # TODO: the URLs to fetch": "",
 }
 

@@ -37,7 +37,7 @@ def test_without_dates_the_whole_publication_is_downloaded(atlas_env, conn):
         stats = run_spider(SPIDER, settings=replay_settings(server.url), publication="42", country="PY")
     assert stats["finish_reason"] == "finished"
     assert [r.query["name"] for r in server.requests if r.path == DOWNLOAD] == [["full.jsonl.gz"]]
-    assert value(conn, "SELECT count(*) FROM release") == sum(registry.YEARS.values())
+    assert value(conn, "SELECT count(*) FROM release") == sum(registry.YEARS.values()) + registry.UNDATED
     assert value(conn, "SELECT status FROM crawl") == "finished"
     assert value(conn, "SELECT arguments ->> 'publication' FROM crawl") == "42"
     # What the registry said, kept in the crawl's stats beside what the publisher row took.
@@ -104,7 +104,7 @@ def test_publication_list_prints_the_publications_and_stores_nothing(atlas_env, 
 
 def test_the_publication_page_gives_country_licence_and_files():
     page = publication_page(registry.publication_page(42, "py", [2021, 2023], full=False))
-    assert page == {"country": "PY", "licence": registry.LICENCE, "files": ["2021", "2023"]}
+    assert page == {"country": "PY", "licence": registry.LICENCE, "files": ["2021", "2023", "undated"]}
     assert publication_page("<html>no dataset</html>") == {"country": None, "licence": None, "files": []}
 
 
@@ -117,6 +117,11 @@ def test_files_are_the_whole_publication_or_the_years_asked():
     assert choose_files(offered, None, date(2019, 3, 1)) == (["2019"], [])
     assert choose_files(["full"], date(2021, 1, 1), None) == (["full"], [])
     assert choose_files([], None, None) == ([], [])
+    # The releases without a date are in no year's file: they come with the years.
+    offered = ["2020", "2021", "full", "undated"]
+    assert choose_files(offered, None, None) == (["full"], [])
+    assert choose_files(["2020", "undated"], None, None) == (["2020", "undated"], [])
+    assert choose_files(offered, date(2021, 1, 1), None) == (["2021", "undated"], [])
 
 
 def test_the_registry_refresh_frequency_is_the_update_frequency():
