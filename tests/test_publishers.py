@@ -185,10 +185,11 @@ def mexico_shcp_api(server: LocalServer) -> Expected:
     records = [r for path in files("mexico_shcp/record-package")[1:] for r in read(path)["records"]]
     releases = [release for record in records for release in record["releases"]]
 
+    # The search's pages are zero-indexed: page 0 holds the first releases, page 1 (the next ten) is empty here.
     def handler(request: Request) -> Reply:
         query = orjson.loads(request.body)
         assert request.method == "POST"
-        start = (query["page"] - 1) * query["pageSize"]
+        start = query["page"] * query["pageSize"]
         page = releases[start : start + query["pageSize"]]
         return Reply.json({"pagination": {"total": len(releases), "pageSize": query["pageSize"]}, "data": page})
 
@@ -276,13 +277,50 @@ def colombia_cce_api(server: LocalServer) -> Expected:
     return Expected(6, 0, 6)
 
 
+def paraguay_search(server: LocalServer, processes: dict[str, Any], authorized: Callable[[Request], bool]) -> None:
+    """DNCP's search, as it answers a window: the processes by call date (``tipo_fecha=publicacion_llamado``) in
+    two pages (``page``, from 1; ``pagination.total_pages``), and the processes still at planning
+    (``tipo_fecha=fecha_release&tender.id=planned``), here the last two, in one page."""
+    ocids = list(processes)
+    called, planned = ocids[:-2], ocids[-2:]
+    pages = {1: called[: len(called) // 2], 2: called[len(called) // 2 :]}
+
+    def search(request: Request) -> Reply:
+        if not authorized(request):
+            return Reply.json({"error": "unauthorized"}, 401)
+        assert request.query["items_per_page"] == ["10000"], request.query
+        page = int(request.query.get("page", ["1"])[0])
+        if request.query["tipo_fecha"] == ["fecha_release"] and request.query.get("tender.id") == ["planned"]:
+            listed, total = planned if page == 1 else [], 1
+        else:
+            assert request.query["tipo_fecha"] == ["publicacion_llamado"], request.query
+            listed, total = pages.get(page, []), len(pages)
+        records = [{"ocid": ocid, "releases": processes[ocid]} for ocid in listed]
+        return Reply.json({"records": records, "pagination": {"current_page": page, "total_pages": total}})
+
+    route(server, f"{PARAGUAY_API}/search/processes", search)
+
+
+PARAGUAY_API = "https://www.contrataciones.gov.py/datos/api/v3/doc"
+#: The searches of the window 2017-06-01 to 2017-06-20: by call date (its second page too), and the planned processes.
+PARAGUAY_SEARCHES = tuple(
+    (
+        "/www.contrataciones.gov.py/datos/api/v3/doc/search/processes",
+        {**query, "fecha_desde": "2017-06-01T00:00:00-04:00"},
+    )
+    for query in (
+        {"tipo_fecha": "publicacion_llamado", "page": "2"},
+        {"tipo_fecha": "fecha_release", "tender.id": "planned"},
+    )
+)
+
+
 def paraguay_dncp_records(server: LocalServer) -> Expected:
     # The 2017-06 record packages (linked releases, the publisher's compiledRelease), behind the token API. The
-    # first access token expires once the search has been answered: the first record request gets 401.
+    # first access token expires once the first search page has been answered: the next request gets 401.
     packages = {
         read(path)["records"][0]["ocid"]: read(path) for path in files("paraguay_dncp/api-v2-2017-06/record-package")
     }
-    api = "https://www.contrataciones.gov.py/datos/api/v3/doc"
     tokens = {"issued": 0, "valid": ""}
 
     def token(request: Request) -> Reply:
@@ -292,21 +330,18 @@ def paraguay_dncp_records(server: LocalServer) -> Expected:
         return Reply.json({"access_token": tokens["valid"]})
 
     def authorized(request: Request) -> bool:
-        return request.headers.get("Authorization") == tokens["valid"]
-
-    def search(request: Request) -> Reply:
-        if not authorized(request):
-            return Reply.json({"error": "unauthorized"}, 401)
-        tokens["valid"] = "expired"  # the next request needs a new token
-        return Reply.json({"records": [{"ocid": ocid, "releases": []} for ocid in packages]})
+        valid = request.headers.get("Authorization") == tokens["valid"]
+        if valid and tokens["issued"] == 1 and "search/processes" in request.path:
+            tokens["valid"] = "expired"  # the next request needs a new token
+        return valid
 
     def record(ocid: str) -> Callable[[Request], Reply]:
         return lambda request: Reply.json(packages[ocid]) if authorized(request) else Reply.json({}, 401)
 
-    route(server, f"{api}/oauth/token", token)
-    route(server, f"{api}/search/processes", search)
+    route(server, f"{PARAGUAY_API}/oauth/token", token)
+    paraguay_search(server, {ocid: [] for ocid in packages}, authorized)
     for ocid in packages:
-        route(server, f"{api}/ocds/record/{ocid}", record(ocid))
+        route(server, f"{PARAGUAY_API}/ocds/record/{ocid}", record(ocid))
     return Expected(
         0,
         len(packages),
@@ -320,19 +355,21 @@ def paraguay_dncp_records(server: LocalServer) -> Expected:
     )
 
 
-def mexico_nuevo_leon(server: LocalServer) -> Expected:
-    # The CKAN dataset lists the two record packages (by their own uri) and a CSV resource that is not followed.
+def mexico_nuevo_leon_infra_abierta_records(server: LocalServer) -> Expected:
+    # The year 2020's list: a JSON array of the two record packages; the other years (2019, 2021) are empty
+    # arrays. The site answers 403 to a client without a browser's User-Agent.
     packages = [read(path) for path in files("mexico_nuevo_leon")]
-    resources = [{"format": "JSON", "url": package["uri"]} for package in packages]
-    resources.append({"format": "CSV", "url": "https://catalogodatos.nl.gob.mx/dataset/x/resource/y/download/z.csv"})
-    show = {"success": True, "result": {"name": "contrataciones-abiertas", "resources": resources}}
-    route(server, "https://catalogodatos.nl.gob.mx/api/3/action/package_show", lambda request: Reply.json(show))
-    for package in packages:
-        route(server, package["uri"], lambda request, package=package: Reply.json(package))
-    # linked releases only; the CKAN description is kept in the files store, not loaded; neither the CSV resource
-    # nor the extension listed in "packages" is followed
+
+    def listing(request: Request) -> Reply:
+        if "Mozilla" not in request.headers.get("User-Agent", ""):
+            return Reply(403, {"Content-Type": "text/html"}, b"<html>Forbidden</html>")
+        year = orjson.loads(request.query["anio"][0])[0]["value"]
+        return Reply.json(packages if year == "2020" else [])
+
+    route(server, "https://smpu.nl.gob.mx/siasi_ws/api/ocds/ListarProduccionXAnio", listing)
+    # linked releases only; the extension listed in "packages" is not followed
     # the records' compiledRelease carries another OCID than the record (a "001" suffix)
-    return Expected(0, 2, 2, notes={"compiled_release_ocid_differs"}, checks=("SELECT count(*) = 2 FROM crawl_file",))
+    return Expected(0, 2, 2, notes={"compiled_release_ocid_differs"}, checks=("SELECT count(*) = 3 FROM crawl_file",))
 
 
 def australia_nsw(server: LocalServer) -> Expected:
@@ -454,17 +491,15 @@ def ukraine_prozorro_api_records(server: LocalServer) -> Expected:
 
 
 def paraguay_dncp_releases(server: LocalServer) -> Expected:
-    # The 2017-06 release packages (57 releases of 15 OCIDs), listed by the search at their own uri (on
+    # The 2017-06 release packages (57 releases of 15 OCIDs), listed by the searches at their own uri (on
     # contrataciones.gov.py, without www), behind the token API.
     packages = [read(path) for path in files("paraguay_dncp/api-v2-2017-06/release-package")]
-    api = "https://www.contrataciones.gov.py/datos/api/v3/doc"
     processes: dict[str, list[dict[str, str]]] = {}
     for package in packages:
         processes.setdefault(package["releases"][0]["ocid"], []).append({"url": package["uri"]})
         route(server, package["uri"], lambda request, package=package: Reply.json(package))
-    search = {"records": [{"ocid": ocid, "releases": releases} for ocid, releases in processes.items()]}
-    route(server, f"{api}/oauth/token", lambda request: Reply.json({"access_token": "access-1"}))
-    route(server, f"{api}/search/processes", lambda request: Reply.json(search))
+    route(server, f"{PARAGUAY_API}/oauth/token", lambda request: Reply.json({"access_token": "access-1"}))
+    paraguay_search(server, processes, lambda request: request.headers.get("Authorization") == "access-1")
     return Expected(
         57,
         0,
@@ -511,6 +546,7 @@ REPLAYS: dict[str, Replay] = {
         paraguay_dncp_releases,
         {"from_date": "2017-06-01", "until_date": "2017-06-20"},
         env={"PARAGUAY_DNCP_REQUEST_TOKEN": "secret-request-token"},
+        requested=PARAGUAY_SEARCHES,
     ),
     "honduras_portal_api_releases": Replay(honduras_portal_api_releases),
     "ukraine_prozorro_api_records": Replay(ukraine_prozorro_api_records),
@@ -521,12 +557,17 @@ REPLAYS: dict[str, Replay] = {
         hits={"/cdn.ppda.go.ug/api/open-data/v2/ocds/download": 4},
     ),
     "taiwan_aac": Replay(taiwan_aac, hits={"/gpip.aac.moj.gov.tw/cht/index.php": 3}),
-    "mexico_nuevo_leon": Replay(mexico_nuevo_leon),
+    "mexico_nuevo_leon_infra_abierta_records": Replay(
+        mexico_nuevo_leon_infra_abierta_records,
+        {"from_date": "2019-01-01", "until_date": "2021-12-31"},
+        hits={"/smpu.nl.gob.mx/siasi_ws/api/ocds/ListarProduccionXAnio": 3},
+    ),
     "australia_nsw": Replay(australia_nsw),
     "paraguay_dncp_records": Replay(
         paraguay_dncp_records,
         {"from_date": "2017-06-01", "until_date": "2017-06-20"},
         env={"PARAGUAY_DNCP_REQUEST_TOKEN": "secret-request-token"},
+        requested=PARAGUAY_SEARCHES,
         hits={"/www.contrataciones.gov.py/datos/api/v3/doc/oauth/token": 2},
     ),
     "ecuador_sercop_bulk": Replay(

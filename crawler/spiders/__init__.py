@@ -6,6 +6,7 @@ from crawler.spiders.egp import EgpSpider
 from crawler.spiders.index import IndexSpider
 from crawler.spiders.paged import PagedSpider
 from crawler.spiders.periodic import PeriodicSpider
+from crawler.spiders.search import SearchSpider
 from crawler.spiders.simple import SimpleSpider
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "PagedSpider",
     "PeriodicSpider",
     "PublisherSpider",
+    "SearchSpider",
     "SimpleSpider",
 ]
