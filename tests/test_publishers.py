@@ -8,7 +8,6 @@ without a replay fails ``test_every_real_spider_has_a_replay``."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -277,84 +276,6 @@ def colombia_cce_api(server: LocalServer) -> Expected:
     return Expected(6, 0, 6)
 
 
-def paraguay_search(server: LocalServer, processes: dict[str, Any], authorized: Callable[[Request], bool]) -> None:
-    """DNCP's search, as it answers a window: the processes by call date (``tipo_fecha=publicacion_llamado``) in
-    two pages (``page``, from 1; ``pagination.total_pages``), and the processes still at planning
-    (``tipo_fecha=fecha_release&tender.id=planned``), here the last two, in one page."""
-    ocids = list(processes)
-    called, planned = ocids[:-2], ocids[-2:]
-    pages = {1: called[: len(called) // 2], 2: called[len(called) // 2 :]}
-
-    def search(request: Request) -> Reply:
-        if not authorized(request):
-            return Reply.json({"error": "unauthorized"}, 401)
-        assert request.query["items_per_page"] == ["10000"], request.query
-        page = int(request.query.get("page", ["1"])[0])
-        if request.query["tipo_fecha"] == ["fecha_release"] and request.query.get("tender.id") == ["planned"]:
-            listed, total = planned if page == 1 else [], 1
-        else:
-            assert request.query["tipo_fecha"] == ["publicacion_llamado"], request.query
-            listed, total = pages.get(page, []), len(pages)
-        records = [{"ocid": ocid, "releases": processes[ocid]} for ocid in listed]
-        return Reply.json({"records": records, "pagination": {"current_page": page, "total_pages": total}})
-
-    route(server, f"{PARAGUAY_API}/search/processes", search)
-
-
-PARAGUAY_API = "https://www.contrataciones.gov.py/datos/api/v3/doc"
-#: The searches of the window 2017-06-01 to 2017-06-20: by call date (its second page too), and the planned processes.
-PARAGUAY_SEARCHES = tuple(
-    (
-        "/www.contrataciones.gov.py/datos/api/v3/doc/search/processes",
-        {**query, "fecha_desde": "2017-06-01T00:00:00-04:00"},
-    )
-    for query in (
-        {"tipo_fecha": "publicacion_llamado", "page": "2"},
-        {"tipo_fecha": "fecha_release", "tender.id": "planned"},
-    )
-)
-
-
-def paraguay_dncp_records(server: LocalServer) -> Expected:
-    # The 2017-06 record packages (linked releases, the publisher's compiledRelease), behind the token API. The
-    # first access token expires once the first search page has been answered: the next request gets 401.
-    packages = {
-        read(path)["records"][0]["ocid"]: read(path) for path in files("paraguay_dncp/api-v2-2017-06/record-package")
-    }
-    tokens = {"issued": 0, "valid": ""}
-
-    def token(request: Request) -> Reply:
-        assert orjson.loads(request.body) == {"request_token": "secret-request-token"}
-        tokens["issued"] += 1
-        tokens["valid"] = f"access-{tokens['issued']}"
-        return Reply.json({"access_token": tokens["valid"]})
-
-    def authorized(request: Request) -> bool:
-        valid = request.headers.get("Authorization") == tokens["valid"]
-        if valid and tokens["issued"] == 1 and "search/processes" in request.path:
-            tokens["valid"] = "expired"  # the next request needs a new token
-        return valid
-
-    def record(ocid: str) -> Callable[[Request], Reply]:
-        return lambda request: Reply.json(packages[ocid]) if authorized(request) else Reply.json({}, 401)
-
-    route(server, f"{PARAGUAY_API}/oauth/token", token)
-    paraguay_search(server, {ocid: [] for ocid in packages}, authorized)
-    for ocid in packages:
-        route(server, f"{PARAGUAY_API}/ocds/record/{ocid}", record(ocid))
-    return Expected(
-        0,
-        len(packages),
-        len(packages),
-        # linked releases only: no release is stored from a record, and two records have no compiledRelease
-        notes={"nothing_to_compile"},
-        checks=(
-            "SELECT count(*) = 0 FROM release",
-            "SELECT count(*) = 0 FROM crawl_file WHERE url LIKE '%/oauth/token'",
-        ),
-    )
-
-
 def mexico_nuevo_leon_infra_abierta_records(server: LocalServer) -> Expected:
     # The year 2020's list: a JSON array of the two record packages; the other years (2019, 2021) are empty
     # arrays. The site answers 403 to a client without a browser's User-Agent.
@@ -490,25 +411,6 @@ def ukraine_prozorro_api_records(server: LocalServer) -> Expected:
     return Expected(0, 2, 2, checks=("SELECT count(*) = 0 FROM note WHERE code LIKE '%next_link%'",))
 
 
-def paraguay_dncp_releases(server: LocalServer) -> Expected:
-    # The 2017-06 release packages (57 releases of 15 OCIDs), listed by the searches at their own uri (on
-    # contrataciones.gov.py, without www), behind the token API.
-    packages = [read(path) for path in files("paraguay_dncp/api-v2-2017-06/release-package")]
-    processes: dict[str, list[dict[str, str]]] = {}
-    for package in packages:
-        processes.setdefault(package["releases"][0]["ocid"], []).append({"url": package["uri"]})
-        route(server, package["uri"], lambda request, package=package: Reply.json(package))
-    route(server, f"{PARAGUAY_API}/oauth/token", lambda request: Reply.json({"access_token": "access-1"}))
-    paraguay_search(server, processes, lambda request: request.headers.get("Authorization") == "access-1")
-    return Expected(
-        57,
-        0,
-        15,
-        # release dates are the export's time (2017-06-20), not the events' (2014 to 2016)
-        checks=("SELECT bool_and(date_text LIKE '2017-06-20T%') FROM release",),
-    )
-
-
 def ecuador_sercop_api(server: LocalServer) -> Expected:
     # 2020's search: two pages of one OCID each; the OCIDs' record packages, the first being the publisher's own
     # (embedded release), the second rebuilt from its release package.
@@ -542,12 +444,6 @@ REPLAYS: dict[str, Replay] = {
         {"from_date": "2020-01-01", "until_date": "2020-12-31"},
         hits={"/datosabiertos.compraspublicas.gob.ec/PLATAFORMA/api/search_ocds": 2},
     ),
-    "paraguay_dncp_releases": Replay(
-        paraguay_dncp_releases,
-        {"from_date": "2017-06-01", "until_date": "2017-06-20"},
-        env={"PARAGUAY_DNCP_REQUEST_TOKEN": "secret-request-token"},
-        requested=PARAGUAY_SEARCHES,
-    ),
     "honduras_portal_api_releases": Replay(honduras_portal_api_releases),
     "ukraine_prozorro_api_records": Replay(ukraine_prozorro_api_records),
     "ukraine_prozorro": Replay(ukraine_prozorro, hits={"/public-api.prozorro.gov.ua/api/2.5/tenders": 3}),
@@ -563,13 +459,6 @@ REPLAYS: dict[str, Replay] = {
         hits={"/smpu.nl.gob.mx/siasi_ws/api/ocds/ListarProduccionXAnio": 3},
     ),
     "australia_nsw": Replay(australia_nsw),
-    "paraguay_dncp_records": Replay(
-        paraguay_dncp_records,
-        {"from_date": "2017-06-01", "until_date": "2017-06-20"},
-        env={"PARAGUAY_DNCP_REQUEST_TOKEN": "secret-request-token"},
-        requested=PARAGUAY_SEARCHES,
-        hits={"/www.contrataciones.gov.py/datos/api/v3/doc/oauth/token": 2},
-    ),
     "ecuador_sercop_bulk": Replay(
         ecuador_sercop_bulk,
         {"from_date": "2021-03-01", "until_date": "2021-03-31"},

@@ -1,5 +1,6 @@
 """Replays of publishers whose spiders were mended to fetch what the publisher serves today (issue 14): the
-Dominican Republic's new API, ChileCompra's whole-process releases and records, Zaragoza's list behind a browser's
+Dominican Republic's new API, ChileCompra's whole-process releases and records, Paraguay's two searches a window with
+all their pages (from the real 2017-06 packages in ``../shared/data/publishers``), Zaragoza's list behind a browser's
 User-Agent, and Nuevo León's CKAN dataset. Each is shaped as the publisher answers today (from the reference
 crawler's current spider, see each spider's ``facts_from``) and fails if the spider's old requests came back."""
 
@@ -12,7 +13,7 @@ import orjson
 
 from tests.httpserver import LocalServer, Reply, Request
 from tests.replay import local_path
-from tests.replaying import Expected, Replay, route
+from tests.replaying import Expected, Replay, files, read, route
 
 # Fixture builders
 
@@ -190,6 +191,106 @@ def chile_hits(kind: str) -> dict[str, int]:
     return hits | {lists.format(system, 0): 1 for system in others}
 
 
+# Paraguay: DNCP, two searches a window and every page of each
+
+
+def paraguay_search(server: LocalServer, processes: dict[str, Any], authorized: Callable[[Request], bool]) -> None:
+    """DNCP's search, as it answers a window: the processes by call date (``tipo_fecha=publicacion_llamado``) in
+    two pages (``page``, from 1; ``pagination.total_pages``), and the processes still at planning
+    (``tipo_fecha=fecha_release&tender.id=planned``), here the last two, in one page."""
+    ocids = list(processes)
+    called, planned = ocids[:-2], ocids[-2:]
+    pages = {1: called[: len(called) // 2], 2: called[len(called) // 2 :]}
+
+    def search(request: Request) -> Reply:
+        if not authorized(request):
+            return Reply.json({"error": "unauthorized"}, 401)
+        assert request.query["items_per_page"] == ["10000"], request.query
+        page = int(request.query.get("page", ["1"])[0])
+        if request.query["tipo_fecha"] == ["fecha_release"] and request.query.get("tender.id") == ["planned"]:
+            listed, total = planned if page == 1 else [], 1
+        else:
+            assert request.query["tipo_fecha"] == ["publicacion_llamado"], request.query
+            listed, total = pages.get(page, []), len(pages)
+        records = [{"ocid": ocid, "releases": processes[ocid]} for ocid in listed]
+        return Reply.json({"records": records, "pagination": {"current_page": page, "total_pages": total}})
+
+    route(server, f"{PARAGUAY_API}/search/processes", search)
+
+
+PARAGUAY_API = "https://www.contrataciones.gov.py/datos/api/v3/doc"
+#: The searches of the window 2017-06-01 to 2017-06-20: by call date (its second page too), and the planned processes.
+PARAGUAY_SEARCHES = tuple(
+    (
+        "/www.contrataciones.gov.py/datos/api/v3/doc/search/processes",
+        {**query, "fecha_desde": "2017-06-01T00:00:00-04:00"},
+    )
+    for query in (
+        {"tipo_fecha": "publicacion_llamado", "page": "2"},
+        {"tipo_fecha": "fecha_release", "tender.id": "planned"},
+    )
+)
+
+
+def paraguay_dncp_records(server: LocalServer) -> Expected:
+    # The 2017-06 record packages (linked releases, the publisher's compiledRelease), behind the token API. The
+    # first access token expires once the first search page has been answered: the next request gets 401.
+    packages = {
+        read(path)["records"][0]["ocid"]: read(path) for path in files("paraguay_dncp/api-v2-2017-06/record-package")
+    }
+    tokens = {"issued": 0, "valid": ""}
+
+    def token(request: Request) -> Reply:
+        assert orjson.loads(request.body) == {"request_token": "secret-request-token"}
+        tokens["issued"] += 1
+        tokens["valid"] = f"access-{tokens['issued']}"
+        return Reply.json({"access_token": tokens["valid"]})
+
+    def authorized(request: Request) -> bool:
+        valid = request.headers.get("Authorization") == tokens["valid"]
+        if valid and tokens["issued"] == 1 and "search/processes" in request.path:
+            tokens["valid"] = "expired"  # the next request needs a new token
+        return valid
+
+    def record(ocid: str) -> Callable[[Request], Reply]:
+        return lambda request: Reply.json(packages[ocid]) if authorized(request) else Reply.json({}, 401)
+
+    route(server, f"{PARAGUAY_API}/oauth/token", token)
+    paraguay_search(server, {ocid: [] for ocid in packages}, authorized)
+    for ocid in packages:
+        route(server, f"{PARAGUAY_API}/ocds/record/{ocid}", record(ocid))
+    return Expected(
+        0,
+        len(packages),
+        len(packages),
+        # linked releases only: no release is stored from a record, and two records have no compiledRelease
+        notes={"nothing_to_compile"},
+        checks=(
+            "SELECT count(*) = 0 FROM release",
+            "SELECT count(*) = 0 FROM crawl_file WHERE url LIKE '%/oauth/token'",
+        ),
+    )
+
+
+def paraguay_dncp_releases(server: LocalServer) -> Expected:
+    # The 2017-06 release packages (57 releases of 15 OCIDs), listed by the searches at their own uri (on
+    # contrataciones.gov.py, without www), behind the token API.
+    packages = [read(path) for path in files("paraguay_dncp/api-v2-2017-06/release-package")]
+    processes: dict[str, list[dict[str, str]]] = {}
+    for package in packages:
+        processes.setdefault(package["releases"][0]["ocid"], []).append({"url": package["uri"]})
+        route(server, package["uri"], lambda request, package=package: Reply.json(package))
+    route(server, f"{PARAGUAY_API}/oauth/token", lambda request: Reply.json({"access_token": "access-1"}))
+    paraguay_search(server, processes, lambda request: request.headers.get("Authorization") == "access-1")
+    return Expected(
+        57,
+        0,
+        15,
+        # release dates are the export's time (2017-06-20), not the events' (2014 to 2016)
+        checks=("SELECT bool_and(date_text LIKE '2017-06-20T%') FROM release",),
+    )
+
+
 # Spain: Zaragoza
 
 
@@ -240,6 +341,8 @@ def mexico_nuevo_leon(server: LocalServer) -> Expected:
     return Expected(5, 0, 3, checks=("SELECT count(*) = 3 FROM crawl_file",))
 
 
+PARAGUAY_WINDOW = {"from_date": "2017-06-01", "until_date": "2017-06-20"}
+PARAGUAY_TOKEN = {"PARAGUAY_DNCP_REQUEST_TOKEN": "secret-request-token"}
 CHILE_MONTH = {"from_date": "2024-01-01", "until_date": "2024-01-31"}
 REPLAYS: dict[str, Replay] = {
     "dominican_republic_dgcp_api": Replay(
@@ -253,6 +356,19 @@ REPLAYS: dict[str, Replay] = {
     ),
     "chile_compra_releases": Replay(chile_compra_releases, CHILE_MONTH, hits=chile_hits("OCDS/allrelease")),
     "chile_compra_records": Replay(chile_compra_records, CHILE_MONTH, hits=chile_hits("ocds/record")),
+    "paraguay_dncp_records": Replay(
+        paraguay_dncp_records,
+        PARAGUAY_WINDOW,
+        env=PARAGUAY_TOKEN,
+        requested=PARAGUAY_SEARCHES,
+        hits={"/www.contrataciones.gov.py/datos/api/v3/doc/oauth/token": 2},
+    ),
+    "paraguay_dncp_releases": Replay(
+        paraguay_dncp_releases,
+        PARAGUAY_WINDOW,
+        env=PARAGUAY_TOKEN,
+        requested=PARAGUAY_SEARCHES,
+    ),
     "spain_zaragoza": Replay(
         spain_zaragoza,
         {"until_date": "2024-12-31"},
