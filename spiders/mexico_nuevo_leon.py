@@ -1,41 +1,42 @@
-from collections.abc import Iterator
-from typing import Any
-
-import orjson
-from scrapy.http import Response
-
-from crawler.spiders import SimpleSpider
+from crawler.spiders import SearchSpider, SimpleSpider
 
 
-class MexicoNuevoLeonSpider(SimpleSpider):
+class MexicoNuevoLeonSpider(SearchSpider, SimpleSpider):
     """
     Publisher
-      Gobierno de Nuevo León: Secretaría de Infraestructura
+      Nuevo León: Dirección General de Adquisiciones y Servicios (Secretaría de Administración)
     Bulk download documentation
       https://catalogodatos.nl.gob.mx/dataset/contrataciones-abiertas-direccion-general-de-adquisiciones-y-servicios
     Shape
-      A CKAN dataset (``package_show``) whose JSON resources are record packages (linked releases and a
-      ``compiledRelease``), one per process and version.
+      A CKAN dataset (``package_show``) whose resources (format ``JSON`` or ``URL``) are release packages, each at its
+      own URL on ``api-ocds.nl.gob.mx`` (``/api/releases/{id}``).
+    Spider arguments
+      from_date, until_date: applied to release dates as they are loaded
     Caveats
-      The packages declare an extension in ``packages`` and ``publisher.scheme`` ``GB-COH``; dates without time
-      zone in some releases.
+      The site answers HTTP 403 to a client that does not look like a browser: the crawl sends a browser's
+      User-Agent. The infrastructure works of the Secretaría de Movilidad y Planeación Urbana are another
+      publication: ``mexico_nuevo_leon_infra_abierta_records``.
     """
 
     name = "mexico_nuevo_leon"
 
     # PublisherSpider
     country = "MX"
-    publisher_name = "Nuevo León: Secretaría de Infraestructura"
-    data_type = "record_package"
+    publisher_name = "Nuevo León: Dirección General de Adquisiciones y Servicios"
+    data_type = "release_package"
     ocds_version = "1.1"
     level = "regional"
     region = "NLE"
-    url = "https://www.nl.gob.mx"
+    url = "https://catalogodatos.nl.gob.mx"
     licence = "https://datos.gob.mx/libreusomx"
     update_frequency = "irregular"
-    ocid_prefixes = ("ocds-7wj9x5-",)
-    allowed_domains = ("nl.gob.mx",)  # the dataset is on catalogodatos.nl.gob.mx, its files on si.nl.gob.mx
+    allowed_domains = ("nl.gob.mx",)  # the dataset is on catalogodatos.nl.gob.mx, its packages on api-ocds.nl.gob.mx
     dates_at_load = True
+    browser_user_agent = True
+    facts_from = (
+        "kingfisher-collect:mexico_nuevo_leon@2026-07",
+        "https://catalogodatos.nl.gob.mx/dataset/contrataciones-abiertas-direccion-general-de-adquisiciones-y-servicios",
+    )
 
     # SimpleSpider
     start_urls = (
@@ -43,12 +44,6 @@ class MexicoNuevoLeonSpider(SimpleSpider):
         "?id=contrataciones-abiertas-direccion-general-de-adquisiciones-y-servicios",
     )
 
-    def parse(self, response: Response) -> Iterator[Any]:
-        # The CKAN description is not OCDS: kept in the files store but not loaded; its JSON resources are.
-        if response.meta.get("resource"):
-            yield from super().parse(response)
-            return
-        self.files.write(response.url, response.body)
-        for resource in orjson.loads(response.body)["result"]["resources"]:
-            if resource.get("format", "").upper() == "JSON":
-                yield self.request(resource["url"], meta={"resource": True})
+    # SearchSpider
+    search_items = ("result", "resources")
+    item_url = "{url}"

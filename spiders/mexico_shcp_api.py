@@ -8,8 +8,8 @@ class MexicoShcpApiSpider(IndexSpider):
     API documentation
       https://plataformadigitalnacional.org/contrataciones
     Shape
-      POSTed searches (JSON body ``{"page": N, "pageSize": 10}``) whose ``data`` is an array of releases; the first
-      page gives the number of releases at ``pagination.total``.
+      POSTed searches (JSON body ``{"page": N, "pageSize": 10}``, pages numbered from 0) whose ``data`` is an array
+      of releases; the first page gives the number of releases at ``pagination.total``.
     Caveats
       Moved: the old APF API (``api.datos.gob.mx/v2/contratacionesabiertas``) and bulk file are gone (2025-11).
       Releases carry ``publisher`` and ``cycle``; dates with two-digit years; duplicate party ids; single releases
@@ -28,6 +28,10 @@ class MexicoShcpApiSpider(IndexSpider):
     update_frequency = "daily"
     ocid_prefixes = ("ocds-07smqs-",)
     root_path = "data.item"
+    facts_from = (
+        "kingfisher-collect:mexico_shcp_plataforma_digital_nacional@2026-07",
+        "https://plataformadigitalnacional.org/contrataciones",
+    )
 
     # IndexSpider
     start_url = "https://api.plataformadigitalnacional.org/s6/api/v1/search?supplier_id=SHCP"
@@ -36,4 +40,5 @@ class MexicoShcpApiSpider(IndexSpider):
     total_pointer = "/pagination/total"
     page_size = 10
     param_page = "page"
+    first_page = 0  # the search's pages are zero-indexed
     param_limit = "pageSize"

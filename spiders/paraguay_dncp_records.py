@@ -1,30 +1,36 @@
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 import scrapy
 from scrapy.http import Response
 
 from crawler.items import FailedRequest
-from crawler.spiders import PeriodicSpider
+from crawler.spiders import PeriodicSpider, SearchSpider
+
+API = "https://www.contrataciones.gov.py/datos/api/v3/doc"
 
 
-class ParaguayDncpRecordsSpider(PeriodicSpider):
+class ParaguayDncpRecordsSpider(SearchSpider, PeriodicSpider):
     """
     Publisher
       Dirección Nacional de Contrataciones Públicas (DNCP)
     API documentation
       https://www.contrataciones.gov.py/datos/api/v3/doc/
     Shape
-      A search by 30-day windows of call dates (``/search/processes``) lists the processes' OCIDs; each OCID's
-      record package (``/ocds/record/{ocid}``: linked releases and the publisher's ``compiledRelease``).
-      Every request needs an access token, obtained by POSTing the request token (``/oauth/token``).
+      Two searches a 30-day window (``/search/processes``): processes by call date
+      (``tipo_fecha=publicacion_llamado``), and processes still at planning, by release date
+      (``tipo_fecha=fecha_release&tender.id=planned``). Each is paged (``page``, from 1; ``pagination.total_pages``)
+      and lists processes (``records[].ocid``); each OCID's record package (``/ocds/record/{ocid}``: linked releases
+      and the publisher's ``compiledRelease``). Every request needs an access token, obtained by POSTing the request
+      token (``/oauth/token``).
     Spider arguments
       from_date, until_date: the windows' bounds
     Caveats
-      Needs the environment variable PARAGUAY_DNCP_REQUEST_TOKEN (registration on the portal). Access tokens
-      expire after about 15 minutes: an answer 401 gets a new token and the request again. The search returns at
-      most 10,000 processes a window. The publisher's ``compiledRelease`` has strings for amounts and
+      Needs the environment variable PARAGUAY_DNCP_REQUEST_TOKEN (registration on the portal,
+      https://contrataciones.gov.py/datos/adm/login). Access tokens expire after about 15 minutes: an answer 401
+      gets a new token and the request again. A search gives at most 10,000 processes, hence the 30-day windows and
+      the planned processes searched apart. The publisher's ``compiledRelease`` has strings for amounts and
       ``contract`` for ``contracts``: the project recompiles from releases.
     """
 
@@ -43,23 +49,35 @@ class ParaguayDncpRecordsSpider(PeriodicSpider):
     concurrency = 1
     allowed_domains = ("contrataciones.gov.py",)  # release URLs are on contrataciones.gov.py, without www
     dates_at_load = False  # the windows are the publisher's own filter
+    facts_from = (
+        "kingfisher-collect:paraguay_dncp_records@2026-07",
+        "https://www.contrataciones.gov.py/datos/api/v3/doc/",
+    )
 
     # PeriodicSpider
     url_template = (
-        "https://www.contrataciones.gov.py/datos/api/v3/doc/search/processes?fecha_desde={start}T00:00:00-04:00"
-        "&fecha_hasta={end}T23:59:59-04:00&items_per_page=10000&tipo_fecha=publicacion_llamado"
+        f"{API}/search/processes?fecha_desde={{start}}T00:00:00-04:00&fecha_hasta={{end}}T23:59:59-04:00"
+        "&items_per_page=10000&{search}"
     )
+    url_variants: ClassVar[dict[str, tuple[str, ...]]] = {
+        "search": ("tipo_fecha=publicacion_llamado", "tipo_fecha=fecha_release&tender.id=planned"),
+    }
     period = 30
     default_from_date = "2010-01-01"
 
-    token_url = "https://www.contrataciones.gov.py/datos/api/v3/doc/oauth/token"
-    record_url = "https://www.contrataciones.gov.py/datos/api/v3/doc/ocds/record/{ocid}"
+    # SearchSpider
+    search_items = ("records",)
+    item_url = f"{API}/ocds/record/{{ocid}}"
+    total_pointer = "/pagination/total_pages"
+    page_param = "page"
+
+    token_url = f"{API}/oauth/token"
 
     # The access token: requested before anything else, and again when the API answers 401.
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.access_token = ""
-        self.pending = [(url, {"search": True}) for url in self.start_requests_urls()]
+        self.pending = [request async for request in super().start()]
         yield self.token_request()
 
     def token_request(self) -> scrapy.Request:
@@ -79,24 +97,28 @@ class ParaguayDncpRecordsSpider(PeriodicSpider):
         # Not stored: the body is a credential.
         self.access_token = orjson.loads(response.body)["access_token"]
         pending, self.pending = self.pending, []
-        for url, meta in pending:
-            yield self.authorized(url, meta)
+        for request in pending:
+            yield self.with_token(request)
+
+    def request(self, url: str, **kwargs: Any) -> scrapy.Request:
+        headers = {**kwargs.pop("headers", {}), "Authorization": self.access_token}
+        meta = {**kwargs.pop("meta", {}), "handle_httpstatus_list": [401]}
+        return super().request(url, headers=headers, meta=meta, **kwargs)
+
+    def with_token(self, request: scrapy.Request) -> scrapy.Request:
+        headers = {**request.headers.to_unicode_dict(), "Authorization": self.access_token}
+        return request.replace(headers=headers, dont_filter=True)
 
     def renew(self, response: Response) -> Iterator[Any]:
         """A request answered 401: sent again with the current token if it has been renewed since, else once
         the token is renewed (one token request for all the requests waiting)."""
-        meta = {"search": response.meta.get("search", False), "renewed": True}
-        used = response.request.headers.get("Authorization", b"").decode() if response.request else ""
-        if used != self.access_token:
-            yield self.authorized(response.url, meta)
+        request = response.request.replace(meta={**response.meta, "renewed": True})
+        if request.headers.get("Authorization", b"").decode() != self.access_token:
+            yield self.with_token(request)
             return
-        self.pending.append((response.url, meta))
+        self.pending.append(request)
         if len(self.pending) == 1:
             yield self.token_request()
-
-    def authorized(self, url: str, meta: dict[str, Any]) -> scrapy.Request:
-        meta = {**meta, "handle_httpstatus_list": [401]}
-        return self.request(url, headers={"Authorization": self.access_token}, meta=meta, dont_filter=True)
 
     def parse(self, response: Response) -> Iterator[Any]:
         if response.status == 401 and response.meta.get("renewed"):
@@ -105,15 +127,4 @@ class ParaguayDncpRecordsSpider(PeriodicSpider):
         if response.status == 401:  # the access token expired
             yield from self.renew(response)
             return
-        if not response.meta.get("search"):
-            yield from super().parse(response)
-            return
-        # A search result lists OCIDs, it is not OCDS: kept in the files store, not loaded.
-        self.files.write(response.url, response.body)
-        for process in orjson.loads(response.body).get("records", []):
-            for url in self.from_search(process):
-                yield self.authorized(url, {})
-
-    def from_search(self, process: dict[str, Any]) -> list[str]:
-        """What to fetch for one process of a search result: its record package."""
-        return [self.record_url.format(ocid=process["ocid"])]
+        yield from super().parse(response)

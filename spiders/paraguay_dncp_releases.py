@@ -10,8 +10,9 @@ class ParaguayDncpReleasesSpider(ParaguayDncpRecordsSpider):
     API documentation
       https://www.contrataciones.gov.py/datos/api/v3/doc/
     Shape
-      As ``paraguay_dncp_records`` (token, 30-day searches), but each process's releases are fetched, one release
-      package each, from the URLs the search lists (``records[].releases[].url``).
+      As ``paraguay_dncp_records`` (token; two searches a 30-day window, by call date and for processes still at
+      planning, every page of each), but each process's releases are fetched, one release package each, from the
+      URLs the search lists (``records[].releases[].url``).
     Spider arguments
       from_date, until_date: the windows' bounds
     Caveats
@@ -23,6 +24,15 @@ class ParaguayDncpReleasesSpider(ParaguayDncpRecordsSpider):
 
     # PublisherSpider
     data_type = "release_package"
+    facts_from = (
+        "kingfisher-collect:paraguay_dncp_releases@2026-07",
+        "https://www.contrataciones.gov.py/datos/api/v3/doc/",
+    )
 
-    def from_search(self, process: dict[str, Any]) -> list[str]:
-        return [release["url"] for release in process.get("releases", []) if release.get("url")]
+    # SearchSpider
+    item_url = None
+
+    def item_urls(self, item: Any) -> list[str]:
+        # A process names its releases' URLs itself.
+        releases = item.get("releases") if isinstance(item, dict) else None
+        return [r["url"] for r in releases or [] if isinstance(r, dict) and isinstance(r.get("url"), str) and r["url"]]

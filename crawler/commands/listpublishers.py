@@ -12,12 +12,12 @@ from scrapy.commands import ScrapyCommand
 from scrapy.spiderloader import SpiderLoader
 
 from crawler.commands.checkall import HEADINGS
-from crawler.spiders import ArchiveSpider, IndexSpider, PagedSpider, PeriodicSpider, SimpleSpider
+from crawler.spiders import ArchiveSpider, IndexSpider, PagedSpider, PeriodicSpider, SearchSpider, SimpleSpider
 from crawler.spiders.base import PublisherSpider
 from crawler.spiders.registry import RegistrySpider
 
 #: The base classes a spider's "kind" names.
-KINDS = (RegistrySpider, ArchiveSpider, PeriodicSpider, IndexSpider, PagedSpider, SimpleSpider)
+KINDS = (RegistrySpider, ArchiveSpider, PeriodicSpider, IndexSpider, PagedSpider, SearchSpider, SimpleSpider)
 
 
 class Command(ScrapyCommand):

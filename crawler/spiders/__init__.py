@@ -7,6 +7,7 @@ from crawler.spiders.egp import EgpSpider
 from crawler.spiders.index import IndexSpider
 from crawler.spiders.paged import PagedSpider
 from crawler.spiders.periodic import PeriodicSpider
+from crawler.spiders.search import SearchSpider
 from crawler.spiders.simple import SimpleSpider
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "PeriodicSpider",
     "PublisherInfo",
     "PublisherSpider",
+    "SearchSpider",
     "SimpleSpider",
 ]

@@ -83,14 +83,10 @@ class IndexSpider(PublisherSpider):
     def page_count(self, response: Response) -> int | None:
         """The number of pages the first page announces, or None if it announces none."""
         try:
-            total = resolve_pointer(orjson.loads(response.body), self.total_pointer)
+            document = orjson.loads(response.body)
         except orjson.JSONDecodeError:
             return None
-        if isinstance(total, str) and total.isdigit():
-            total = int(total)
-        if not isinstance(total, int) or isinstance(total, bool) or total < 0:
-            return None
-        return math.ceil(total / self.page_size) if self.page_size else total
+        return pages_announced(document, self.total_pointer, self.page_size)
 
     def page_request(self, index: int, first: bool = False) -> scrapy.Request:
         """The request of the ``index``-th page (from 0)."""
@@ -122,6 +118,17 @@ class IndexSpider(PublisherSpider):
         if self.until_date and self.until_date_param:
             filters[self.until_date_param] = self.until_date.isoformat()
         return filters
+
+
+def pages_announced(document: Any, total_pointer: str, page_size: int | None = None) -> int | None:
+    """The number of pages a first page announces at ``total_pointer`` (a number of items when ``page_size`` is
+    given), or None if it announces none."""
+    total = resolve_pointer(document, total_pointer)
+    if isinstance(total, str) and total.isdigit():
+        total = int(total)
+    if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+        return None
+    return math.ceil(total / page_size) if page_size else total
 
 
 def check_index(cls: type[IndexSpider]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import itertools
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from typing import Any, ClassVar
@@ -39,6 +40,10 @@ class PeriodicSpider(PublisherSpider):
       :meth:`period_missing` where the status means something else (e.g. the end of a numbered series).
     missing_period_hint
       What the note adds for a past window without a file (e.g. where else its data is).
+    url_variants
+      Other placeholders of ``url_template``, each with the values it takes (e.g. ``{"system": ("tenders",
+      "direct")}``): each window is requested once per combination of values (a publisher that splits its lists
+      by purchasing system, or needs a second search for what the first leaves out).
     """
 
     abstract = True
@@ -48,6 +53,7 @@ class PeriodicSpider(PublisherSpider):
     default_from_date: ClassVar[str]
     missing_period_statuses: ClassVar[tuple[int, ...]] = ()
     missing_period_hint: ClassVar[str] = ""
+    url_variants: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -62,7 +68,11 @@ class PeriodicSpider(PublisherSpider):
         first = self.from_date or date.fromisoformat(self.default_from_date)
         last = self.until_date or date.today()
         windows = date_windows(first, last, self.period)
-        return {window_url(self.url_template, window, self.date_format): window for window in windows}
+        return {
+            window_url(self.url_template, window, self.date_format, variant): window
+            for window in windows
+            for variant in variants(self.url_variants)
+        }
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         # The window goes with its request, for the note of a window without a file. A spider that builds its own
@@ -99,16 +109,26 @@ class PeriodicSpider(PublisherSpider):
         yield self.note("warning", code, message, url=response.url)
 
 
-def window_url(template: str, window: Window, date_format: str = "%Y-%m-%d") -> str:
-    """``template`` filled with a window's dates; other placeholders (``{sandbox}``) are left as they are."""
+def window_url(
+    template: str, window: Window, date_format: str = "%Y-%m-%d", variant: dict[str, str] | None = None
+) -> str:
+    """``template`` filled with a window's dates and a variant's values (see ``url_variants``); other placeholders
+    (``{sandbox}``) are left as they are."""
     start, end = window
     values = {
+        **(variant or {}),
         "start": start.strftime(date_format),
         "end": end.strftime(date_format),
         "year": start.year,
         "month": start.month,
     }
     return template.format_map(_KeepUnknown(values))
+
+
+def variants(url_variants: dict[str, tuple[str, ...]]) -> list[dict[str, str]]:
+    """Every combination of the placeholders' values (one, empty, when there are none)."""
+    names = sorted(url_variants)
+    return [dict(zip(names, values, strict=True)) for values in itertools.product(*(url_variants[n] for n in names))]
 
 
 def window_label(window: Window, period: str | int) -> str:
@@ -167,3 +187,8 @@ def check_periodic(cls: type[PeriodicSpider]) -> None:
         _window_end(date(2000, 1, 1), cls.period)
     except ValueError as error:
         raise TypeError(f"{where}.{error}") from None
+    for placeholder, values in cls.url_variants.items():
+        if f"{{{placeholder}}}" not in cls.url_template:
+            raise TypeError(f"{where}.url_variants: url_template has no {{{placeholder}}}")
+        if isinstance(values, str) or not values or not all(isinstance(v, str) for v in values):
+            raise TypeError(f"{where}.url_variants[{placeholder!r}] must be a non-empty tuple of strings")

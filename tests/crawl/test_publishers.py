@@ -7,7 +7,6 @@ without a replay fails ``test_every_real_spider_has_a_replay``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -194,10 +193,11 @@ def mexico_shcp_api(server: LocalServer) -> Expected:
     records = [r for path in files("mexico_shcp/record-package")[1:] for r in read(path)["records"]]
     releases = [release for record in records for release in record["releases"]]
 
+    # The search's pages are zero-indexed: page 0 holds the first releases, page 1 (the next ten) is empty here.
     def handler(request: Request) -> Reply:
         query = orjson.loads(request.body)
         assert request.method == "POST"
-        start = (query["page"] - 1) * query["pageSize"]
+        start = query["page"] * query["pageSize"]
         page = releases[start : start + query["pageSize"]]
         return Reply.json({"pagination": {"total": len(releases), "pageSize": query["pageSize"]}, "data": page})
 
@@ -285,63 +285,21 @@ def colombia_cce_api(server: LocalServer) -> Expected:
     return Expected(6, 0, 6)
 
 
-def paraguay_dncp_records(server: LocalServer) -> Expected:
-    # The 2017-06 record packages (linked releases, the publisher's compiledRelease), behind the token API. The
-    # first access token expires once the search has been answered: the first record request gets 401.
-    packages = {
-        read(path)["records"][0]["ocid"]: read(path) for path in files("paraguay_dncp/api-v2-2017-06/record-package")
-    }
-    api = "https://www.contrataciones.gov.py/datos/api/v3/doc"
-    tokens = {"issued": 0, "valid": ""}
-
-    def token(request: Request) -> Reply:
-        assert orjson.loads(request.body) == {"request_token": "secret-request-token"}
-        tokens["issued"] += 1
-        tokens["valid"] = f"access-{tokens['issued']}"
-        return Reply.json({"access_token": tokens["valid"]})
-
-    def authorized(request: Request) -> bool:
-        return request.headers.get("Authorization") == tokens["valid"]
-
-    def search(request: Request) -> Reply:
-        if not authorized(request):
-            return Reply.json({"error": "unauthorized"}, 401)
-        tokens["valid"] = "expired"  # the next request needs a new token
-        return Reply.json({"records": [{"ocid": ocid, "releases": []} for ocid in packages]})
-
-    def record(ocid: str) -> Callable[[Request], Reply]:
-        return lambda request: Reply.json(packages[ocid]) if authorized(request) else Reply.json({}, 401)
-
-    route(server, f"{api}/oauth/token", token)
-    route(server, f"{api}/search/processes", search)
-    for ocid in packages:
-        route(server, f"{api}/ocds/record/{ocid}", record(ocid))
-    return Expected(
-        0,
-        len(packages),
-        len(packages),
-        # linked releases only: no release is stored from a record, and two records have no compiledRelease
-        notes={"nothing_to_compile"},
-        checks=(
-            "SELECT count(*) = 0 FROM release",
-            "SELECT count(*) = 0 FROM crawl_file WHERE url LIKE '%/oauth/token'",
-        ),
-    )
-
-
-def mexico_nuevo_leon(server: LocalServer) -> Expected:
-    # The CKAN dataset lists the two record packages (by their own uri) and a CSV resource that is not followed.
+def mexico_nuevo_leon_infra_abierta_records(server: LocalServer) -> Expected:
+    # The year 2020's list: a JSON array of the two record packages; the other years (2019, 2021) are empty
+    # arrays. The site answers 403 to a client without a browser's User-Agent.
     packages = [read(path) for path in files("mexico_nuevo_leon")]
-    resources = [{"format": "JSON", "url": package["uri"]} for package in packages]
-    resources.append({"format": "CSV", "url": "https://catalogodatos.nl.gob.mx/dataset/x/resource/y/download/z.csv"})
-    show = {"success": True, "result": {"name": "contrataciones-abiertas", "resources": resources}}
-    route(server, "https://catalogodatos.nl.gob.mx/api/3/action/package_show", lambda request: Reply.json(show))
-    for package in packages:
-        route(server, package["uri"], lambda request, package=package: Reply.json(package))
-    # linked releases only; the CKAN description is kept in the files store, not loaded; neither the CSV resource
-    # nor the extension listed in "packages" is followed
+
+    def listing(request: Request) -> Reply:
+        if "Mozilla" not in request.headers.get("User-Agent", ""):
+            return Reply(403, {"Content-Type": "text/html"}, b"<html>Forbidden</html>")
+        year = orjson.loads(request.query["anio"][0])[0]["value"]
+        return Reply.json(packages if year == "2020" else [])
+
+    route(server, "https://smpu.nl.gob.mx/siasi_ws/api/ocds/ListarProduccionXAnio", listing)
+    # linked releases only; the extension listed in "packages" is not followed
     # the records' compiledRelease carries another OCID than the record (a "001" suffix)
-    return Expected(0, 2, 2, notes={"compiled_release_ocid_differs"}, checks=("SELECT count(*) = 2 FROM crawl_file",))
+    return Expected(0, 2, 2, notes={"compiled_release_ocid_differs"}, checks=("SELECT count(*) = 3 FROM crawl_file",))
 
 
 def australia_nsw(server: LocalServer) -> Expected:
@@ -462,27 +420,6 @@ def ukraine_prozorro_api_records(server: LocalServer) -> Expected:
     return Expected(0, 2, 2, checks=("SELECT count(*) = 0 FROM note WHERE code LIKE '%next_link%'",))
 
 
-def paraguay_dncp_releases(server: LocalServer) -> Expected:
-    # The 2017-06 release packages (57 releases of 15 OCIDs), listed by the search at their own uri (on
-    # contrataciones.gov.py, without www), behind the token API.
-    packages = [read(path) for path in files("paraguay_dncp/api-v2-2017-06/release-package")]
-    api = "https://www.contrataciones.gov.py/datos/api/v3/doc"
-    processes: dict[str, list[dict[str, str]]] = {}
-    for package in packages:
-        processes.setdefault(package["releases"][0]["ocid"], []).append({"url": package["uri"]})
-        route(server, package["uri"], lambda request, package=package: Reply.json(package))
-    search = {"records": [{"ocid": ocid, "releases": releases} for ocid, releases in processes.items()]}
-    route(server, f"{api}/oauth/token", lambda request: Reply.json({"access_token": "access-1"}))
-    route(server, f"{api}/search/processes", lambda request: Reply.json(search))
-    return Expected(
-        57,
-        0,
-        15,
-        # release dates are the export's time (2017-06-20), not the events' (2014 to 2016)
-        checks=("SELECT bool_and(date_text LIKE '2017-06-20T%') FROM release",),
-    )
-
-
 def ecuador_sercop_api(server: LocalServer) -> Expected:
     # 2020's search: two pages of one OCID each. Each OCID's ``record?ocid=`` answers a release package (as
     # kingfisher-collect's spider reads it): the publisher's own, and one of the release its record sample embeds.
@@ -518,11 +455,6 @@ REPLAYS: dict[str, Replay] = {
         {"from_date": "2020-01-01", "until_date": "2020-12-31"},
         hits={"/datosabiertos.compraspublicas.gob.ec/PLATAFORMA/api/search_ocds": 2},
     ),
-    "paraguay_dncp_releases": Replay(
-        paraguay_dncp_releases,
-        {"from_date": "2017-06-01", "until_date": "2017-06-20"},
-        env={"PARAGUAY_DNCP_REQUEST_TOKEN": "secret-request-token"},
-    ),
     "honduras_portal_api_releases": Replay(honduras_portal_api_releases),
     "ukraine_prozorro_api_records": Replay(ukraine_prozorro_api_records),
     "ukraine_prozorro": Replay(ukraine_prozorro, hits={"/public-api.prozorro.gov.ua/api/2.5/tenders": 3}),
@@ -532,14 +464,12 @@ REPLAYS: dict[str, Replay] = {
         hits={"/cdn.ppda.go.ug/api/open-data/v2/ocds/download": 4},
     ),
     "taiwan_aac": Replay(taiwan_aac, hits={"/gpip.aac.moj.gov.tw/cht/index.php": 3}),
-    "mexico_nuevo_leon": Replay(mexico_nuevo_leon),
-    "australia_nsw": Replay(australia_nsw),
-    "paraguay_dncp_records": Replay(
-        paraguay_dncp_records,
-        {"from_date": "2017-06-01", "until_date": "2017-06-20"},
-        env={"PARAGUAY_DNCP_REQUEST_TOKEN": "secret-request-token"},
-        hits={"/www.contrataciones.gov.py/datos/api/v3/doc/oauth/token": 2},
+    "mexico_nuevo_leon_infra_abierta_records": Replay(
+        mexico_nuevo_leon_infra_abierta_records,
+        {"from_date": "2019-01-01", "until_date": "2021-12-31"},
+        hits={"/smpu.nl.gob.mx/siasi_ws/api/ocds/ListarProduccionXAnio": 3},
     ),
+    "australia_nsw": Replay(australia_nsw),
     "ecuador_sercop_bulk": Replay(
         ecuador_sercop_bulk,
         {"from_date": "2021-03-01", "until_date": "2021-03-31"},

@@ -260,44 +260,6 @@ def france_decp(server: LocalServer) -> Expected:
     return Expected(2, 0, 1, notes={"release_outside_date_range"})
 
 
-# Spain: Zaragoza
-
-
-ZARAGOZA = "https://www.zaragoza.es/sede/servicio/contratacion-publica/ocds"
-
-
-def spain_zaragoza(server: LocalServer) -> Expected:
-    # The list (with the `after` switch, up to `before`) names three processes; each is a release package of one
-    # or two releases.
-    numbers = (6621, 8136, 8140)
-    ocids = [f"ocds-1xraxc-{n}-ContractingProcess" for n in numbers]
-    listed = [{"ocid": ocid, "id": f"{n}-ContractingProcess"} for ocid, n in zip(ocids, numbers, strict=True)]
-
-    def listing(request: Request) -> Reply:
-        if "after" not in request.query:  # the list without the switch leaves out the oldest processes
-            return Reply.json(listed[1:])
-        return Reply.json(listed)
-
-    route(server, f"{ZARAGOZA}/contracting-process.json", listing)
-    buyer = {"id": "L01502973", "name": "Ayuntamiento de Zaragoza"}
-    for index, ocid in enumerate(ocids):
-        releases = [release(ocid, 1, "2024-03-05", buyer=buyer)]
-        if index:
-            releases.append(
-                release(
-                    ocid,
-                    2,
-                    "2024-04-10",
-                    "award",
-                    buyer=buyer,
-                    **award(12100.0, "EUR", f"{index}-NIF-B50892819-award-1"),
-                )
-            )
-        body = package(f"{ZARAGOZA}/contracting-process/{ocid}.json", "Ayuntamiento de Zaragoza", releases)
-        route(server, f"{ZARAGOZA}/contracting-process/{ocid}.json", lambda request, body=body: Reply.json(body))
-    return Expected(5, 0, 3)
-
-
 REPLAYS: dict[str, Replay] = {
     "moldova_mtender": Replay(
         moldova_mtender,
@@ -321,14 +283,4 @@ REPLAYS: dict[str, Replay] = {
         hits={"/dati.anticorruzione.it/opendata/api/3/action/package_search": 2},
     ),
     "france_decp": Replay(france_decp, {"from_date": "2019-01-01"}),
-    "spain_zaragoza": Replay(
-        spain_zaragoza,
-        {"until_date": "2024-12-31"},
-        requested=(
-            (
-                "/www.zaragoza.es/sede/servicio/contratacion-publica/ocds/contracting-process.json",
-                {"rows": "100000", "after": "2017-01-02T00:00:00Z", "before": "2025-01-01T00:00:00Z"},
-            ),
-        ),
-    ),
 }

@@ -103,57 +103,6 @@ def browser_only(handler: Callable[[Request], Reply]) -> Callable[[Request], Rep
 CHILE_API = "https://api.mercadopublico.cl/APISOCDS/OCDS"
 
 
-def chile_compra_releases(server: LocalServer) -> Expected:
-    # January 2024. The tenders' list has two pages (pagination.total 1500: offsets 0 and 1000; the pages are cut
-    # to a few processes to keep the fixture small); the direct purchases' list one page; the framework
-    # agreements' month is empty (the API's 200 with status 404). The lists give the stages' URLs with http://.
-    # One award answers the API's failure envelope, one tender package holds a NUL character.
-    publisher = "Dirección ChileCompra"
-    stages: dict[str, bytes] = {}
-
-    def process(code: str, stages_published: dict[str, str]) -> dict[str, str]:
-        ocid = f"ocds-70d2nz-{code}"
-        entry = {"ocid": ocid}
-        for stage, when in stages_published.items():
-            link = f"{CHILE_API}/{stage}/{code}"
-            entry[f"url{stage.title()}"] = link.replace("https://", "http://")
-            stages[link] = orjson.dumps(package(publisher, link, [release(ocid, stage, when, "CLP")]))
-        return entry
-
-    first = [
-        process("2359-2-LE24", {"tender": "2024-01-03T14:56:43Z", "award": "2024-01-29T10:00:00Z"}),
-        process("1211839-44-LE24", {"tender": "2024-01-08T09:00:00Z", "award": "2024-01-30T12:00:00Z"}),
-    ]
-    second = [process("5839-3-LP24", {"tender": "2024-01-15T16:00:00Z"})]
-    direct = [process("4170-52-SE24", {"tender": "2024-01-10T11:00:00Z", "award": "2024-01-11T11:00:00Z"})]
-    stages[f"{CHILE_API}/award/1211839-44-LE24"] = orjson.dumps({"detail": "Error en la generación. ", "status": 500})
-    nul = f"{CHILE_API}/tender/5839-3-LP24"
-    stages[nul] = stages[nul].replace(b"Adquisici", b"Adquisici\x00")
-
-    def tenders(request: Request) -> Reply:
-        offset = request.path.split("/")[-2]
-        return Reply.json({"pagination": {"total": 1500}, "data": first if offset == "0" else second})
-
-    month = "2024/01/{offset}/1000"
-    for offset in ("0", "1000"):
-        route(server, f"{CHILE_API}/listaOCDSAgnoMes/{month.format(offset=offset)}", tenders)
-    route(
-        server,
-        f"{CHILE_API}/listaOCDSAgnoMesTratoDirecto/{month.format(offset=0)}",
-        lambda request: Reply.json({"pagination": {"total": 1}, "data": direct}),
-    )
-    route(
-        server,
-        f"{CHILE_API}/listaOCDSAgnoMesConvenio/{month.format(offset=0)}",
-        lambda request: Reply.json({"status": 404, "detail": "No se encontraron datos para los parámetros"}),
-    )
-    for link, body in stages.items():
-        route(server, link, lambda request, body=body: Reply(200, {"Content-Type": "application/json"}, body))
-    releases = len(stages) - 1  # the failure envelope holds none
-    # the stages were fetched over HTTPS although listed with http://
-    return Expected(releases, 0, 4, notes={"month_empty", "not_ocds", "nul_removed"}, checks=(ALL_HTTPS,))
-
-
 # Peru: OECE
 
 
@@ -187,42 +136,6 @@ def peru_oece_bulk(server: LocalServer) -> Expected:
     monthly_zips(server, months, Reply.json({"detail": "No encontrado."}, 404))
     # linked releases only: the records are stored, with no release
     return Expected(0, 3, 3, notes={"month_not_published"}, checks=("SELECT count(*) = 0 FROM release",))
-
-
-# Dominican Republic: DGCP
-
-
-DR_API = "https://api.dgcp.gob.do/api"
-
-
-def dominican_republic_dgcp_api(server: LocalServer) -> Expected:
-    # March 2021: two pages of OCIDs (pagination.next between them); April 2021: 404 "No hay resultados.".
-    ocids = [f"ocds-6550wx-DGCP-CCC-CP-2021-000{n}" for n in (1, 2, 3)]
-    packages = {
-        ocids[0]: [
-            release(ocids[0], "tender", "2021-03-02T09:00:00-04:00", "DOP"),
-            release(ocids[0], "award", "2021-03-25T09:00:00-04:00", "DOP"),
-        ],
-        ocids[1]: [release(ocids[1], "tender", "2021-03-10T09:00:00-04:00", "DOP")],
-        ocids[2]: [release(ocids[2], "tender", "2021-03-20T09:00:00-04:00", "DOP")],
-    }
-    march = f"{DR_API}/date/2021-03-01/2021-03-31"
-
-    def listing(request: Request) -> Reply:
-        if request.path.endswith("/1"):
-            return Reply.json({"data": [{"ocid": o} for o in ocids[:2]], "pagination": {"next": f"{march}/2"}})
-        return Reply.json({"data": [{"ocid": ocids[2]}], "pagination": {}})
-
-    route(server, f"{march}/1", listing)
-    route(server, f"{march}/2", listing)
-    route(
-        server, f"{DR_API}/date/2021-04-01/2021-04-30/1", lambda request: Reply.json({"msg": "No hay resultados."}, 404)
-    )
-    for ocid, releases in packages.items():
-        uri = f"{DR_API}/release/{ocid}"
-        body = package("Dirección General de Contrataciones Públicas", uri, releases)
-        route(server, uri, lambda request, body=body: Reply.json(body))
-    return Expected(4, 0, 3, notes={"window_empty"})
 
 
 # Uruguay: ARCE
@@ -429,29 +342,11 @@ def guatemala_guatecompras_bulk(server: LocalServer) -> Expected:
 
 
 REPLAYS: dict[str, Replay] = {
-    "chile_compra_releases": Replay(
-        chile_compra_releases,
-        {"from_date": "2024-01-01", "until_date": "2024-01-31"},
-        requested=(
-            ("/api.mercadopublico.cl/APISOCDS/OCDS/listaOCDSAgnoMes/2024/01/1000/1000", {}),
-            ("/api.mercadopublico.cl/APISOCDS/OCDS/listaOCDSAgnoMesConvenio/2024/01/0/1000", {}),
-        ),
-        hits={"/api.mercadopublico.cl/APISOCDS/OCDS/listaOCDSAgnoMesTratoDirecto/2024/01/0/1000": 1},
-    ),
     "peru_oece_bulk": Replay(
         peru_oece_bulk,
         {"from_date": "2024-01-01", "until_date": "2024-03-31"},
         hits={
             f"/contratacionesabiertas.oece.gob.pe/api/v1/file/seace_v3/json/2024/{m}/": 1 for m in ("01", "02", "03")
-        },
-    ),
-    "dominican_republic_dgcp_api": Replay(
-        dominican_republic_dgcp_api,
-        {"from_date": "2021-03-01", "until_date": "2021-04-30"},
-        hits={
-            "/api.dgcp.gob.do/api/date/2021-03-01/2021-03-31/1": 1,
-            "/api.dgcp.gob.do/api/date/2021-03-01/2021-03-31/2": 1,
-            "/api.dgcp.gob.do/api/date/2021-04-01/2021-04-30/1": 1,
         },
     ),
     "uruguay_arce_releases": Replay(
