@@ -6,6 +6,7 @@ from crawler.spiders.egp import EgpSpider
 from crawler.spiders.index import IndexSpider
 from crawler.spiders.paged import PagedSpider
 from crawler.spiders.periodic import PeriodicSpider
+from crawler.spiders.postback import PostbackSpider
 from crawler.spiders.simple import SimpleSpider
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "IndexSpider",
     "PagedSpider",
     "PeriodicSpider",
+    "PostbackSpider",
     "PublisherSpider",
     "SimpleSpider",
 ]
