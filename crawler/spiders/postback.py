@@ -25,7 +25,7 @@ class PostbackSpider(PublisherSpider):
       The XPath of the links, in the page (default: every ``<a>`` with an ``id`` inside the form).
 
     The page is a listing (see ``listings``): kept, not loaded. Each link's file is requested as the browser would:
-    the form POSTed with all its fields (``__VIEWSTATE``, ``__EVENTVALIDATION``…), ``__EVENTTARGET`` and
+    the form POSTed to its action with all its fields (``__VIEWSTATE``, ``__EVENTVALIDATION``…), ``__EVENTTARGET`` and
     ``__EVENTARGUMENT`` set from the link's ``__doPostBack`` call (else its ``id``, ``_`` read as ``$``, as
     ASP.NET names controls), and no button clicked. A page without a form, or whose form has no such link, is
     noted.
@@ -59,12 +59,31 @@ class PostbackSpider(PublisherSpider):
         """The form POSTed as the link's ``__doPostBack`` would: the request of its file."""
         call = DO_POSTBACK.search(link.attrib.get("href", ""))
         target, argument = (call[1], call[2]) if call else (link.attrib["id"].replace("_", "$"), "")
-        return FormRequest.from_response(
-            response,
-            formxpath="//form",
-            formdata={"__EVENTTARGET": target, "__EVENTARGUMENT": argument},
-            dont_click=True,
+        form = response.xpath("//form")[0]
+        fields = {**form_fields(form), "__EVENTTARGET": target, "__EVENTARGUMENT": argument}
+        return FormRequest(
+            response.urljoin(form.attrib.get("action") or response.url),
+            formdata=fields,
             callback=self.parse,
             errback=self.failed,
             meta={OCDS_DATA: True, "postback_target": target},
         )
+
+
+def form_fields(form: Selector) -> dict[str, str]:
+    """What a browser sends of a form when a script submits it: its named inputs (checked boxes only; no buttons,
+    which only a click sends), each select's chosen option (else its first) and its text areas."""
+    fields = {}
+    for field in form.xpath(".//input[@name]"):
+        kind = field.attrib.get("type", "text").lower()
+        if kind in ("submit", "button", "image", "reset", "file") or (
+            kind in ("checkbox", "radio") and "checked" not in field.attrib
+        ):
+            continue
+        fields[field.attrib["name"]] = field.attrib.get("value", "")
+    for select in form.xpath(".//select[@name]"):
+        chosen = select.xpath("./option[@selected]/@value").get() or select.xpath("./option/@value").get()
+        fields[select.attrib["name"]] = chosen or ""
+    for area in form.xpath(".//textarea[@name]"):
+        fields[area.attrib["name"]] = area.xpath("string()").get() or ""
+    return fields
