@@ -7,6 +7,7 @@ from crawler.spiders.egp import EgpSpider
 from crawler.spiders.index import IndexSpider
 from crawler.spiders.paged import PagedSpider
 from crawler.spiders.periodic import PeriodicSpider
+from crawler.spiders.postback import PostbackSpider
 from crawler.spiders.search import SearchSpider
 from crawler.spiders.simple import SimpleSpider
 
@@ -16,6 +17,7 @@ __all__ = [
     "IndexSpider",
     "PagedSpider",
     "PeriodicSpider",
+    "PostbackSpider",
     "PublisherInfo",
     "PublisherSpider",
     "SearchSpider",

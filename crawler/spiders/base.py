@@ -31,6 +31,9 @@ from crawler.spiders.declarations import (
     positive_int_argument,
 )
 
+#: The statuses with which a publisher refuses a request it understood (see ``refusal_reason``).
+REFUSALS = (401, 403, 451)
+
 
 class PublisherSpider(scrapy.Spider):
     """
@@ -88,6 +91,9 @@ class PublisherSpider(scrapy.Spider):
     browser_user_agent
       True when the publisher refuses (or answers differently to) a client that does not look like a browser: the
       crawl sends ``BROWSER_USER_AGENT``.
+    refusal_reason
+      Why the publisher may refuse a request (401, 403 or 451) that is not malformed, e.g. a geo-restriction: such a
+      refusal leaves, besides the failed request, an error note ``publisher_refused`` saying so.
 
     Spider arguments (``-a name=value``): ``sample`` (stop after this many releases or records),
     ``from_date`` and ``until_date`` (``YYYY-MM-DD``, passed to the publisher's own filter where it has one, else
@@ -126,6 +132,7 @@ class PublisherSpider(scrapy.Spider):
     unavailable_reason: ClassVar[str | None] = None
     facts_from: ClassVar[tuple[str, ...]] = ()
     browser_user_agent: ClassVar[bool] = False
+    refusal_reason: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -280,6 +287,9 @@ class PublisherSpider(scrapy.Spider):
             error = f"the response was cut: it is larger than DOWNLOAD_MAXSIZE ({limit} bytes)"
             yield FailedRequest(url, status, error, "response_too_large")
             return
+        if status in REFUSALS and self.refusal_reason:
+            message = f"the publisher refused the request (HTTP {status}): {self.refusal_reason}"
+            yield self.note("error", "publisher_refused", message, url=url)
         yield FailedRequest(url, status, f"{failure.type.__name__}: {failure.getErrorMessage()}")
 
     def note(self, level: str, code: str, message: str, **data: Any) -> CrawlNote:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import orjson
 import scrapy
@@ -40,7 +40,13 @@ class IndexSpider(PublisherSpider):
       The parameters of the publisher's own date filter, if it has one, sent with the paging parameters; given the
       spider arguments ``from_date`` and ``until_date`` (a bound without its parameter is applied at load).
 
-    The first page is stored and loaded like the others.
+    listings, items_pointer, item_url
+      For an index that is not OCDS but lists where the OCDS is (declare ``listings = True``): the JSON pointer of
+      each page's array of items, and the URL of an item's OCDS, with ``{key}`` filled from each item's fields
+      (URL-quoted, ``/`` kept: an OCID holding slashes stays a path). Override :meth:`item_requests` instead of
+      declaring ``item_url`` where an item names its OCDS otherwise (a list of files, several date windows).
+
+    The first page is stored and loaded like the others (kept unloaded, with the others, when they are listings).
     """
 
     abstract = True
@@ -56,6 +62,8 @@ class IndexSpider(PublisherSpider):
     body: ClassVar[dict[str, Any]] = {}
     from_date_param: ClassVar[str | None] = None
     until_date_param: ClassVar[str | None] = None
+    items_pointer: ClassVar[str | None] = None
+    item_url: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -71,7 +79,36 @@ class IndexSpider(PublisherSpider):
 
     def follow(self, response: Response) -> Iterator[Any]:
         if not response.meta.get("index_first"):
+            # Another page has nothing to add here; a base mixed in after this one may (a next link).
+            yield from super().follow(response)
             return
+        yield from self.other_pages(response)
+
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        """An index page that lists items (see ``listings``): the other pages, from the first, then each item's
+        requests."""
+        if response.meta.get("index_first"):
+            yield from self.other_pages(response)
+        tokens = [int(t) if t.isdigit() else t for t in (self.items_pointer or "").lstrip("/").split("/") if t]
+        items = yield from self.listing_json(response, *tokens, code="index_page_unreadable", what="the index page")
+        if items is None:
+            return
+        for item in items if isinstance(items, list) else [items]:
+            yield from self.item_requests(item, response)
+
+    def item_requests(self, item: Any, response: Response) -> Iterator[Any]:
+        """The requests for an item of an index page: ``item_url`` filled from the item's fields."""
+        template = self.item_url or ""
+        try:
+            url = template.format_map({key: quote(str(value), safe="/") for key, value in item.items()})
+        except (AttributeError, KeyError) as error:
+            message = f"an item of the index page lacks what item_url needs ({error.__class__.__name__}: {error})"
+            yield self.note("warning", "index_item_unreadable", message, url=response.url)
+            return
+        yield self.ocds_request(url)
+
+    def other_pages(self, response: Response) -> Iterator[Any]:
+        """The requests of the pages after the first, which counts them."""
         pages = self.page_count(response)
         if pages is None:
             message = f"the first page has no count at {self.total_pointer}, so the other pages are unknown"
@@ -147,3 +184,7 @@ def check_index(cls: type[IndexSpider]) -> None:
         raise TypeError(f"{where}.method must be GET or POST")
     if cls.body_format not in BODY_FORMATS:
         raise TypeError(f"{where}.body_format must be one of {', '.join(BODY_FORMATS)}")
+    if cls.listings and not cls.items_pointer:
+        raise TypeError(f"{where} declares listings, so it must declare items_pointer (where each page lists items)")
+    if cls.items_pointer and not cls.item_url and cls.item_requests is IndexSpider.item_requests:
+        raise TypeError(f"{where} must declare item_url, or define item_requests, to request each item's OCDS")

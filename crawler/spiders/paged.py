@@ -17,6 +17,7 @@ from aggregator.raw.sources import READ_ERRORS
 from aggregator.raw.utf8 import open_utf8
 from crawler.handlers import STREAMED_PATH
 from crawler.spiders.base import PublisherSpider
+from crawler.spiders.declarations import OCDS_DATA
 
 
 class PagedSpider(PublisherSpider):
@@ -25,7 +26,8 @@ class PagedSpider(PublisherSpider):
       The first page.
     next_pointer
       The JSON pointer of the next page's URL in each page (default ``/links/next``, the pagination extension's).
-      A page without it is the last page.
+      A page without it is the last page. The next page is of its page's kind: OCDS named by a listing (see
+      ``listings``) is followed as OCDS, a listing as a listing.
     from_date_param, until_date_param
       The query parameters of the publisher's own date filter, if it has one; the spider arguments ``from_date``
       and ``until_date`` are passed through them.
@@ -78,7 +80,7 @@ class PagedSpider(PublisherSpider):
                 link=link,
             )
         else:
-            yield self.request(response.urljoin(link))
+            yield self.request(response.urljoin(link), meta={OCDS_DATA: True} if response.meta.get(OCDS_DATA) else {})
 
 
 def resolve_pointer(document: Any, pointer: str) -> Any:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from typing import Any, ClassVar
 
+import orjson
 import scrapy
 from scrapy.http import Response
 
@@ -22,8 +23,13 @@ class PeriodicSpider(PublisherSpider):
     url_template
       The URL of one window, with any of ``{start}`` and ``{end}`` (the window's first and last days, both
       included, formatted by ``date_format``), ``{year}`` and ``{month}`` (numbers of the window's first day:
-      ``{month:02d}`` pads). E.g. ``https://example.org/releases/{year}.json`` or
+      ``{month:02d}`` pads), ``{after}`` (the day after the window, for a filter whose upper bound is
+      exclusive). E.g. ``https://example.org/releases/{year}.json`` or
       ``https://example.org/releases?from={start}&to={end}``.
+    body_template
+      For a publisher whose windows are POSTed: the JSON body of each window's request to ``url_template``, its
+      strings filled as ``url_template`` is (e.g. ``{"filters": [["date", ">=", "{start}"]]}``). None (default):
+      each window is a GET of its URL.
     period
       The window: ``year``, ``month`` or ``day`` (calendar periods), or a number of days (default ``month``).
     date_format
@@ -54,6 +60,7 @@ class PeriodicSpider(PublisherSpider):
     missing_period_statuses: ClassVar[tuple[int, ...]] = ()
     missing_period_hint: ClassVar[str] = ""
     url_variants: ClassVar[dict[str, tuple[str, ...]]] = {}
+    body_template: ClassVar[Any] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -63,20 +70,34 @@ class PeriodicSpider(PublisherSpider):
     def start_requests_urls(self) -> list[str]:
         return list(self.window_urls())
 
-    def window_urls(self) -> dict[str, Window]:
-        """Each window's URL, with its window."""
+    def windows(self) -> list[Window]:
+        """The windows from ``from_date`` (else ``default_from_date``) to ``until_date`` (else today)."""
         first = self.from_date or date.fromisoformat(self.default_from_date)
         last = self.until_date or date.today()
-        windows = date_windows(first, last, self.period)
+        return date_windows(first, last, self.period)
+
+    def window_urls(self) -> dict[str, Window]:
+        """Each window's URL (one per variant, see ``url_variants``), with its window."""
         return {
             window_url(self.url_template, window, self.date_format, variant): window
-            for window in windows
+            for window in self.windows()
             for variant in variants(self.url_variants)
         }
+
+    def window_post(self, window: Window) -> scrapy.Request:
+        """A window's POST (see ``body_template``): its JSON body filled with the window's dates."""
+        url = window_url(self.url_template, window, self.date_format)
+        body = orjson.dumps(fill_template(self.body_template, window, self.date_format))
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        return self.request(url, method="POST", body=body, headers=headers, meta={"period_window": window})
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         # The window goes with its request, for the note of a window without a file. A spider that builds its own
         # URLs (overriding start_requests_urls) sends them without one.
+        if self.body_template is not None:
+            for window in self.windows():
+                yield self.window_post(window)
+            return
         windows = self.window_urls()
         for url in self.start_requests_urls():
             yield self.request(url, meta={"period_window": windows[url]} if url in windows else {})
@@ -119,6 +140,7 @@ def window_url(
         **(variant or {}),
         "start": start.strftime(date_format),
         "end": end.strftime(date_format),
+        "after": (end + timedelta(days=1)).strftime(date_format),
         "year": start.year,
         "month": start.month,
     }
@@ -129,6 +151,17 @@ def variants(url_variants: dict[str, tuple[str, ...]]) -> list[dict[str, str]]:
     """Every combination of the placeholders' values (one, empty, when there are none)."""
     names = sorted(url_variants)
     return [dict(zip(names, values, strict=True)) for values in itertools.product(*(url_variants[n] for n in names))]
+
+
+def fill_template(value: Any, window: Window, date_format: str = "%Y-%m-%d") -> Any:
+    """A JSON value (``body_template``) whose strings, at any depth, are filled as :func:`window_url` fills URLs."""
+    if isinstance(value, str):
+        return window_url(value, window, date_format)
+    if isinstance(value, dict):
+        return {key: fill_template(item, window, date_format) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [fill_template(item, window, date_format) for item in value]
+    return value
 
 
 def window_label(window: Window, period: str | int) -> str:
