@@ -1,10 +1,11 @@
-"""``PeriodicSpider``: one request per date window (a year, a month, a day or N days)."""
+"""``PeriodicSpider``: one request per date window (a year, a month, a day, N days, or a span of time)."""
 
 from __future__ import annotations
 
 import calendar
+import itertools
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar
 
 import scrapy
@@ -13,7 +14,9 @@ from scrapy.http import Response
 from crawler.spiders.base import PublisherSpider
 
 PERIODS = ("year", "month", "day")
-Window = tuple[date, date]
+#: A window: its first and last days (both included), or, for a ``timedelta`` period, its first instant and the
+#: first instant after it (UTC).
+Window = tuple[date, date] | tuple[datetime, datetime]
 
 
 class PeriodicSpider(PublisherSpider):
@@ -24,9 +27,17 @@ class PeriodicSpider(PublisherSpider):
       ``{month:02d}`` pads). E.g. ``https://example.org/releases/{year}.json`` or
       ``https://example.org/releases?from={start}&to={end}``.
     period
-      The window: ``year``, ``month`` or ``day`` (calendar periods), or a number of days (default ``month``).
+      The window: ``year``, ``month`` or ``day`` (calendar periods), or a number of days (default ``month``). Or a
+      ``timedelta`` (``timedelta(hours=6)``, ``timedelta(days=7)``) for a publisher whose filter takes an exclusive
+      end: windows of that span from the first instant (UTC), each ``{end}`` the next one's ``{start}``, the last
+      ending at midnight after ``until_date``, else now; an incremental crawl starts at its exact ``from_date``.
     date_format
-      How ``{start}`` and ``{end}`` are written (``strftime``; default ``%Y-%m-%d``).
+      How ``{start}`` and ``{end}`` are written (``strftime``; default ``%Y-%m-%d``; e.g. ``%Y-%m-%dT%H:%M:%SZ``).
+    year_offset
+      Added to ``{year}``: ``543`` for a publisher that numbers years in the Buddhist era (2024 is 2567).
+    variants
+      Other placeholders of ``url_template``, each with its values (``{"notice_type": (1, 2, 3)}``): every window
+      is requested once per combination of values.
     default_from_date
       The first day published (``YYYY-MM-DD``), where a crawl starts unless ``from_date`` is given; a crawl ends at
       ``until_date``, else today. The first and last windows are cut to these bounds. When the URL has no
@@ -43,8 +54,10 @@ class PeriodicSpider(PublisherSpider):
 
     abstract = True
     url_template: ClassVar[str]
-    period: ClassVar[str | int] = "month"
+    period: ClassVar[str | int | timedelta] = "month"
     date_format: ClassVar[str] = "%Y-%m-%d"
+    year_offset: ClassVar[int] = 0
+    variants: ClassVar[dict[str, tuple[Any, ...]]] = {}
     default_from_date: ClassVar[str]
     missing_period_statuses: ClassVar[tuple[int, ...]] = ()
     missing_period_hint: ClassVar[str] = ""
@@ -58,11 +71,26 @@ class PeriodicSpider(PublisherSpider):
         return list(self.window_urls())
 
     def window_urls(self) -> dict[str, Window]:
-        """Each window's URL, with its window."""
-        first = self.from_date or date.fromisoformat(self.default_from_date)
-        last = self.until_date or date.today()
-        windows = date_windows(first, last, self.period)
-        return {window_url(self.url_template, window, self.date_format): window for window in windows}
+        """Each window's URL (one per combination of ``variants``), with its window."""
+        names = list(self.variants)
+        combinations = [dict(zip(names, values, strict=True)) for values in itertools.product(*self.variants.values())]
+        return {
+            window_url(self.url_template, window, self.date_format, self.year_offset, **combination): window
+            for window in self.windows()
+            for combination in combinations
+        }
+
+    def windows(self) -> list[Window]:
+        """The windows from ``from_date`` (else ``default_from_date``) to ``until_date`` (else now)."""
+        default = date.fromisoformat(self.default_from_date)
+        if isinstance(self.period, timedelta):
+            first = self.from_datetime or datetime.combine(self.from_date or default, time(), UTC)
+            if self.until_date:
+                stop = datetime.combine(self.until_date + timedelta(days=1), time(), UTC)
+            else:
+                stop = datetime.now(UTC).replace(microsecond=0)
+            return list(time_windows(first, stop, self.period))
+        return date_windows(self.from_date or default, self.until_date or date.today(), self.period)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         # The window goes with its request, for the note of a window without a file. A spider that builds its own
@@ -89,7 +117,7 @@ class PeriodicSpider(PublisherSpider):
         window: Window | None = response.meta.get("period_window")
         label = window_label(window, self.period) if window else response.url
         code = f"{self.period}_not_published" if isinstance(self.period, str) else "period_not_published"
-        if window and _window_end(window[0], self.period) >= date.today():
+        if window and not _window_over(window, self.period):
             message = f"{label} has no file ({response.status}): the period is not over yet"
             yield self.note("info", code, message, url=response.url)
             return
@@ -99,21 +127,27 @@ class PeriodicSpider(PublisherSpider):
         yield self.note("warning", code, message, url=response.url)
 
 
-def window_url(template: str, window: Window, date_format: str = "%Y-%m-%d") -> str:
-    """``template`` filled with a window's dates; other placeholders (``{sandbox}``) are left as they are."""
+def window_url(
+    template: str, window: Window, date_format: str = "%Y-%m-%d", year_offset: int = 0, **variant: Any
+) -> str:
+    """``template`` filled with a window's dates (``{year}`` plus ``year_offset``) and a variant's values; other
+    placeholders (``{sandbox}``) are left as they are."""
     start, end = window
     values = {
         "start": start.strftime(date_format),
         "end": end.strftime(date_format),
-        "year": start.year,
+        "year": start.year + year_offset,
         "month": start.month,
+        **variant,
     }
     return template.format_map(_KeepUnknown(values))
 
 
-def window_label(window: Window, period: str | int) -> str:
-    """A window as people name it: ``2024``, ``2024-05``, ``2024-05-31``, else its first and last days."""
+def window_label(window: Window, period: str | int | timedelta) -> str:
+    """A window as people name it: ``2024``, ``2024-05``, ``2024-05-31``, else its bounds."""
     start, end = window
+    if isinstance(start, datetime):
+        return f"{start:%Y-%m-%dT%H:%M:%SZ} to {end:%Y-%m-%dT%H:%M:%SZ}"
     if period == "year":
         return str(start.year)
     if period == "month":
@@ -142,7 +176,23 @@ def date_windows(first: date, last: date, period: str | int) -> list[Window]:
     return windows
 
 
-def _window_end(start: date, period: str | int) -> date:
+def time_windows(first: datetime, stop: datetime, span: timedelta) -> Iterator[tuple[datetime, datetime]]:
+    """Windows of ``span`` from ``first``, each ending where the next starts, the last cut at ``stop``."""
+    start = first
+    while start < stop:
+        end = min(start + span, stop)
+        yield start, end
+        start = end
+
+
+def _window_over(window: Window, period: str | int | timedelta) -> bool:
+    start, end = window
+    if isinstance(end, datetime):
+        return end <= datetime.now(UTC)
+    return _window_end(start, period) < date.today()
+
+
+def _window_end(start: date, period: str | int | timedelta) -> date:
     if period == "year":
         return date(start.year, 12, 31)
     if period == "month":
@@ -163,7 +213,17 @@ def check_periodic(cls: type[PeriodicSpider]) -> None:
         date.fromisoformat(getattr(cls, "default_from_date", None) or "")
     except (TypeError, ValueError):
         raise TypeError(f"{where} must declare default_from_date as YYYY-MM-DD") from None
-    try:
-        _window_end(date(2000, 1, 1), cls.period)
-    except ValueError as error:
-        raise TypeError(f"{where}.{error}") from None
+    if isinstance(cls.period, timedelta):
+        if cls.period <= timedelta(0):
+            raise TypeError(f"{where}.period must be a positive timedelta")
+    else:
+        try:
+            _window_end(date(2000, 1, 1), cls.period)
+        except ValueError as error:
+            raise TypeError(f"{where}.{error}") from None
+    if not isinstance(cls.year_offset, int) or isinstance(cls.year_offset, bool):
+        raise TypeError(f"{where}.year_offset must be a whole number of years")
+    if not isinstance(cls.variants, dict) or not all(
+        isinstance(name, str) and isinstance(values, tuple) and values for name, values in cls.variants.items()
+    ):
+        raise TypeError(f"{where}.variants must map placeholders to non-empty tuples of values")
