@@ -1,7 +1,7 @@
-from spiders.uk_proactis_base import UkProactisBase
+from crawler.spiders.proactis import ProactisSpider
 
 
-class UkScotlandPublicContractsSpider(UkProactisBase):
+class UkScotlandPublicContractsSpider(ProactisSpider):
     """
     Publisher
       Scottish Government: Public Contracts Scotland
@@ -33,7 +33,7 @@ class UkScotlandPublicContractsSpider(UkProactisBase):
         "https://api.publiccontractsscotland.gov.uk/v1",
     )
 
-    # UkProactisBase
+    # ProactisSpider
     api = "https://api.publiccontractsscotland.gov.uk"
     site_notice_types = (
         101,  # Website Contract Notice

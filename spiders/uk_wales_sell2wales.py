@@ -1,7 +1,7 @@
-from spiders.uk_proactis_base import UkProactisBase
+from crawler.spiders.proactis import ProactisSpider
 
 
-class UkWalesSell2WalesSpider(UkProactisBase):
+class UkWalesSell2WalesSpider(ProactisSpider):
     """
     Publisher
       Welsh Government: Sell2Wales
@@ -30,7 +30,7 @@ class UkWalesSell2WalesSpider(UkProactisBase):
     ocid_prefixes = ("ocds-kuma6s-",)
     facts_from = ("kingfisher-collect:united_kingdom_wales@2026-07", "https://api.sell2wales.gov.wales/v1")
 
-    # UkProactisBase
+    # ProactisSpider
     api = "https://api.sell2wales.gov.wales"
     site_notice_types = (
         51,  # Website Invitation to Tender Notice

@@ -1,4 +1,6 @@
-"""Proactis portals (Public Contracts Scotland, Sell2Wales): one API, a base shared by their spiders."""
+"""``ProactisSpider``: the portals built on Proactis (Public Contracts Scotland, Sell2Wales), one API."""
+
+from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any, ClassVar
@@ -6,7 +8,7 @@ from typing import Any, ClassVar
 import orjson
 from scrapy.http import Response
 
-from crawler.spiders import PeriodicSpider
+from crawler.spiders.periodic import PeriodicSpider
 
 #: The path of a month's notices of one type, after a portal's API address; ``outputType=0`` is OCDS.
 NOTICES = "/v1/Notices?dateFrom={start}&outputType=0&noticeType={notice_type}"
@@ -14,10 +16,17 @@ NOTICES = "/v1/Notices?dateFrom={start}&outputType=0&noticeType={notice_type}"
 OJEU_NOTICE_TYPES = (1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 24, 25)
 
 
-class UkProactisBase(PeriodicSpider):
-    """A portal's API: one release package per month (``dateFrom=MM-YYYY``) and notice type (``noticeType``).
-    A spider declares ``api`` (its API's address) and ``site_notice_types`` (the portal's own notice types, which
-    it requests with ``OJEU_NOTICE_TYPES``)."""
+class ProactisSpider(PeriodicSpider):
+    """
+    A portal's API: one release package per month (``dateFrom=MM-YYYY``) and notice type (``noticeType``), from
+    2019. A month without notices of a type answers a package without ``releases``: kept, not loaded, noted
+    (``no_notices``).
+
+    api
+      The portal's API address (``https://api.sell2wales.gov.wales``).
+    site_notice_types
+      The portal's own notice types, requested with ``OJEU_NOTICE_TYPES`` (the EU forms every portal has).
+    """
 
     abstract = True
     api: ClassVar[str]
