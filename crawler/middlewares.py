@@ -1,4 +1,5 @@
-"""Downloader middlewares: retries that back off and honour ``Retry-After``, and the domains a spider may reach."""
+"""Downloader middlewares: retries that back off and honour ``Retry-After`` (or a spider's ``rate_limit`` after a
+429 without it), and the domains a spider may reach."""
 
 from __future__ import annotations
 
@@ -57,6 +58,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if retry is None:
             return response
         requested = retry_after(response.headers.get(b"Retry-After"), datetime.now(UTC))
+        if requested is None and response.status == 429:
+            requested = rate_limit_window(self.crawler.spider)
         await self._wait(retry, self._backoff(retry) if requested is None else min(requested, self.retry_after_max))
         return retry
 
@@ -89,6 +92,13 @@ class BackoffRetryMiddleware(RetryMiddleware):
         logger.debug("Waiting %.2f s before %s", delay, retry)
         self.crawler.stats.inc_value("ocds_atlas/retry_wait_seconds", round(delay, 3))
         await sleep(delay)
+
+
+def rate_limit_window(spider: Spider | None) -> float | None:
+    """The seconds of the limit a spider declares (``PublisherSpider.rate_limit``), which a publisher that answers
+    429 without ``Retry-After`` asks to wait; None when it declares none."""
+    limit = getattr(spider, "rate_limit", None)
+    return float(limit[1]) if limit else None
 
 
 def backoff_delay(attempt: int, base: float, cap: float) -> float:

@@ -63,6 +63,11 @@ class PublisherSpider(scrapy.Spider):
       Politeness: at most ``concurrency`` requests at once to the publisher (default 2), ``delay`` seconds between
       requests (default 0.5; AutoThrottle waits longer when the publisher slows down). They set Scrapy's
       ``CONCURRENT_REQUESTS_PER_DOMAIN`` and ``DOWNLOAD_DELAY`` (``-s`` on the command line still wins).
+    rate_limit
+      The publisher's own limit, ``(requests, seconds)``: ``(12, 120)`` for "12 requests in 2 minutes". Requests to
+      a host are then started at least ``seconds / requests`` apart, without random jitter (and AutoThrottle never
+      goes faster), so that no ``requests + 1`` of them start within less than ``seconds``; and a 429 without
+      ``Retry-After`` is retried after ``seconds``. It sets ``DOWNLOAD_DELAY`` when longer than ``delay``.
     credentials
       Names of environment variables holding credentials (``("EXAMPLE_API_KEY",)``): the crawl does not start when
       one is missing or empty; ``self.credential(name)`` gives its value, which is never logged or stored.
@@ -123,6 +128,7 @@ class PublisherSpider(scrapy.Spider):
     data_format: ClassVar[str | None] = None
     concurrency: ClassVar[int] = 2
     delay: ClassVar[float] = 0.5
+    rate_limit: ClassVar[tuple[int, float] | None] = None
     credentials: ClassVar[tuple[str, ...]] = ()
     allowed_domains: ClassVar[tuple[str, ...]] = ()
     dates_at_load: ClassVar[bool | None] = None

@@ -52,6 +52,7 @@ def check_declarations(cls: type[Spider], base: type[Spider]) -> None:
         raise TypeError(f"{where}.concurrency must be a whole number of at least 1")
     if not isinstance(cls.delay, int | float) or isinstance(cls.delay, bool) or cls.delay < 0:
         raise TypeError(f"{where}.delay must be a number of seconds, at least 0")
+    check_rate_limit(cls, where)
     if isinstance(cls.credentials, str) or not all(isinstance(c, str) and c for c in cls.credentials):
         raise TypeError(f"{where}.credentials must be a tuple of environment variable names")
     check_availability(cls, where)
@@ -59,6 +60,18 @@ def check_declarations(cls: type[Spider], base: type[Spider]) -> None:
         raise TypeError(f"{where}.facts_from must be a tuple of sources (reference spiders, documentation URLs)")
     if cls.listings and cls.parse_listing is base.parse_listing:
         raise TypeError(f"{where} declares listings, so it must define parse_listing")
+
+
+def check_rate_limit(cls: type[Spider], where: str) -> None:
+    """``rate_limit`` is None or ``(requests, seconds)``: a whole number of at least 1 and a positive number."""
+    limit = cls.rate_limit
+    if limit is None:
+        return
+    if not isinstance(limit, tuple) or len(limit) != 2 or any(isinstance(v, bool) for v in limit):
+        raise TypeError(f"{where}.rate_limit must be (requests, seconds), e.g. (12, 120)")
+    requests, seconds = limit
+    if not isinstance(requests, int) or requests < 1 or not isinstance(seconds, int | float) or seconds <= 0:
+        raise TypeError(f"{where}.rate_limit must be (requests, seconds): at least 1 request in a positive time")
 
 
 def check_availability(cls: type[Spider], where: str) -> None:
@@ -92,6 +105,12 @@ def politeness_settings(cls: type[Spider]) -> dict[str, Any]:
         settings["USER_AGENT"] = BROWSER_USER_AGENT
     if cls.is_sandbox:
         return {**settings, "DOWNLOAD_DELAY": MIN_DELAY, "AUTOTHROTTLE_ENABLED": False}
+    if cls.rate_limit:
+        # Scrapy's slot starts a host's requests at least DOWNLOAD_DELAY apart (AutoThrottle never goes below it);
+        # without the random jitter, which would start some sooner.
+        requests, seconds = cls.rate_limit
+        delay = max(cls.delay, seconds / requests, MIN_DELAY)
+        return {**settings, "DOWNLOAD_DELAY": delay, "RANDOMIZE_DOWNLOAD_DELAY": False}
     return {**settings, "DOWNLOAD_DELAY": max(cls.delay, MIN_DELAY)}
 
 

@@ -1,11 +1,11 @@
-"""``PeriodicSpider``: one request per date window (a year, a month, a day or N days)."""
+"""``PeriodicSpider``: one request per date window (a year, a month, a day, N days, or a span of time)."""
 
 from __future__ import annotations
 
 import calendar
 import itertools
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar
 
 import orjson
@@ -15,7 +15,9 @@ from scrapy.http import Response
 from crawler.spiders.base import PublisherSpider
 
 PERIODS = ("year", "month", "day")
-Window = tuple[date, date]
+#: A window: its first and last days (both included), or, for a ``timedelta`` period, its first instant and the
+#: first instant after it (UTC).
+Window = tuple[date, date] | tuple[datetime, datetime]
 
 
 class PeriodicSpider(PublisherSpider):
@@ -31,9 +33,14 @@ class PeriodicSpider(PublisherSpider):
       strings filled as ``url_template`` is (e.g. ``{"filters": [["date", ">=", "{start}"]]}``). None (default):
       each window is a GET of its URL.
     period
-      The window: ``year``, ``month`` or ``day`` (calendar periods), or a number of days (default ``month``).
+      The window: ``year``, ``month`` or ``day`` (calendar periods), or a number of days (default ``month``). Or a
+      ``timedelta`` (``timedelta(hours=6)``, ``timedelta(days=7)``) for a publisher whose filter takes an exclusive
+      end: windows of that span from the first instant (UTC), each ``{end}`` the next one's ``{start}``, the last
+      ending at midnight after ``until_date``, else now; an incremental crawl starts at its exact ``from_date``.
     date_format
-      How ``{start}`` and ``{end}`` are written (``strftime``; default ``%Y-%m-%d``).
+      How ``{start}`` and ``{end}`` are written (``strftime``; default ``%Y-%m-%d``; e.g. ``%Y-%m-%dT%H:%M:%SZ``).
+    year_offset
+      Added to ``{year}``: ``543`` for a publisher that numbers years in the Buddhist era (2024 is 2567).
     default_from_date
       The first day published (``YYYY-MM-DD``), where a crawl starts unless ``from_date`` is given; a crawl ends at
       ``until_date``, else today. The first and last windows are cut to these bounds. When the URL has no
@@ -54,12 +61,13 @@ class PeriodicSpider(PublisherSpider):
 
     abstract = True
     url_template: ClassVar[str]
-    period: ClassVar[str | int] = "month"
+    period: ClassVar[str | int | timedelta] = "month"
     date_format: ClassVar[str] = "%Y-%m-%d"
+    year_offset: ClassVar[int] = 0
     default_from_date: ClassVar[str]
     missing_period_statuses: ClassVar[tuple[int, ...]] = ()
     missing_period_hint: ClassVar[str] = ""
-    url_variants: ClassVar[dict[str, tuple[str, ...]]] = {}
+    url_variants: ClassVar[dict[str, tuple[str | int, ...]]] = {}
     body_template: ClassVar[Any] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -70,23 +78,29 @@ class PeriodicSpider(PublisherSpider):
     def start_requests_urls(self) -> list[str]:
         return list(self.window_urls())
 
-    def windows(self) -> list[Window]:
-        """The windows from ``from_date`` (else ``default_from_date``) to ``until_date`` (else today)."""
-        first = self.from_date or date.fromisoformat(self.default_from_date)
-        last = self.until_date or date.today()
-        return date_windows(first, last, self.period)
-
     def window_urls(self) -> dict[str, Window]:
-        """Each window's URL (one per variant, see ``url_variants``), with its window."""
+        """Each window's URL (one per combination of ``url_variants``), with its window."""
         return {
-            window_url(self.url_template, window, self.date_format, variant): window
+            window_url(self.url_template, window, self.date_format, self.year_offset, variant): window
             for window in self.windows()
             for variant in variants(self.url_variants)
         }
 
+    def windows(self) -> list[Window]:
+        """The windows from ``from_date`` (else ``default_from_date``) to ``until_date`` (else now)."""
+        default = date.fromisoformat(self.default_from_date)
+        if isinstance(self.period, timedelta):
+            first = self.from_datetime or datetime.combine(self.from_date or default, time(), UTC)
+            if self.until_date:
+                stop = datetime.combine(self.until_date + timedelta(days=1), time(), UTC)
+            else:
+                stop = datetime.now(UTC).replace(microsecond=0)
+            return list(time_windows(first, stop, self.period))
+        return date_windows(self.from_date or default, self.until_date or date.today(), self.period)
+
     def window_post(self, window: Window) -> scrapy.Request:
         """A window's POST (see ``body_template``): its JSON body filled with the window's dates."""
-        url = window_url(self.url_template, window, self.date_format)
+        url = window_url(self.url_template, window, self.date_format, self.year_offset)
         body = orjson.dumps(fill_template(self.body_template, window, self.date_format))
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         return self.request(url, method="POST", body=body, headers=headers, meta={"period_window": window})
@@ -120,7 +134,7 @@ class PeriodicSpider(PublisherSpider):
         window: Window | None = response.meta.get("period_window")
         label = window_label(window, self.period) if window else response.url
         code = f"{self.period}_not_published" if isinstance(self.period, str) else "period_not_published"
-        if window and _window_end(window[0], self.period) >= date.today():
+        if window and not _window_over(window, self.period):
             message = f"{label} has no file ({response.status}): the period is not over yet"
             yield self.note("info", code, message, url=response.url)
             return
@@ -131,23 +145,27 @@ class PeriodicSpider(PublisherSpider):
 
 
 def window_url(
-    template: str, window: Window, date_format: str = "%Y-%m-%d", variant: dict[str, str] | None = None
+    template: str,
+    window: Window,
+    date_format: str = "%Y-%m-%d",
+    year_offset: int = 0,
+    variant: dict[str, Any] | None = None,
 ) -> str:
-    """``template`` filled with a window's dates and a variant's values (see ``url_variants``); other placeholders
-    (``{sandbox}``) are left as they are."""
+    """``template`` filled with a window's dates (``{year}`` plus ``year_offset``) and a variant's values (see
+    ``url_variants``); other placeholders (``{sandbox}``) are left as they are."""
     start, end = window
     values = {
-        **(variant or {}),
         "start": start.strftime(date_format),
         "end": end.strftime(date_format),
         "after": (end + timedelta(days=1)).strftime(date_format),
-        "year": start.year,
+        "year": start.year + year_offset,
         "month": start.month,
+        **(variant or {}),
     }
     return template.format_map(_KeepUnknown(values))
 
 
-def variants(url_variants: dict[str, tuple[str, ...]]) -> list[dict[str, str]]:
+def variants(url_variants: dict[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
     """Every combination of the placeholders' values (one, empty, when there are none)."""
     names = sorted(url_variants)
     return [dict(zip(names, values, strict=True)) for values in itertools.product(*(url_variants[n] for n in names))]
@@ -164,9 +182,11 @@ def fill_template(value: Any, window: Window, date_format: str = "%Y-%m-%d") -> 
     return value
 
 
-def window_label(window: Window, period: str | int) -> str:
-    """A window as people name it: ``2024``, ``2024-05``, ``2024-05-31``, else its first and last days."""
+def window_label(window: Window, period: str | int | timedelta) -> str:
+    """A window as people name it: ``2024``, ``2024-05``, ``2024-05-31``, else its bounds."""
     start, end = window
+    if isinstance(start, datetime):
+        return f"{start:%Y-%m-%dT%H:%M:%SZ} to {end:%Y-%m-%dT%H:%M:%SZ}"
     if period == "year":
         return str(start.year)
     if period == "month":
@@ -195,7 +215,23 @@ def date_windows(first: date, last: date, period: str | int) -> list[Window]:
     return windows
 
 
-def _window_end(start: date, period: str | int) -> date:
+def time_windows(first: datetime, stop: datetime, span: timedelta) -> Iterator[tuple[datetime, datetime]]:
+    """Windows of ``span`` from ``first``, each ending where the next starts, the last cut at ``stop``."""
+    start = first
+    while start < stop:
+        end = min(start + span, stop)
+        yield start, end
+        start = end
+
+
+def _window_over(window: Window, period: str | int | timedelta) -> bool:
+    start, end = window
+    if isinstance(end, datetime):
+        return end <= datetime.now(UTC)
+    return _window_end(start, period) < date.today()
+
+
+def _window_end(start: date, period: str | int | timedelta) -> date:
     if period == "year":
         return date(start.year, 12, 31)
     if period == "month":
@@ -216,12 +252,20 @@ def check_periodic(cls: type[PeriodicSpider]) -> None:
         date.fromisoformat(getattr(cls, "default_from_date", None) or "")
     except (TypeError, ValueError):
         raise TypeError(f"{where} must declare default_from_date as YYYY-MM-DD") from None
-    try:
-        _window_end(date(2000, 1, 1), cls.period)
-    except ValueError as error:
-        raise TypeError(f"{where}.{error}") from None
+    if isinstance(cls.period, timedelta):
+        if cls.period <= timedelta(0):
+            raise TypeError(f"{where}.period must be a positive timedelta")
+    else:
+        try:
+            _window_end(date(2000, 1, 1), cls.period)
+        except ValueError as error:
+            raise TypeError(f"{where}.{error}") from None
+    if not isinstance(cls.year_offset, int) or isinstance(cls.year_offset, bool):
+        raise TypeError(f"{where}.year_offset must be a whole number of years")
+    if not isinstance(cls.url_variants, dict):
+        raise TypeError(f"{where}.url_variants must map placeholders to non-empty tuples of values")
     for placeholder, values in cls.url_variants.items():
         if f"{{{placeholder}}}" not in cls.url_template:
             raise TypeError(f"{where}.url_variants: url_template has no {{{placeholder}}}")
-        if isinstance(values, str) or not values or not all(isinstance(v, str) for v in values):
-            raise TypeError(f"{where}.url_variants[{placeholder!r}] must be a non-empty tuple of strings")
+        if not isinstance(values, tuple) or not values or not all(isinstance(v, str | int) for v in values):
+            raise TypeError(f"{where}.url_variants[{placeholder!r}] must be a non-empty tuple of strings or numbers")

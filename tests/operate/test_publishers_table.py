@@ -46,6 +46,18 @@ NO_LICENCE_STATED = {
     "nigeria_ekiti",
     "taiwan_aac",
 }
+#: Spiders added for issue 15 whose licence and OCID prefix are not in kingfisher-collect and were not checked on
+#: the publishers' pages yet (no network): None until checked, never guessed. Empty this set as they are checked.
+UNCHECKED_LICENCE_AND_PREFIX = {
+    "australia_austender",
+    "kosovo_pprc",
+    "netherlands_tenderned",
+    "south_africa_etenders_api",
+    "thailand_bangkok",
+    "uk_scotland_public_contracts",
+    "uk_wales_sell2wales",
+    "united_states_portland",
+}
 
 
 def test_every_real_spider_declares_its_publisher(publishers):
@@ -54,11 +66,11 @@ def test_every_real_spider_declares_its_publisher(publishers):
         assert p["url"], p["name"]
         # GACM's OCIDs are bare numbers; the AAC's and Nuevo León's DGAyS's prefixes are not known yet; the
         # registry's publications each have their publisher's own
-        unknown = {"mexico_gacm", "taiwan_aac", "mexico_nuevo_leon", "data_registry"}
-        assert p["ocid_prefixes"] or p["name"] in unknown, p["name"]
+        exempt = {"mexico_gacm", "taiwan_aac", "mexico_nuevo_leon", "data_registry", *UNCHECKED_LICENCE_AND_PREFIX}
+        assert p["ocid_prefixes"] or p["name"] in exempt, p["name"]
         assert p["update_frequency"], p["name"]
         # the registry's publications take their licences from the registry when they are crawled
-        if p["name"] != "data_registry":
+        if p["name"] != "data_registry" and p["name"] not in UNCHECKED_LICENCE_AND_PREFIX:
             assert bool(p["licence"]) != (p["name"] in NO_LICENCE_STATED), p["name"]
         assert p["level"] and p["country"] and p["ocds_version"] and p["publisher_name"], p["name"]
         assert p["documentation"] and p["shape"], p["name"]
