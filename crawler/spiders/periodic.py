@@ -32,6 +32,9 @@ class PeriodicSpider(PublisherSpider):
       ``until_date``, else today. The first and last windows are cut to these bounds. When the URL has no
       ``{start}`` or ``{end}`` (whole years or months are fetched), declare ``dates_at_load = True`` to apply the
       bounds to release dates as well.
+    default_until_date
+      The last day published (``YYYY-MM-DD``) by a publisher that stopped publishing: a crawl without
+      ``until_date`` ends there rather than today.
     missing_period_statuses
       The HTTP statuses (e.g. ``(404,)``) with which the publisher says it has no file for a window: a window
       not over yet, or one it never published. Such a response is noted (``<period>_not_published``, e.g.
@@ -46,6 +49,7 @@ class PeriodicSpider(PublisherSpider):
     period: ClassVar[str | int] = "month"
     date_format: ClassVar[str] = "%Y-%m-%d"
     default_from_date: ClassVar[str]
+    default_until_date: ClassVar[str | None] = None
     missing_period_statuses: ClassVar[tuple[int, ...]] = ()
     missing_period_hint: ClassVar[str] = ""
 
@@ -60,7 +64,8 @@ class PeriodicSpider(PublisherSpider):
     def window_urls(self) -> dict[str, Window]:
         """Each window's URL, with its window."""
         first = self.from_date or date.fromisoformat(self.default_from_date)
-        last = self.until_date or date.today()
+        stopped = date.fromisoformat(self.default_until_date) if self.default_until_date else None
+        last = self.until_date or stopped or date.today()
         windows = date_windows(first, last, self.period)
         return {window_url(self.url_template, window, self.date_format): window for window in windows}
 
@@ -163,6 +168,11 @@ def check_periodic(cls: type[PeriodicSpider]) -> None:
         date.fromisoformat(getattr(cls, "default_from_date", None) or "")
     except (TypeError, ValueError):
         raise TypeError(f"{where} must declare default_from_date as YYYY-MM-DD") from None
+    try:
+        if cls.default_until_date is not None:
+            date.fromisoformat(cls.default_until_date)
+    except (TypeError, ValueError):
+        raise TypeError(f"{where}.default_until_date must be YYYY-MM-DD") from None
     try:
         _window_end(date(2000, 1, 1), cls.period)
     except ValueError as error:
