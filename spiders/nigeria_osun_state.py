@@ -24,6 +24,7 @@ class NigeriaOsunStateSpider(NigeriaBonMaximusBase):
     region = "OS"
     url = "https://egp.osunstate.gov.ng"
     licence = None  # not stated
+    ocid_prefixes = ("ocds-xwwr9a-",)  # as kingfisher-collect's example link shows
     facts_from = ("kingfisher-collect:nigeria_osun_state@2026-07", *BON_MAXIMUS_FACTS)
 
     # NigeriaBonMaximusBase
