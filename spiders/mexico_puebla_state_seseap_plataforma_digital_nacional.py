@@ -1,0 +1,28 @@
+from spiders.mexico_plataforma_digital_nacional_base import PDN_FACTS, MexicoPlataformaDigitalNacionalBase
+
+
+class MexicoPueblaStateSeseapPlataformaDigitalNacionalSpider(MexicoPlataformaDigitalNacionalBase):
+    """
+    Publisher
+      Secretaría Ejecutiva del Sistema Estatal Anticorrupción de Puebla (SESEAP)
+      (through the Plataforma Digital Nacional)
+    API documentation
+      https://plataformadigitalnacional.org/contrataciones
+    Shape
+      POSTed searches (``supplier_id=SESAE_PUE``, JSON body ``{"page": N, "pageSize": 10}``, pages from 0) whose
+      ``data`` is an array of releases; ``pagination.total`` counts the releases.
+    Spider arguments
+      from_date, until_date: applied to release dates as they are loaded (the search has no date filter)
+    """
+
+    name = "mexico_puebla_state_seseap_plataforma_digital_nacional"
+
+    # PublisherSpider
+    publisher_name = "SESEAP Puebla (Plataforma Digital Nacional)"
+    level = "regional"
+    region = "PUE"
+    licence = None  # not stated
+    facts_from = ("kingfisher-collect:mexico_puebla_state_seseap_plataforma_digital_nacional@2026-07", *PDN_FACTS)
+
+    # MexicoPlataformaDigitalNacionalBase
+    supplier_id = "SESAE_PUE"
