@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, ClassVar
 
@@ -12,7 +13,7 @@ from scrapy.http import Response
 
 from crawler.spiders.base import PublisherSpider
 
-PERIODS = ("year", "month", "day")
+PERIODS = ("year", "month", "day", "fiscal_year")
 Window = tuple[date, date]
 
 
@@ -24,7 +25,14 @@ class PeriodicSpider(PublisherSpider):
       ``{month:02d}`` pads). E.g. ``https://example.org/releases/{year}.json`` or
       ``https://example.org/releases?from={start}&to={end}``.
     period
-      The window: ``year``, ``month`` or ``day`` (calendar periods), or a number of days (default ``month``).
+      The window: ``year``, ``month`` or ``day`` (calendar periods), ``fiscal_year``, or a number of days (default
+      ``month``).
+    fiscal_year_start, fiscal_year_offset
+      For ``fiscal_year``: the Gregorian day a fiscal year starts (``MM-DD``, e.g. ``07-01``), and what to add to
+      the Gregorian year it starts in to get its number in the publisher's calendar (e.g. 57 for Nepal's Bikram
+      Sambat, whose fiscal year 2079-80 starts in July 2022; default 0). The URL may then hold ``{fiscal_year}``
+      (its first year's number), ``{fiscal_year_end}`` (the next number) and ``{fiscal_year_end_yy}`` (that number's
+      last two digits): ``fy={fiscal_year}-{fiscal_year_end}``, ``files/{fiscal_year}-{fiscal_year_end_yy}.json``.
     date_format
       How ``{start}`` and ``{end}`` are written (``strftime``; default ``%Y-%m-%d``).
     default_from_date
@@ -48,6 +56,8 @@ class PeriodicSpider(PublisherSpider):
     default_from_date: ClassVar[str]
     missing_period_statuses: ClassVar[tuple[int, ...]] = ()
     missing_period_hint: ClassVar[str] = ""
+    fiscal_year_start: ClassVar[str | None] = None
+    fiscal_year_offset: ClassVar[int] = 0
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -61,8 +71,18 @@ class PeriodicSpider(PublisherSpider):
         """Each window's URL, with its window."""
         first = self.from_date or date.fromisoformat(self.default_from_date)
         last = self.until_date or date.today()
-        windows = date_windows(first, last, self.period)
-        return {window_url(self.url_template, window, self.date_format): window for window in windows}
+        fiscal = self.fiscal_year()
+        windows = date_windows(first, last, self.period, fiscal)
+        values = fiscal.values if fiscal else None
+        return {window_url(self.url_template, window, self.date_format, values): window for window in windows}
+
+    @classmethod
+    def fiscal_year(cls) -> FiscalYear | None:
+        """The declared fiscal year, when the windows are fiscal years."""
+        if cls.period != "fiscal_year":
+            return None
+        month, day = (int(part) for part in (cls.fiscal_year_start or "").split("-"))
+        return FiscalYear(month, day, cls.fiscal_year_offset)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         # The window goes with its request, for the note of a window without a file. A spider that builds its own
@@ -87,9 +107,10 @@ class PeriodicSpider(PublisherSpider):
         """A window the publisher has no file for: noted, not failed. Not over yet, its file is still to come
         (``info``); past, the publisher has no data for it (``warning``)."""
         window: Window | None = response.meta.get("period_window")
-        label = window_label(window, self.period) if window else response.url
+        fiscal = self.fiscal_year()
+        label = window_label(window, self.period, fiscal) if window else response.url
         code = f"{self.period}_not_published" if isinstance(self.period, str) else "period_not_published"
-        if window and _window_end(window[0], self.period) >= date.today():
+        if window and _window_end(window[0], self.period, fiscal) >= date.today():
             message = f"{label} has no file ({response.status}): the period is not over yet"
             yield self.note("info", code, message, url=response.url)
             return
@@ -99,21 +120,59 @@ class PeriodicSpider(PublisherSpider):
         yield self.note("warning", code, message, url=response.url)
 
 
-def window_url(template: str, window: Window, date_format: str = "%Y-%m-%d") -> str:
-    """``template`` filled with a window's dates; other placeholders (``{sandbox}``) are left as they are."""
+@dataclass(frozen=True)
+class FiscalYear:
+    """When a fiscal year starts (a Gregorian month and day), and its calendar's offset in years."""
+
+    month: int
+    day: int
+    offset: int = 0
+
+    def start_of(self, day: date) -> date:
+        """The first day of the fiscal year that holds ``day``."""
+        start = date(day.year, self.month, self.day)
+        return start if day >= start else date(day.year - 1, self.month, self.day)
+
+    def end_of(self, day: date) -> date:
+        start = self.start_of(day)
+        return date(start.year + 1, self.month, self.day) - timedelta(days=1)
+
+    def number(self, day: date) -> int:
+        """The fiscal year's number in its calendar: that of the year it starts in."""
+        return self.start_of(day).year + self.offset
+
+    def values(self, window: Window) -> dict[str, Any]:
+        """The URL placeholders of the fiscal year that holds the window."""
+        number = self.number(window[0])
+        return {"fiscal_year": number, "fiscal_year_end": number + 1, "fiscal_year_end_yy": f"{(number + 1) % 100:02d}"}
+
+
+def window_url(
+    template: str,
+    window: Window,
+    date_format: str = "%Y-%m-%d",
+    extra: Callable[[Window], dict[str, Any]] | None = None,
+) -> str:
+    """``template`` filled with a window's dates (and ``extra``'s values for it); other placeholders
+    (``{sandbox}``) are left as they are."""
     start, end = window
     values = {
         "start": start.strftime(date_format),
         "end": end.strftime(date_format),
         "year": start.year,
         "month": start.month,
+        **(extra(window) if extra else {}),
     }
     return template.format_map(_KeepUnknown(values))
 
 
-def window_label(window: Window, period: str | int) -> str:
-    """A window as people name it: ``2024``, ``2024-05``, ``2024-05-31``, else its first and last days."""
+def window_label(window: Window, period: str | int, fiscal: FiscalYear | None = None) -> str:
+    """A window as people name it: ``2024``, ``2024-05``, ``2024-05-31``, ``fiscal year 2079-80``, else its first
+    and last days."""
     start, end = window
+    if period == "fiscal_year" and fiscal:
+        values = fiscal.values(window)
+        return f"fiscal year {values['fiscal_year']}-{values['fiscal_year_end_yy']}"
     if period == "year":
         return str(start.year)
     if period == "month":
@@ -130,19 +189,22 @@ class _KeepUnknown(dict[str, Any]):
         return f"{{{key}}}"
 
 
-def date_windows(first: date, last: date, period: str | int) -> list[Window]:
-    """The windows from ``first`` to ``last`` (both included): calendar years, months or days, or runs of N days
-    from ``first``; the first and last windows are cut to the bounds. None when ``first`` is after ``last``."""
+def date_windows(first: date, last: date, period: str | int, fiscal: FiscalYear | None = None) -> list[Window]:
+    """The windows from ``first`` to ``last`` (both included): calendar years, months or days, fiscal years, or runs
+    of N days from ``first``; the first and last windows are cut to the bounds. None when ``first`` is after
+    ``last``."""
     windows = []
     start = first
     while start <= last:
-        end = min(_window_end(start, period), last)
+        end = min(_window_end(start, period, fiscal), last)
         windows.append((start, end))
         start = end + timedelta(days=1)
     return windows
 
 
-def _window_end(start: date, period: str | int) -> date:
+def _window_end(start: date, period: str | int, fiscal: FiscalYear | None = None) -> date:
+    if period == "fiscal_year" and fiscal:
+        return fiscal.end_of(start)
     if period == "year":
         return date(start.year, 12, 31)
     if period == "month":
@@ -163,7 +225,19 @@ def check_periodic(cls: type[PeriodicSpider]) -> None:
         date.fromisoformat(getattr(cls, "default_from_date", None) or "")
     except (TypeError, ValueError):
         raise TypeError(f"{where} must declare default_from_date as YYYY-MM-DD") from None
+    if cls.period == "fiscal_year":
+        check_fiscal_year(cls, where)
+        return
     try:
         _window_end(date(2000, 1, 1), cls.period)
     except ValueError as error:
         raise TypeError(f"{where}.{error}") from None
+
+
+def check_fiscal_year(cls: type[PeriodicSpider], where: str) -> None:
+    try:
+        date.fromisoformat(f"2001-{cls.fiscal_year_start}")  # not a leap year: a day every year has
+    except (TypeError, ValueError):
+        raise TypeError(f"{where} must declare fiscal_year_start as MM-DD for fiscal_year windows") from None
+    if not isinstance(cls.fiscal_year_offset, int) or isinstance(cls.fiscal_year_offset, bool):
+        raise TypeError(f"{where}.fiscal_year_offset must be a whole number of years")
