@@ -3,6 +3,7 @@
 from aggregator.raw.crawls import PublisherInfo
 from crawler.spiders.archive import ArchiveSpider
 from crawler.spiders.base import PublisherSpider
+from crawler.spiders.ckan import CkanSpider
 from crawler.spiders.egp import EgpSpider
 from crawler.spiders.index import IndexSpider
 from crawler.spiders.paged import PagedSpider
@@ -10,9 +11,12 @@ from crawler.spiders.periodic import PeriodicSpider
 from crawler.spiders.postback import PostbackSpider
 from crawler.spiders.search import SearchSpider
 from crawler.spiders.simple import SimpleSpider
+from crawler.spiders.token import AccessTokenSpider
 
 __all__ = [
+    "AccessTokenSpider",
     "ArchiveSpider",
+    "CkanSpider",
     "EgpSpider",
     "IndexSpider",
     "PagedSpider",

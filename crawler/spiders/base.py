@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Generator, Iterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -30,6 +30,7 @@ from crawler.spiders.declarations import (
     politeness_settings,
     positive_int_argument,
 )
+from crawler.spiders.repairs import repaired_response
 
 #: The statuses with which a publisher refuses a request it understood (see ``refusal_reason``).
 REFUSALS = (401, 403, 451)
@@ -93,6 +94,10 @@ class PublisherSpider(scrapy.Spider):
     facts_from
       Where the endpoint, parameters and response shape were taken from: the reference crawler's spider and the
       snapshot date (``kingfisher-collect:NAME@YYYY-MM``) and/or the publisher's documentation URLs.
+    repair_raw_newlines
+      True when the publisher's JSON holds raw newlines (or other control characters) inside strings, which JSON
+      forbids: a body that is not JSON is stored with them escaped (``\\n``) when that makes it JSON, with a note
+      (``raw_newlines_repaired``). See :mod:`crawler.spiders.repairs`.
     browser_user_agent
       True when the publisher refuses (or answers differently to) a client that does not look like a browser: the
       crawl sends ``BROWSER_USER_AGENT``.
@@ -139,6 +144,7 @@ class PublisherSpider(scrapy.Spider):
     facts_from: ClassVar[tuple[str, ...]] = ()
     browser_user_agent: ClassVar[bool] = False
     refusal_reason: ClassVar[str | None] = None
+    repair_raw_newlines: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -263,6 +269,8 @@ class PublisherSpider(scrapy.Spider):
             self.keep_unloaded(response)
             yield from self.parse_listing(response)
             return
+        if self.repair_raw_newlines:
+            response = yield from repaired_response(self, response)
         yield StoredFile(self.keep_unloaded(response), response.url, response.status)
         yield from self.follow(response)
 
@@ -271,6 +279,13 @@ class PublisherSpider(scrapy.Spider):
         without the :class:`StoredFile` that :meth:`parse` yields for OCDS, nothing loads it."""
         # A large body is already in the files store: crawler.handlers wrote it as it arrived (STREAMED_PATH).
         return str(response.meta.get("ocds_atlas_path") or self.files.write(response.url, response.body))
+
+    def within_dates(self, first: date, last: date) -> bool:
+        """Whether a period (a listed file's month or year, both days included) meets the crawl's ``from_date`` and
+        ``until_date``: what a spider reading a listing of dated files uses to choose among them."""
+        return (self.from_date is None or last >= self.from_date) and (
+            self.until_date is None or first <= self.until_date
+        )
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         """The requests a listing names, and notes on what it lacks (see ``listings``)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -155,3 +156,12 @@ def date_argument(name: str, value: str | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None
+
+
+def choice_argument(name: str, value: str | None, choices: Iterable[str]) -> str | None:
+    """A spider argument that names one of a publisher's systems, portals…: None when not given."""
+    if value is None or value == "":
+        return None
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import calendar
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar
 
@@ -14,7 +15,7 @@ from scrapy.http import Response
 
 from crawler.spiders.base import PublisherSpider
 
-PERIODS = ("year", "month", "day")
+PERIODS = ("year", "month", "day", "fiscal_year")
 #: A window: its first and last days (both included), or, for a ``timedelta`` period, its first instant and the
 #: first instant after it (UTC).
 Window = tuple[date, date] | tuple[datetime, datetime]
@@ -33,10 +34,17 @@ class PeriodicSpider(PublisherSpider):
       strings filled as ``url_template`` is (e.g. ``{"filters": [["date", ">=", "{start}"]]}``). None (default):
       each window is a GET of its URL.
     period
-      The window: ``year``, ``month`` or ``day`` (calendar periods), or a number of days (default ``month``). Or a
+      The window: ``year``, ``month`` or ``day`` (calendar periods), ``fiscal_year``, or a number of days (default
+      ``month``). Or a
       ``timedelta`` (``timedelta(hours=6)``, ``timedelta(days=7)``) for a publisher whose filter takes an exclusive
       end: windows of that span from the first instant (UTC), each ``{end}`` the next one's ``{start}``, the last
       ending at midnight after ``until_date``, else now; an incremental crawl starts at its exact ``from_date``.
+    fiscal_year_start, fiscal_year_offset
+      For ``fiscal_year``: the Gregorian day a fiscal year starts (``MM-DD``, e.g. ``07-01``), and what to add to
+      the Gregorian year it starts in to get its number in the publisher's calendar (e.g. 57 for Nepal's Bikram
+      Sambat, whose fiscal year 2079-80 starts in July 2022; default 0). The URL may then hold ``{fiscal_year}``
+      (its first year's number), ``{fiscal_year_end}`` (the next number) and ``{fiscal_year_end_yy}`` (that number's
+      last two digits): ``fy={fiscal_year}-{fiscal_year_end}``, ``files/{fiscal_year}-{fiscal_year_end_yy}.json``.
     date_format
       How ``{start}`` and ``{end}`` are written (``strftime``; default ``%Y-%m-%d``; e.g. ``%Y-%m-%dT%H:%M:%SZ``).
     year_offset
@@ -73,6 +81,8 @@ class PeriodicSpider(PublisherSpider):
     missing_period_hint: ClassVar[str] = ""
     url_variants: ClassVar[dict[str, tuple[str | int, ...]]] = {}
     body_template: ClassVar[Any] = None
+    fiscal_year_start: ClassVar[str | None] = None
+    fiscal_year_offset: ClassVar[int] = 0
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -84,8 +94,10 @@ class PeriodicSpider(PublisherSpider):
 
     def window_urls(self) -> dict[str, Window]:
         """Each window's URL (one per combination of ``url_variants``), with its window."""
+        fiscal = self.fiscal_year()
+        extra = fiscal.values if fiscal else None
         return {
-            window_url(self.url_template, window, self.date_format, self.year_offset, variant): window
+            window_url(self.url_template, window, self.date_format, self.year_offset, variant, extra): window
             for window in self.windows()
             for variant in variants(self.url_variants)
         }
@@ -102,7 +114,7 @@ class PeriodicSpider(PublisherSpider):
             else:
                 stop = datetime.now(UTC).replace(microsecond=0)
             return list(time_windows(first, stop, self.period))
-        return date_windows(self.from_date or default, until or date.today(), self.period)
+        return date_windows(self.from_date or default, until or date.today(), self.period, self.fiscal_year())
 
     def window_post(self, window: Window) -> scrapy.Request:
         """A window's POST (see ``body_template``): its JSON body filled with the window's dates."""
@@ -110,6 +122,14 @@ class PeriodicSpider(PublisherSpider):
         body = orjson.dumps(fill_template(self.body_template, window, self.date_format))
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         return self.request(url, method="POST", body=body, headers=headers, meta={"period_window": window})
+
+    @classmethod
+    def fiscal_year(cls) -> FiscalYear | None:
+        """The declared fiscal year, when the windows are fiscal years."""
+        if cls.period != "fiscal_year":
+            return None
+        month, day = (int(part) for part in (cls.fiscal_year_start or "").split("-"))
+        return FiscalYear(month, day, cls.fiscal_year_offset)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         # The window goes with its request, for the note of a window without a file. A spider that builds its own
@@ -138,9 +158,10 @@ class PeriodicSpider(PublisherSpider):
         """A window the publisher has no file for: noted, not failed. Not over yet, its file is still to come
         (``info``); past, the publisher has no data for it (``warning``)."""
         window: Window | None = response.meta.get("period_window")
-        label = window_label(window, self.period) if window else response.url
+        fiscal = self.fiscal_year()
+        label = window_label(window, self.period, fiscal) if window else response.url
         code = f"{self.period}_not_published" if isinstance(self.period, str) else "period_not_published"
-        if window and not _window_over(window, self.period):
+        if window and not _window_over(window, self.period, fiscal):
             message = f"{label} has no file ({response.status}): the period is not over yet"
             yield self.note("info", code, message, url=response.url)
             return
@@ -150,15 +171,43 @@ class PeriodicSpider(PublisherSpider):
         yield self.note("warning", code, message, url=response.url)
 
 
+@dataclass(frozen=True)
+class FiscalYear:
+    """When a fiscal year starts (a Gregorian month and day), and its calendar's offset in years."""
+
+    month: int
+    day: int
+    offset: int = 0
+
+    def start_of(self, day: date) -> date:
+        """The first day of the fiscal year that holds ``day``."""
+        start = date(day.year, self.month, self.day)
+        return start if day >= start else date(day.year - 1, self.month, self.day)
+
+    def end_of(self, day: date) -> date:
+        start = self.start_of(day)
+        return date(start.year + 1, self.month, self.day) - timedelta(days=1)
+
+    def number(self, day: date) -> int:
+        """The fiscal year's number in its calendar: that of the year it starts in."""
+        return self.start_of(day).year + self.offset
+
+    def values(self, window: Window) -> dict[str, Any]:
+        """The URL placeholders of the fiscal year that holds the window."""
+        number = self.number(window[0])
+        return {"fiscal_year": number, "fiscal_year_end": number + 1, "fiscal_year_end_yy": f"{(number + 1) % 100:02d}"}
+
+
 def window_url(
     template: str,
     window: Window,
     date_format: str = "%Y-%m-%d",
     year_offset: int = 0,
     variant: dict[str, Any] | None = None,
+    extra: Callable[[Window], dict[str, Any]] | None = None,
 ) -> str:
-    """``template`` filled with a window's dates (``{year}`` plus ``year_offset``) and a variant's values (see
-    ``url_variants``); other placeholders (``{sandbox}``) are left as they are."""
+    """``template`` filled with a window's dates (``{year}`` plus ``year_offset``), a variant's values (see
+    ``url_variants``) and ``extra``'s values for it; other placeholders (``{sandbox}``) are left as they are."""
     start, end = window
     values = {
         "start": start.strftime(date_format),
@@ -167,6 +216,7 @@ def window_url(
         "year": start.year + year_offset,
         "month": start.month,
         **(variant or {}),
+        **(extra(window) if extra else {}),
     }
     return template.format_map(_KeepUnknown(values))
 
@@ -188,9 +238,13 @@ def fill_template(value: Any, window: Window, date_format: str = "%Y-%m-%d") -> 
     return value
 
 
-def window_label(window: Window, period: str | int | timedelta) -> str:
-    """A window as people name it: ``2024``, ``2024-05``, ``2024-05-31``, else its bounds."""
+def window_label(window: Window, period: str | int | timedelta, fiscal: FiscalYear | None = None) -> str:
+    """A window as people name it: ``2024``, ``2024-05``, ``2024-05-31``, ``fiscal year 2079-80``, else its
+    bounds."""
     start, end = window
+    if period == "fiscal_year" and fiscal:
+        values = fiscal.values(window)
+        return f"fiscal year {values['fiscal_year']}-{values['fiscal_year_end_yy']}"
     if isinstance(start, datetime):
         return f"{start:%Y-%m-%dT%H:%M:%SZ} to {end:%Y-%m-%dT%H:%M:%SZ}"
     if period == "year":
@@ -209,13 +263,14 @@ class _KeepUnknown(dict[str, Any]):
         return f"{{{key}}}"
 
 
-def date_windows(first: date, last: date, period: str | int) -> list[Window]:
-    """The windows from ``first`` to ``last`` (both included): calendar years, months or days, or runs of N days
-    from ``first``; the first and last windows are cut to the bounds. None when ``first`` is after ``last``."""
+def date_windows(first: date, last: date, period: str | int, fiscal: FiscalYear | None = None) -> list[Window]:
+    """The windows from ``first`` to ``last`` (both included): calendar years, months or days, fiscal years, or runs
+    of N days from ``first``; the first and last windows are cut to the bounds. None when ``first`` is after
+    ``last``."""
     windows = []
     start = first
     while start <= last:
-        end = min(_window_end(start, period), last)
+        end = min(_window_end(start, period, fiscal), last)
         windows.append((start, end))
         start = end + timedelta(days=1)
     return windows
@@ -230,14 +285,16 @@ def time_windows(first: datetime, stop: datetime, span: timedelta) -> Iterator[t
         start = end
 
 
-def _window_over(window: Window, period: str | int | timedelta) -> bool:
+def _window_over(window: Window, period: str | int | timedelta, fiscal: FiscalYear | None = None) -> bool:
     start, end = window
     if isinstance(end, datetime):
         return end <= datetime.now(UTC)
-    return _window_end(start, period) < date.today()
+    return _window_end(start, period, fiscal) < date.today()
 
 
-def _window_end(start: date, period: str | int | timedelta) -> date:
+def _window_end(start: date, period: str | int | timedelta, fiscal: FiscalYear | None = None) -> date:
+    if period == "fiscal_year" and fiscal:
+        return fiscal.end_of(start)
     if period == "year":
         return date(start.year, 12, 31)
     if period == "month":
@@ -263,7 +320,9 @@ def check_periodic(cls: type[PeriodicSpider]) -> None:
             date.fromisoformat(cls.default_until_date)
     except (TypeError, ValueError):
         raise TypeError(f"{where}.default_until_date must be YYYY-MM-DD") from None
-    if isinstance(cls.period, timedelta):
+    if cls.period == "fiscal_year":
+        check_fiscal_year(cls, where)
+    elif isinstance(cls.period, timedelta):
         if cls.period <= timedelta(0):
             raise TypeError(f"{where}.period must be a positive timedelta")
     else:
@@ -280,3 +339,12 @@ def check_periodic(cls: type[PeriodicSpider]) -> None:
             raise TypeError(f"{where}.url_variants: url_template has no {{{placeholder}}}")
         if not isinstance(values, tuple) or not values or not all(isinstance(v, str | int) for v in values):
             raise TypeError(f"{where}.url_variants[{placeholder!r}] must be a non-empty tuple of strings or numbers")
+
+
+def check_fiscal_year(cls: type[PeriodicSpider], where: str) -> None:
+    try:
+        date.fromisoformat(f"2001-{cls.fiscal_year_start}")  # not a leap year: a day every year has
+    except (TypeError, ValueError):
+        raise TypeError(f"{where} must declare fiscal_year_start as MM-DD for fiscal_year windows") from None
+    if not isinstance(cls.fiscal_year_offset, int) or isinstance(cls.fiscal_year_offset, bool):
+        raise TypeError(f"{where}.fiscal_year_offset must be a whole number of years")

@@ -1,0 +1,61 @@
+"""Repairs of publishers' JSON that a spider declares it needs (see ``PublisherSpider.repair_raw_newlines``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Generator
+from typing import TYPE_CHECKING
+
+import orjson
+from scrapy.http import Response
+
+from crawler.handlers import STREAMED_PATH
+from crawler.items import CrawlNote
+
+if TYPE_CHECKING:
+    from crawler.spiders.base import PublisherSpider
+
+#: A JSON string: its quotes and what is between them, escapes included (a raw newline too, which JSON forbids).
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_CONTROL = re.compile(rb"[\x00-\x1f]")
+
+
+def escape_raw_control_characters(body: bytes) -> bytes | None:
+    """``body`` with the raw control characters inside its strings escaped (a newline becomes ``\\n``), when it is
+    not JSON and that makes it JSON; else None. What is outside strings (whitespace between values) is kept."""
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    else:
+        return None
+    repaired = _STRING.sub(_escape_string, body)
+    try:
+        orjson.loads(repaired)
+    except orjson.JSONDecodeError:
+        return None
+    return repaired
+
+
+def _escape_string(match: re.Match[bytes]) -> bytes:
+    text = match.group(0)
+    return _CONTROL.sub(_escape_control, text) if _CONTROL.search(text) else text
+
+
+def _escape_control(match: re.Match[bytes]) -> bytes:
+    return {b"\n": b"\\n", b"\r": b"\\r", b"\t": b"\\t"}.get(match.group(0), b"\\u%04x" % match.group(0)[0])
+
+
+def repaired_response(spider: PublisherSpider, response: Response) -> Generator[CrawlNote, None, Response]:
+    """The response to store and load: repaired when its raw newlines were all that kept it from being JSON (the
+    body as crawled is kept in the files store too, unloaded, and a note says so); else as it is. A body streamed to
+    the files store (too large to hold) is left as it is."""
+    if response.meta.get(STREAMED_PATH):
+        return response
+    repaired = escape_raw_control_characters(response.body)
+    if repaired is None:
+        return response
+    original = spider.keep_unloaded(response)
+    message = "raw newlines or other control characters inside JSON strings were escaped (the body as crawled is kept)"
+    yield spider.note("info", "raw_newlines_repaired", message, url=response.url, original=original)
+    return response.replace(body=repaired)
