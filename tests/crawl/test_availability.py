@@ -8,7 +8,7 @@ import json
 from crawler.commands.crawlall import skip_reason
 from spiders.mexico_gacm import MexicoGacmSpider
 from spiders.sandbox_xa import SandboxXaSpider
-from tests.test_commands import ROOT, scrapy, spiders_package
+from tests.crawl.test_commands import ROOT, scrapy, spiders_package
 
 
 def test_an_unavailable_spider_is_skipped_unless_named():

@@ -131,7 +131,7 @@ def test_every_request_waits_for_the_token_and_carries_it(atlas_env, conn):
         server.route("/data", data)
         attributes = {"token_url": server.url + "/token", "start_urls": [server.url + "/data"]}
         env = {"TEST_CLIENT_SECRET": "s3cret"}
-        stats = run_spider("tests.test_new_d_bases:TokenExampleSpider", attributes, env=env)
+        stats = run_spider("tests.crawl.test_new_d_bases:TokenExampleSpider", attributes, env=env)
     assert stats["finish_reason"] == "finished"
     assert server.hits["/token"] == 1
     assert server.hits["/data"] == 1
@@ -143,7 +143,7 @@ def test_a_token_answer_without_a_token_fails_the_crawl_s_requests_with_a_note(a
         server.route("/token", lambda request: Reply.json({"data": {}}))
         server.route("/data", lambda request: Reply.json({"releases": []}))
         attributes = {"token_url": server.url + "/token", "start_urls": [server.url + "/data"]}
-        run_spider("tests.test_new_d_bases:TokenExampleSpider", attributes, env={"TEST_CLIENT_SECRET": "s"})
+        run_spider("tests.crawl.test_new_d_bases:TokenExampleSpider", attributes, env={"TEST_CLIENT_SECRET": "s"})
     assert server.hits["/data"] == 0
     codes = {row["code"] for row in conn.execute("SELECT code FROM note")}
     assert "access_token_missing" in codes

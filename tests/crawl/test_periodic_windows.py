@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from crawler.spiders.periodic import time_windows, window_label, window_url
+from tests.crawl.test_base_spiders import PeriodicExampleSpider, notes, ocids, package, queries
 from tests.crawling import run_spider
 from tests.httpserver import LocalServer, Reply, Request
-from tests.test_base_spiders import PeriodicExampleSpider, notes, ocids, package, queries
 
 
 class EightHourExampleSpider(PeriodicExampleSpider):
@@ -85,7 +85,7 @@ def test_a_timedelta_period_requests_half_open_windows_up_to_midnight_after_unti
     with LocalServer() as server:
         server.route("/releases", window_package)
         stats = run_spider(
-            "tests.test_periodic_windows:EightHourExampleSpider",
+            "tests.crawl.test_periodic_windows:EightHourExampleSpider",
             {"url_template": server.url + "/releases?from={start}&to={end}"},
             from_date="2024-01-01",
             until_date="2024-01-01",
@@ -103,7 +103,7 @@ def test_an_incremental_crawl_starts_its_windows_at_its_exact_date_time(atlas_en
     with LocalServer() as server:
         server.route("/releases", window_package)
         stats = run_spider(
-            "tests.test_periodic_windows:EightHourExampleSpider",
+            "tests.crawl.test_periodic_windows:EightHourExampleSpider",
             {"url_template": server.url + "/releases?from={start}&to={end}", "date_format": "%Y-%m-%dT%H:%M"},
             from_date="2024-01-01T20:30:00+00:00",
             until_date="2024-01-01",
@@ -116,7 +116,7 @@ def test_variants_request_every_window_once_per_value_and_years_take_the_offset(
     with LocalServer() as server:
         server.route("/releases", window_package)
         stats = run_spider(
-            "tests.test_periodic_windows:VariantsExampleSpider",
+            "tests.crawl.test_periodic_windows:VariantsExampleSpider",
             {"url_template": server.url + "/releases?from={start}&type={notice_type}&era={year}"},
             from_date="2024-01-01",
             until_date="2024-02-10",
@@ -135,7 +135,7 @@ def test_a_timedelta_window_not_over_yet_is_noted_as_info(atlas_env, conn):
     today = date.today()
     with LocalServer() as server:  # every window answers 404
         stats = run_spider(
-            "tests.test_periodic_windows:DailyExampleSpider",
+            "tests.crawl.test_periodic_windows:DailyExampleSpider",
             {"url_template": server.url + "/r?from={start}", "missing_period_statuses": [404]},
             from_date=(today - timedelta(days=1)).isoformat(),
             until_date=today.isoformat(),

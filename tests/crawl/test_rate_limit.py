@@ -65,7 +65,7 @@ def test_a_crawl_never_exceeds_its_rate_limit_and_waits_the_window_after_a_429(a
         for number in range(5):
             server.route(f"/p{number}", handler)
         urls = [f"{server.url}/p{number}" for number in range(5)]
-        stats = run_spider("tests.test_rate_limit:RateLimitedExampleSpider", {"start_urls": urls})
+        stats = run_spider("tests.crawl.test_rate_limit:RateLimitedExampleSpider", {"start_urls": urls})
     assert stats["finish_reason"] == "finished"
     times = [moment for _, moment in started]
     assert len(times) == 6

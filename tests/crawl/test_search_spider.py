@@ -72,7 +72,10 @@ def test_search_spider_fetches_every_item_of_every_page_of_every_variant(atlas_e
             "item_url": server.url + "/ocds/{code}",
         }
         stats = run_spider(
-            "tests.test_search_spider:SearchExampleSpider", attributes, from_date="2020-01-01", until_date="2020-12-31"
+            "tests.crawl.test_search_spider:SearchExampleSpider",
+            attributes,
+            from_date="2020-01-01",
+            until_date="2020-12-31",
         )
     assert stats["finish_reason"] == "finished"
     searched = sorted(

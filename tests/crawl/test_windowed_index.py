@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 
 from crawler.spiders import IndexSpider, PeriodicSpider
+from tests.crawl.test_base_spiders import PeriodicExampleSpider, ocids, package, queries
 from tests.crawling import run_spider
 from tests.httpserver import LocalServer, Reply, Request
-from tests.test_base_spiders import PeriodicExampleSpider, ocids, package, queries
 
 
 class WindowedIndexExampleSpider(IndexSpider, PeriodicSpider):
@@ -54,7 +54,7 @@ def test_each_window_is_the_first_page_of_its_own_index(atlas_env, conn):
     with LocalServer() as server:
         server.route("/search", day_pages)
         stats = run_spider(
-            "tests.test_windowed_index:WindowedIndexExampleSpider",
+            "tests.crawl.test_windowed_index:WindowedIndexExampleSpider",
             {"url_template": server.url + "/search?day={start}"},
             from_date="2020-01-01",
             until_date="2020-01-03",
@@ -84,7 +84,7 @@ def test_a_stopped_publisher_is_crawled_until_its_last_day(atlas_env, conn):
         for year in (2019, 2020):
             server.route(f"/{year}.json", lambda request, year=year: Reply.json(package(str(year), 1)))
         stats = run_spider(
-            "tests.test_base_spiders:PeriodicExampleSpider",
+            "tests.crawl.test_base_spiders:PeriodicExampleSpider",
             {"url_template": server.url + "/{year}.json", "period": "year", "default_until_date": "2020-06-30"},
         )
     assert stats["finish_reason"] == "finished"
