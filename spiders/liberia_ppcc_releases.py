@@ -1,7 +1,4 @@
-from collections.abc import Iterator
 from typing import Any, ClassVar
-
-from scrapy.http import Response
 
 from crawler.spiders import IndexSpider
 
@@ -51,10 +48,5 @@ class LiberiaPpccReleasesSpider(IndexSpider):
     method = "POST"
     body_format = "json"
     body: ClassVar[dict[str, Any]] = {"sortField": "ocid", "sortDir": "asc"}
-
-    def parse_listing(self, response: Response) -> Iterator[Any]:
-        yield from self.follow(response)  # the other pages, from the first
-        items = yield from self.listing_json(response, "items", code="search_unreadable", what="the search", kind=list)
-        for item in items or []:
-            if isinstance(item, dict) and item.get("id") is not None:
-                yield self.ocds_request(f"{RECORDS}downloadRecord/{item['id']}/COMPILED.action")
+    items_pointer = "/items"
+    item_url = f"{RECORDS}downloadRecord/{{id}}/COMPILED.action"

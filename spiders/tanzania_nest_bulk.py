@@ -1,7 +1,4 @@
-from collections.abc import Iterator
 from typing import Any, ClassVar
-
-from scrapy.http import Response
 
 from crawler.spiders import IndexSpider
 
@@ -45,6 +42,8 @@ class TanzaniaNestBulkSpider(IndexSpider):
     start_url = f"{PORTAL}/packages?withMetaData=true"
     total_pointer = "/recordsFilteredCount"
     page_size = 200
+    items_pointer = "/data"
+    item_url = f"{PORTAL}/api/packages/download/{{fileName}}"
     param_page = "page"
     param_limit = "pageSize"
     method = "POST"
@@ -65,10 +64,3 @@ class TanzaniaNestBulkSpider(IndexSpider):
             for field in ("startDate", "endDate"):
                 filters.append({"fieldName": field, "operation": "BTN", "value1": first, "value2": last})
         return {"mustHaveFilters": filters}
-
-    def parse_listing(self, response: Response) -> Iterator[Any]:
-        yield from self.follow(response)  # the other pages, from the first
-        items = yield from self.listing_json(response, "data", code="search_unreadable", what="the search", kind=list)
-        for item in items or []:
-            if isinstance(item, dict) and item.get("fileName"):
-                yield self.ocds_request(f"{PORTAL}/api/packages/download/{item['fileName']}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator
-from typing import TYPE_CHECKING
+from typing import Any
 
 import orjson
 from scrapy.http import Response
@@ -12,8 +12,8 @@ from scrapy.http import Response
 from crawler.handlers import STREAMED_PATH
 from crawler.items import CrawlNote
 
-if TYPE_CHECKING:
-    from crawler.spiders.base import PublisherSpider
+#: A spider: ``crawler.spiders.base.PublisherSpider``, which imports this module.
+Spider = Any
 
 #: A JSON string: its quotes and what is between them, escapes included (a raw newline too, which JSON forbids).
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -46,7 +46,7 @@ def _escape_control(match: re.Match[bytes]) -> bytes:
     return {b"\n": b"\\n", b"\r": b"\\r", b"\t": b"\\t"}.get(match.group(0), b"\\u%04x" % match.group(0)[0])
 
 
-def repaired_response(spider: PublisherSpider, response: Response) -> Generator[CrawlNote, None, Response]:
+def repaired_response(spider: Spider, response: Response) -> Generator[CrawlNote, None, Response]:
     """The response to store and load: repaired when its raw newlines were all that kept it from being JSON (the
     body as crawled is kept in the files store too, unloaded, and a note says so); else as it is. A body streamed to
     the files store (too large to hold) is left as it is."""

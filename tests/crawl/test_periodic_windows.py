@@ -40,6 +40,7 @@ class VariantsExampleSpider(PeriodicExampleSpider):
     """
 
     name = "test_variants_example"
+    url_template = "overridden by the test, with {notice_type}"
     year_offset = 543
     url_variants = {"notice_type": (1, 2)}  # noqa: RUF012 (a declaration, never mutated)
 
