@@ -59,6 +59,9 @@ def connect(url: str | None = None, **kwargs: Any) -> psycopg.Connection[dict[st
         return psycopg.connect(target, row_factory=dict_row, **kwargs)
     except psycopg.OperationalError as error:
         raise AtlasError(f"cannot connect to PostgreSQL at {redact(target)}: {str(error).strip()}") from error
+    except psycopg.ProgrammingError as error:  # libpq cannot read the connection string
+        reason = str(error).strip().replace(target, redact(target))
+        raise AtlasError(f"{redact(target)} is not a PostgreSQL connection string: {reason}") from error
 
 
 def redact(url: str) -> str:

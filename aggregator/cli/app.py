@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from aggregator import db
+from aggregator import db, settings
 from aggregator.cli.guard import guarded
 from aggregator.operate.pipeline import make_console
 
@@ -55,8 +55,10 @@ def observe(
 
 
 def connect_migrated():
+    from aggregator.cli.checks import check_database_url
     from aggregator.migrate import migrate
 
+    check_database_url(settings.database_url())
     conn = db.connect(autocommit=True)
     migrate(conn)
     return conn

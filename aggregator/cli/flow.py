@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -12,6 +13,8 @@ import typer
 
 from aggregator import db, settings
 from aggregator.cli.app import DateOption, command, connect_migrated, console, out
+from aggregator.cli.checks import check_country, check_ocds_version, check_publisher_name, check_spider
+from aggregator.cli.progress import CrawlProgress, read_counts
 from aggregator.errors import AtlasError
 
 
@@ -41,6 +44,10 @@ def crawl(
     compile_after: Annotated[
         bool, typer.Option("--compile/--no-compile", help="Compile what the crawl touched.")
     ] = True,
+    log_every: Annotated[
+        float,
+        typer.Option(min=0.1, help="Outside a terminal (cron), log the crawl's counts every this many seconds."),
+    ] = 60.0,
 ) -> None:
     """Crawl a publisher with its spider, then compile what changed. A crawl that is not accepted (it did not
     finish, more than 15 % of its requests failed, or it stored nothing) exits 1 with the reasons."""
@@ -48,11 +55,12 @@ def crawl(
     from aggregator.operate.crawl_runner import run_spider, sandbox_url
     from aggregator.operate.pipeline import compile_with_progress
 
+    check_spider(spider)
     observability.set_tags(spider=spider, publisher=spider)
     _check_crawl_options(sample, from_date, until_date, incremental, resume)
     with connect_migrated() as conn:
         sandbox = sandbox_url() if spider.startswith("sandbox_") else _nothing()
-        with sandbox as url, console.status(f"crawling {spider}…"), _interruptible(spider):
+        with sandbox as url, _progress(conn, spider, log_every) as waiting, _interruptible(spider):
             row = run_spider(
                 conn,
                 spider,
@@ -62,6 +70,7 @@ def crawl(
                 sandbox=url,
                 incremental=incremental,
                 resume=resume,
+                waiting=waiting,
             )
         out.print(_crawl_summary(spider, row))
         if compile_after:
@@ -79,6 +88,17 @@ def _check_crawl_options(
         raise AtlasError("--resume continues a crawl with its own arguments: give no other option")
     if incremental and from_date:
         raise AtlasError("--incremental starts where the last crawl ended: give no --from-date")
+
+
+@contextlib.contextmanager
+def _progress(conn: Any, spider: str, every: float) -> Iterator[CrawlProgress]:
+    """In a terminal, a status line with the crawl's counts; elsewhere, a log line every ``every`` seconds."""
+    read = functools.partial(read_counts, conn, spider)
+    if not console.is_terminal:
+        yield CrawlProgress(spider, read, console, every)
+        return
+    with console.status(f"crawling {spider}…") as status:
+        yield CrawlProgress(spider, read, console, every, status)
 
 
 @contextlib.contextmanager
@@ -113,12 +133,15 @@ def load(
     ] = None,
 ) -> None:
     """Load files from disk into the raw layer, as one crawl of kind `load`."""
-    from aggregator.operate.pipeline import load_with_progress
+    from aggregator.cli.loading import load_and_report
 
+    check_publisher_name(publisher)
+    country = check_country(country)
+    check_ocds_version(ocds_version)
     if encoding:
         _check_encoding(encoding)
     with connect_migrated() as conn:
-        load_with_progress(conn, paths, publisher, country.upper(), title, encoding, ocds_version, workers)
+        load_and_report(conn, paths, publisher, country, title, encoding, ocds_version, workers)
 
 
 @command("compile")

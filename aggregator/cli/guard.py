@@ -32,7 +32,7 @@ def guarded(function: Callable[..., None]) -> Callable[..., None]:
             if os.environ.get("OCDS_ATLAS_DEBUG"):
                 raise
             message = str(error) if isinstance(error, AtlasError) else f"{type(error).__name__}: {error}"
-            console.print(f"[red]error:[/red] {message}", highlight=False)
+            console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)  # one line, however long
             raise typer.Exit(1) from None
 
     return run

@@ -8,6 +8,8 @@ import typer
 
 from aggregator.cli.app import connect_migrated, out
 from aggregator.cli.guard import guarded
+from aggregator.cli.output import csv_document as to_csv
+from aggregator.cli.output import emit, human, json_document
 from aggregator.compare import show
 from aggregator.compare.catalogue import BY_ID
 from aggregator.errors import AtlasError
@@ -55,7 +57,17 @@ def indicators(
             return
         rows = show.values(conn, by, code, year)
     columns = VALUE_COLUMNS[:3] + EXTRA[by] + VALUE_COLUMNS[3:]
-    show.render(rows, columns, fmt, f"indicators by {by}", out)
+    emit(out, fmt, readable_values(rows) if fmt == "table" else rows, columns, title=f"indicators by {by}")
+
+
+def readable_values(rows: list[dict]) -> list[dict]:
+    """Indicator values for a table: shares as percentages, amounts and counts with thousands separators."""
+    return [{**row, "value": human(row["value"], _unit(row["indicator"]))} for row in rows]
+
+
+def _unit(indicator: str) -> str | None:
+    item = BY_ID.get(indicator)
+    return item.unit if item else None
 
 
 @indicators_app.command()
@@ -74,7 +86,8 @@ def explain(
     with connect_migrated() as conn:
         rows = show.explain(conn, indicator, country.upper(), year)
     columns = ("ocid", "in_scope", "eligible", "contribution", "weight")
-    show.render(rows, columns, fmt, f"{indicator}, {country.upper()} {year}: {len(rows)} processes", out)
+    kinds = {"contribution": BY_ID[indicator].unit} if BY_ID[indicator].unit == "share" else {}
+    emit(out, fmt, rows, columns, title=f"{indicator}, {country.upper()} {year}: {len(rows):,} processes", kinds=kinds)
 
 
 @indicators_app.command()
@@ -114,6 +127,48 @@ def quality(
     with connect_migrated() as conn:
         coverage = show.coverage(conn, publisher)
         checks = show.checks(conn, publisher)
-    show.render(coverage, ("publisher", "field", "n_applicable", "n_present", "share"), fmt, "field coverage", out)
-    columns = ("publisher", "check_id", "n_checked", "n_passed", "n_failed", "examples")
-    show.render(checks, columns, fmt, "consistency checks", out)
+    if fmt == "json":
+        out.file.write(json_document({"field_coverage": coverage, "consistency_checks": checks}))
+    elif fmt == "csv":
+        out.file.write(to_csv(quality_rows(coverage, checks), QUALITY_COLUMNS))
+    else:
+        emit(out, fmt, coverage, COVERAGE_COLUMNS, title="field coverage")
+        emit(out, fmt, checks, CHECK_COLUMNS, title="consistency checks")
+
+
+COVERAGE_COLUMNS = ("publisher", "field", "n_applicable", "n_present", "share")
+CHECK_COLUMNS = ("publisher", "check_id", "n_checked", "n_passed", "n_failed", "examples")
+#: Coverage and checks in one CSV: ``part`` says which, ``name`` is the field or the check, ``n`` the processes
+#: the field applies to or the check checked, ``n_passed`` those with the field or passing.
+QUALITY_COLUMNS = ("publisher", "part", "name", "n", "n_passed", "n_failed", "share", "examples")
+
+
+def quality_rows(coverage: list[dict], checks: list[dict]) -> list[dict]:
+    rows = [
+        {
+            "publisher": row["publisher"],
+            "part": "field_coverage",
+            "name": row["field"],
+            "n": row["n_applicable"],
+            "n_passed": row["n_present"],
+            "n_failed": row["n_applicable"] - row["n_present"],
+            "share": row["share"],
+            "examples": None,
+        }
+        for row in coverage
+    ]
+    for row in checks:
+        share = row["n_passed"] / row["n_checked"] if row["n_checked"] else None
+        rows.append(
+            {
+                "publisher": row["publisher"],
+                "part": "consistency_checks",
+                "name": row["check_id"],
+                "n": row["n_checked"],
+                "n_passed": row["n_passed"],
+                "n_failed": row["n_failed"],
+                "share": share,
+                "examples": row["examples"],
+            }
+        )
+    return rows

@@ -1,9 +1,9 @@
-"""Commands that look at and run the whole: status, prune, report, demo, sandbox, publishers, update."""
+"""Commands that look at and run the whole: status, prune, report, demo, sandbox, update (``publishers`` is in
+:mod:`aggregator.cli.publishers`)."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from aggregator import settings
-from aggregator.cli.app import command, connect_migrated, console, out
+from aggregator.cli.app import command, connect_migrated, out
 from aggregator.errors import AtlasError
 
 
@@ -98,61 +98,6 @@ def sandbox(port: Annotated[int, typer.Option(help="Port on 127.0.0.1; 0 for any
         with contextlib.suppress(KeyboardInterrupt):
             while True:
                 time.sleep(3600)
-
-
-@command()
-def publishers(
-    format: Annotated[
-        str, typer.Option("--format", help="table, json, csv, or markdown (the README's table).")
-    ] = "table",
-    sandbox: Annotated[bool, typer.Option(help="Include the sandbox spiders.")] = False,
-    write_readme: Annotated[bool, typer.Option(help="Rewrite the README's publisher table from the spiders.")] = False,
-    health: Annotated[
-        bool | None,
-        typer.Option(
-            "--health/--no-health",
-            help="Add each publisher's health from the database (status, last crawls, failing and stale since, "
-            "due); default: with the table format, when the database is reachable.",
-        ),
-    ] = None,
-) -> None:
-    """The publishers that spiders crawl, as the spiders declare them (country, level, shape, licence…), with
-    their health when the database is reachable."""
-    from aggregator.operate import publishers as listing
-
-    if format not in ("table", "json", "csv", "markdown"):
-        raise AtlasError(f"--format must be table, json, csv or markdown, not {format!r}")
-    if health and (format == "markdown" or write_readme):
-        raise AtlasError("--health does not apply to the README's table, which holds no health")
-    rows = listing.list_publishers(sandbox=sandbox)
-    columns = listing.COLUMNS
-    if health or (health is None and format == "table" and not write_readme):
-        try:
-            with listing.health_connection() as conn:
-                rows = listing.with_health(rows, listing.read_health(conn))
-            columns = listing.TABLE_HEALTH_COLUMNS if format == "table" else columns + listing.HEALTH_COLUMNS
-        except AtlasError as error:
-            if health:
-                raise
-            console.print(f"health not shown: {error}", highlight=False)
-    if write_readme:
-        changed = listing.write_readme([row for row in rows if not row["is_sandbox"]])
-        console.print("README.md " + ("updated" if changed else "already up to date"))
-        return
-    if format == "json":
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-    elif format == "csv":
-        print(listing.to_csv(rows, columns), end="")
-    elif format == "markdown":
-        print(listing.to_markdown(rows), end="")
-    else:
-        from rich.table import Table
-
-        table = Table(*columns)
-        table.columns[0].no_wrap = True
-        for row in rows:
-            table.add_row(*(listing.table_cell(row[column]) for column in columns))
-        out.print(table)
 
 
 @command()

@@ -9,17 +9,24 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
-from rich.console import Console
-from rich.table import Table
+from rich.console import Console, RenderableType
 
+from aggregator.cli.output import fit_table
 from aggregator.db import query
 
 
 def print_status(conn: psycopg.Connection, out: Console, crawls: int) -> None:
-    out.print(_table("recent crawls and loads", conn.execute(query("cli/status", "select_crawls"), {"limit": crawls})))
-    out.print(_table("publishers", conn.execute(query("cli/status", "select_publisher_counts"), {"names": None})))
-    out.print(_table("notes", conn.execute(query("cli/status", "select_notes_by_code"))))
-    out.print(_table("normalized, per country", conn.execute(query("cli/status", "select_normalized_by_country"), {})))
+    recent = conn.execute(query("cli/status", "select_crawls"), {"limit": crawls}).fetchall()
+    out.print(
+        fit_table([crawl_cells(row) for row in recent], CRAWL_COLUMNS, title="recent crawls and loads", width=out.width)
+    )
+    tables = [
+        ("publishers", conn.execute(query("cli/status", "select_publisher_counts"), {"names": None})),
+        ("notes (`ocds-atlas notes` shows each)", conn.execute(query("cli/status", "select_notes_by_code"))),
+        ("normalized, per country", conn.execute(query("cli/status", "select_normalized_by_country"), {})),
+    ]
+    for title, cursor in tables:
+        out.print(_table(title, cursor, out.width))
 
 
 def status_json(conn: psycopg.Connection, crawls: int) -> str:
@@ -61,20 +68,43 @@ def _json_value(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-def _table(title: str, cursor: psycopg.Cursor) -> Table:
+#: The crawls' columns in a table (``--format json`` has them all).
+CRAWL_COLUMNS = (
+    "id",
+    "publisher",
+    "kind",
+    "status",
+    "started",
+    "took",
+    "files",
+    "releases",
+    "records",
+    "failed_requests",
+    "not_accepted_because",
+)
+
+
+def crawl_cells(row: dict[str, Any]) -> dict[str, Any]:
+    """A crawl as the table shows it: its close reason beside its status when they differ, and how long it took."""
+    status = (
+        row["status"] if row["close_reason"] in (None, row["status"]) else f"{row['status']} ({row['close_reason']})"
+    )
+    took = row["ended_at"] - row["started_at"] if row["ended_at"] else None
+    return {
+        **row,
+        "status": status,
+        "started": row["started_at"],
+        "took": _duration(took.total_seconds()) if took else "",
+    }
+
+
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+
+
+def _table(title: str, cursor: psycopg.Cursor, width: int) -> RenderableType:
     rows = cursor.fetchall()
-    table = Table(title=title)
     columns = [column.name for column in cursor.description or []]
-    for column in columns:
-        table.add_column(column.replace("_", " "))
-    for row in rows:
-        table.add_row(*(_text(row[c]) for c in columns))
-    return table
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    return str(value)
+    return fit_table(rows, columns, title=title, width=width)

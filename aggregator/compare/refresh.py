@@ -42,9 +42,12 @@ def group_params(groups: list[tuple[str, int]] | None) -> dict[str, object]:
     }
 
 
-def refresh(conn: psycopg.Connection, full: bool = False) -> RefreshSummary:
-    """Recompute what changed (or everything, with ``full``), in one transaction."""
-    groups = None if full else touched_groups(conn)
+def refresh(
+    conn: psycopg.Connection, full: bool = False, groups: list[tuple[str, int]] | None = None
+) -> RefreshSummary:
+    """Recompute what changed (or everything, with ``full``; or these ``groups``), in one transaction."""
+    if groups is None:
+        groups = None if full else touched_groups(conn)
     full = groups is None
     summary = RefreshSummary(full=full, groups=groups or [])
     if not full and not groups:

@@ -8,7 +8,7 @@ import pickle
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,8 +46,10 @@ def run_spider(
     sandbox: str | None = None,
     incremental: bool = False,
     resume: bool = False,
+    waiting: Callable[[], None] | None = None,
 ) -> dict:
-    """Run ``scrapy crawl`` and return the crawl row it wrote.
+    """Run ``scrapy crawl`` and return the crawl row it wrote; ``waiting`` is called about every second while it
+    runs (to show its progress).
 
     The crawl keeps Scrapy's job directory (``$OCDS_ATLAS_HOME/jobs/<spider>``) until it ends as it should; an
     interrupted crawl continues from it with ``resume`` (same arguments, same crawl row). ``incremental`` starts
@@ -67,7 +69,7 @@ def run_spider(
     for name, value in arguments.items():
         if value is not None and value is not False:
             command += ["-a", f"{name}={value}"]
-    returncode = _run(command, _environment(sandbox))
+    returncode = _run(command, _environment(sandbox), waiting)
     crawl = conn.execute(query("raw/crawls", "select_last_crawl"), {"name": spider}).fetchone()
     if returncode != 0 or crawl is None or _marker(crawl) == before:
         raise AtlasError(f"the crawl of {spider} failed: {_last_error(log)} (log: {log})")
@@ -115,9 +117,14 @@ def _environment(sandbox: str | None) -> dict[str, str]:
     return env
 
 
-def _run(command: list[str], env: dict[str, str]) -> int:
+def _run(command: list[str], env: dict[str, str], waiting: Callable[[], None] | None = None) -> int:
     with subprocess.Popen(command, env=env, cwd=PROJECT_ROOT) as process:
         try:
+            while waiting is not None:
+                try:
+                    return process.wait(timeout=1)
+                except subprocess.TimeoutExpired:
+                    waiting()
             return process.wait()
         except KeyboardInterrupt:
             # Scrapy got the interrupt too: it finishes the requests under way and saves its job directory.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,9 +25,11 @@ if TYPE_CHECKING:
 
 
 def make_console(stderr: bool = False) -> Console:
-    """A console that does not cut tables to 80 columns when output goes to a file or a pipe (CI, cron)."""
+    """A console that does not cut tables to 80 columns when output goes to a file or a pipe (CI, cron): 132, or
+    ``COLUMNS`` when set."""
     stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, width=None if stream.isatty() else 132)
+    columns = os.environ.get("COLUMNS", "")
+    return Console(stderr=stderr, width=None if stream.isatty() else int(columns) if columns.isdigit() else 132)
 
 
 console = make_console(stderr=True)
@@ -52,7 +55,9 @@ def load_with_progress(
     encoding: str | None,
     ocds_version: str | None,
     workers: int | None = None,
-) -> None:
+) -> tuple[int, list[FileOutcome]]:
+    """Load files as one crawl of kind ``load``, with a progress bar and a summary; return the crawl's id and each
+    file's outcome."""
     info = PublisherInfo(name=publisher, title=title or publisher, country=country, ocds_version=ocds_version)
     total = len(expand_paths(paths))
     with progress() as bar:
@@ -70,6 +75,7 @@ def load_with_progress(
         f"notes: {_levels(notes)}",
         highlight=False,
     )
+    return crawl_id, outcomes
 
 
 def compile_with_progress(

@@ -53,4 +53,5 @@ def test_field_coverage_and_cli(atlas_env, conn, tmp_path):
     assert coverage["award_amount"]["n_applicable"] == 5
     output = invoke("quality", "--publisher", PUBLISHER, "--format", "json")
     assert "tender_period_order" in output and "q-reversed" in output
-    assert json.loads(output.split("\n]\n", 1)[0] + "\n]")[0]["publisher"] == PUBLISHER
+    document = json.loads(output)  # one document: coverage and checks
+    assert document["field_coverage"][0]["publisher"] == document["consistency_checks"][0]["publisher"] == PUBLISHER

@@ -135,7 +135,8 @@ def test_bad_input_gives_a_note_and_keeps_what_was_stored(content, code, atlas_e
     bad = tmp_path / "bad.json"
     bad.write_bytes(content)
     result = invoke("load", str(bad), "--publisher", "cdmx", "--country", "MX")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the file could not be stored: said, and a non-zero exit
+    assert f"{bad}: not stored: " in result.output
     assert (count(conn, "release"), count(conn, "data")) == before
     note = conn.execute("SELECT * FROM note WHERE code = %s", (code,)).fetchone()
     assert note is not None and note["level"] == "error" and note["crawl_file_id"] is not None
@@ -196,7 +197,10 @@ def test_status_lists_crawls_publishers_and_notes(atlas_env):
         assert text in result.output
 
 
-@pytest.mark.parametrize("command", ["migrate", "crawl", "load", "compile", "export", "status", "demo", "sandbox"])
+@pytest.mark.parametrize(
+    "command",
+    ["migrate", "crawl", "load", "compile", "export", "status", "demo", "sandbox", "notes", "db", "publishers"],
+)
 def test_every_command_has_help(command):
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0

@@ -1,0 +1,53 @@
+-- name: select_footprint
+-- What removing a publisher deletes, counted (for the confirmation).
+SELECT p.id, p.name, p.title, p.country,
+       (SELECT count(*) FROM crawl c WHERE c.publisher_id = p.id) AS crawls,
+       (SELECT count(*) FROM crawl_file f JOIN crawl c ON c.id = f.crawl_id WHERE c.publisher_id = p.id) AS files,
+       (SELECT count(*) FROM release r WHERE r.publisher_id = p.id) AS releases,
+       (SELECT count(*) FROM record r WHERE r.publisher_id = p.id) AS records,
+       (SELECT count(*) FROM compiled_release c WHERE c.publisher_id = p.id) AS compiled_releases,
+       (SELECT count(*) FROM process x WHERE x.publisher_id = p.id) AS processes,
+       (SELECT count(*) FROM note n WHERE n.publisher_id = p.id) AS notes
+FROM publisher p
+WHERE p.name = %(name)s
+
+-- name: select_crawl_directories
+-- The files-store folders of the publisher's crawls (loads' files are the user's own, and stay).
+SELECT files_path FROM crawl WHERE publisher_id = %(id)s AND kind = 'crawl' AND files_path IS NOT NULL
+
+-- name: select_groups
+-- The (country, year) groups whose indicators counted the publisher's processes: recomputed without them.
+SELECT DISTINCT ip.country::text AS country, ip.year
+FROM indicator_process ip
+JOIN process p ON p.id = ip.process_id
+WHERE p.publisher_id = %(id)s
+
+-- name: select_shared_keys
+-- The organizations and process keys that the publisher's processes share with other rows.
+SELECT ARRAY(SELECT DISTINCT pp.org_key FROM process_party pp JOIN process p ON p.id = pp.process_id
+             WHERE p.publisher_id = %(id)s) AS org_keys,
+       ARRAY(SELECT DISTINCT process_key FROM process WHERE publisher_id = %(id)s AND ocid_scope = 'global')
+           AS process_keys
+
+-- name: delete_derived
+-- Rows keyed by the publisher's name rather than its id.
+WITH v AS (DELETE FROM indicator_value WHERE publisher = %(name)s),
+     c AS (DELETE FROM field_coverage WHERE publisher = %(name)s)
+DELETE FROM quality_check WHERE publisher = %(name)s
+
+-- name: delete_processes
+-- Awards, contracts, parties, identifiers, indicator rows and red flags go with them (ON DELETE CASCADE).
+DELETE FROM process WHERE publisher_id = %(id)s
+
+-- name: delete_raw
+-- Releases and records first, by the publisher's index (the cascade from crawl_file would scan them per file).
+WITH r AS (DELETE FROM release WHERE publisher_id = %(id)s),
+     d AS (DELETE FROM record WHERE publisher_id = %(id)s),
+     q AS (DELETE FROM compile_queue WHERE publisher_id = %(id)s),
+     n AS (DELETE FROM note WHERE publisher_id = %(id)s)
+DELETE FROM compiled_release WHERE publisher_id = %(id)s
+
+-- name: delete_publisher
+-- Its crawls' files and their notes go with the crawls (ON DELETE CASCADE).
+WITH c AS (DELETE FROM crawl WHERE publisher_id = %(id)s)
+DELETE FROM publisher WHERE id = %(id)s

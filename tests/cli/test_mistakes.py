@@ -1,0 +1,87 @@
+"""Each CLI mistake is one clear line on stderr and a non-zero exit, with nothing left behind."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from aggregator import db
+from aggregator.cli.main import app
+from tests.conftest import PUBLISHERS
+
+runner = CliRunner()
+
+
+def one_error_line(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("error: "), result.output
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def test_unknown_spider_is_one_line_with_suggestions_and_no_log(atlas_env):
+    line = one_error_line("crawl", "mexico_cdmxx")
+    assert line.startswith("error: unknown spider 'mexico_cdmxx'; did you mean mexico_cdmx")
+    assert not (atlas_env / "logs").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--publisher", "Bad Name", "--country", "MX"], "--publisher 'Bad Name' is not a publisher key"),
+        (["--publisher", "cdmx", "--country", "Mexico"], "did you mean MX (Mexico)?"),
+        (["--publisher", "cdmx", "--country", "MX", "--ocds-version", "2.0"], "use 1.0 or 1.1"),
+        (["--publisher", "cdmx", "--country", "MX", "--encoding", "klingon"], "unknown encoding 'klingon'"),
+    ],
+)
+def test_load_arguments_are_checked_before_the_database(args, expected, atlas_env, conn):
+    path = str(PUBLISHERS / "mexico_cdmx" / "release-package")
+    assert expected in one_error_line("load", path, *args)
+    assert conn.execute("SELECT count(*) AS n FROM publisher").fetchone()["n"] == 0
+
+
+@pytest.mark.parametrize(
+    "url", ["nonsense", "postgres://u:secret@127.0.0.1:port/db", "host=127.0.0.1 port=abc password=secret"]
+)
+def test_a_malformed_database_url_is_one_line(url, atlas_env, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", url)
+    db.resolve_url.cache_clear()
+    line = one_error_line("status")
+    assert "DATABASE_URL" in line and "secret" not in line
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "reason"),
+    [
+        (b"this is not json", "bad.json", "[invalid_json]"),
+        (b"", "empty.json", "[empty_file]"),
+        (b"a,b\n1,2\n", "table.csv", "[release_without_ocid]"),
+    ],
+)
+def test_a_load_that_stores_nothing_exits_1_says_why_and_leaves_no_publisher(
+    content, name, reason, atlas_env, conn, tmp_path
+):
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    result = runner.invoke(app, ["load", str(bad), "--publisher", "nothing", "--country", "MX"])
+    assert result.exit_code == 1, result.output
+    assert f"{bad}: not stored: " in result.output and reason in result.output
+    assert "error: 1 of 1 files could not be stored" in result.output
+    for table in ("publisher", "crawl", "crawl_file", "note"):
+        assert conn.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"] == 0, table
+
+
+def test_a_load_with_one_bad_file_keeps_the_good_ones_and_exits_1(atlas_env, conn, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(b"{")
+    good = PUBLISHERS / "mexico_cdmx" / "release-package" / "release-package-1.json"
+    result = runner.invoke(app, ["load", str(good), str(bad), "--publisher", "cdmx", "--country", "MX"])
+    assert result.exit_code == 1, result.output
+    assert f"{bad}: not stored: " in result.output and str(good) not in result.output.replace(str(bad), "")
+    assert "error: 1 of 2 files could not be stored" in result.output
+    assert conn.execute("SELECT count(*) AS n FROM release").fetchone()["n"] > 0
+    note = conn.execute("SELECT code FROM note").fetchone()
+    assert note["code"] == "invalid_json"

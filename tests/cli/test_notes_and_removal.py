@@ -1,0 +1,135 @@
+"""``ocds-atlas notes``, ``publishers remove`` and one document per ``--format``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from aggregator.cli.main import app
+from aggregator.operate.removal import TABLES
+from tests.conftest import PUBLISHERS
+
+runner = CliRunner()
+
+
+def invoke(*args: str, input: str | None = None):
+    return runner.invoke(app, list(args), input=input)
+
+
+@pytest.fixture
+def loaded(atlas_env, conn, tmp_path):
+    """Two publishers of one country, compiled; one bad file in cdmx's load."""
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(b"not json")
+    invoke("load", str(PUBLISHERS / "mexico_cdmx" / "encoding"), str(bad), "--publisher", "cdmx", "--country", "MX")
+    invoke("load", str(PUBLISHERS / "mexico_jalisco"), "--publisher", "jalisco", "--country", "MX")
+    assert invoke("compile").exit_code == 0
+    return bad
+
+
+def test_notes_show_message_file_ocid_and_data(loaded, conn):
+    result = invoke("notes", "--publisher", "cdmx", "--code", "invalid_json", "--format", "json")
+    assert result.exit_code == 0, result.output
+    [note] = json.loads(result.stdout)
+    assert note["publisher"] == "cdmx" and note["level"] == "error" and note["file"] == str(loaded)
+    assert note["message"].startswith("Invalid JSON") and isinstance(note["data"], dict)
+    table = invoke("notes", "--publisher", "cdmx", "--level", "error")
+    assert "invalid_json" in table.output and str(loaded) in table.output
+    ocid = conn.execute("SELECT ocid FROM note WHERE ocid IS NOT NULL LIMIT 1").fetchone()
+    if ocid:
+        rows = json.loads(invoke("notes", "--ocid", ocid["ocid"], "--format", "json").stdout)
+        assert rows and all(ocid["ocid"] in json.dumps(row) for row in rows)
+    as_csv = list(csv.DictReader(io.StringIO(invoke("notes", "--format", "csv").stdout)))
+    assert {row["code"] for row in as_csv} >= {"invalid_json", "encoding_detected"}
+
+
+def test_notes_refuse_a_bad_level_in_one_line(atlas_env):
+    result = invoke("notes", "--level", "fatal")
+    assert (
+        result.exit_code == 1 and result.output.strip() == "error: --level must be info, warning or error, not 'fatal'"
+    )
+
+
+def test_quality_is_one_document_per_format(loaded):
+    document = json.loads(invoke("quality", "--format", "json").stdout)
+    assert set(document) == {"field_coverage", "consistency_checks"} and document["field_coverage"]
+    rows = list(csv.DictReader(io.StringIO(invoke("quality", "--format", "csv").stdout)))
+    assert {row["part"] for row in rows} == {"field_coverage", "consistency_checks"}
+    assert all(len(row) == 8 for row in rows)
+
+
+def test_indicators_are_exact_in_csv_and_json(loaded):
+    rows = json.loads(invoke("indicators", "--country", "MX", "--format", "json").stdout)
+    assert rows and all(isinstance(row["suppressed"], bool) for row in rows)
+    as_csv = list(csv.DictReader(io.StringIO(invoke("indicators", "--country", "MX", "--format", "csv").stdout)))
+    by_id = {(row["indicator"], row["year"]): row for row in rows}
+    for row in as_csv:
+        value = by_id[(row["indicator"], int(row["year"]))]["value"]
+        assert (row["value"] == "" and value is None) or float(row["value"]) == value
+
+
+def test_every_table_naming_a_publisher_is_emptied_by_removal(conn):
+    rows = conn.execute(
+        "SELECT DISTINCT table_name FROM information_schema.columns "
+        "WHERE table_schema = 'public' AND column_name IN ('publisher_id', 'publisher')"
+    ).fetchall()
+    assert {row["table_name"] for row in rows} | {"publisher", "crawl"} <= set(TABLES)
+
+
+def counts(conn, name: str) -> dict[str, int]:
+    query = """
+        SELECT (SELECT count(*) FROM crawl c JOIN publisher p ON p.id = c.publisher_id WHERE p.name = %(n)s) AS crawls,
+               (SELECT count(*) FROM release r JOIN publisher p ON p.id = r.publisher_id WHERE p.name = %(n)s) AS rel,
+               (SELECT count(*) FROM process r JOIN publisher p ON p.id = r.publisher_id WHERE p.name = %(n)s) AS proc,
+               (SELECT count(*) FROM indicator_value WHERE publisher = %(n)s) AS ind,
+               (SELECT count(*) FROM field_coverage WHERE publisher = %(n)s) AS cov,
+               (SELECT count(*) FROM publisher WHERE name = %(n)s) AS pub
+    """
+    return conn.execute(query, {"n": name}).fetchone()
+
+
+def test_publishers_remove_asks_then_deletes_every_row(loaded, conn):
+    before = counts(conn, "cdmx")
+    assert before["rel"] and before["proc"] and before["pub"] == 1
+    refused = invoke("publishers", "remove", "cdmx", input="n\n")
+    assert refused.exit_code == 1 and "error: cdmx not removed (--yes removes without asking)" in refused.output
+    assert invoke("publishers", "remove", "cdmx").exit_code == 1  # nothing answers: not removed
+    assert counts(conn, "cdmx") == before
+    jalisco = counts(conn, "jalisco")
+    total = (
+        "SELECT coalesce(sum(n_total), 0) AS n FROM indicator_value WHERE level = 'country' AND indicator = 'processes'"
+    )
+    before_total = conn.execute(total).fetchone()["n"]
+    result = invoke("publishers", "remove", "cdmx", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "removed publisher cdmx" in result.output
+    assert all(value == 0 for value in counts(conn, "cdmx").values())
+    assert counts(conn, "jalisco") == jalisco
+    for table in ("note", "compiled_release", "compile_queue", "record"):
+        orphans = conn.execute(
+            f"SELECT count(*) AS n FROM {table} WHERE publisher_id NOT IN (SELECT id FROM publisher)"
+        )
+        assert orphans.fetchone()["n"] == 0, table
+    # The country's values are recomputed from jalisco's processes alone.
+    jalisco_years = conn.execute(
+        "SELECT count(*) AS n FROM indicator_process WHERE level = 'country' AND indicator = 'processes'"
+    ).fetchone()["n"]
+    assert 0 < conn.execute(total).fetchone()["n"] == jalisco_years < before_total
+    assert (
+        invoke("publishers", "remove", "cdmx", "--yes").output.strip()
+        == "error: no publisher named 'cdmx': see `ocds-atlas status`"
+    )
+
+
+def test_db_commands(atlas_env, monkeypatch):
+    result = invoke("db", "url")
+    assert result.exit_code == 0 and result.stdout.strip().startswith("postgresql://")
+    stop = invoke("db", "stop")
+    assert stop.exit_code == 1
+    assert (
+        stop.output.strip() == "error: DATABASE_URL is set: ocds-atlas did not start that server and does not stop it"
+    )
