@@ -46,6 +46,8 @@ COLUMNS = (
     "unavailable_reason",
     "facts_from",
 )
+#: The table's columns without health: fewer, to fit a terminal (``--format json`` or ``csv`` give them all).
+TABLE_COLUMNS = ("name", "country", "level", "kind", "data_type", "update_frequency", "available", "unavailable_since")
 #: The country of a spider whose publishers are in any country (each crawl says which): ISO 3166's "unknown".
 ANY_COUNTRY = "ZZ"
 #: The columns health adds (table, CSV), and keys (JSON, with ``via``).
