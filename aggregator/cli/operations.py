@@ -169,15 +169,31 @@ def update(
         ),
     ] = None,
     project: Annotated[str, typer.Option(help="The project's name on Scrapyd.")] = "ocds_atlas",
+    probe_first: Annotated[
+        bool,
+        typer.Option(
+            "--probe/--no-probe",
+            help="Probe each due publisher's endpoint first, and crawl only those that answer as expected.",
+        ),
+    ] = True,
 ) -> None:
     """Crawl incrementally every publisher that is due by its update frequency (or those named), then compile,
     normalize and refresh the indicators for what changed; print a summary. One run at a time (a database lock):
     safe to run from cron every few minutes. With --via-scrapyd, crawls are scheduled there and compile as they
-    close on their nodes."""
+    close on their nodes. Publications that are gone are skipped unless named; each due publisher's endpoint is
+    probed first, and one that fails is not crawled (its health says since when)."""
     from aggregator.operate.update import run_update
 
     with connect_migrated() as conn:
-        run_update(conn, out, publisher, include_sandbox=include_sandbox, via_scrapyd=via_scrapyd, project=project)
+        run_update(
+            conn,
+            out,
+            publisher,
+            include_sandbox=include_sandbox,
+            via_scrapyd=via_scrapyd,
+            project=project,
+            probe_first=probe_first,
+        )
 
 
 @command()
