@@ -1,9 +1,10 @@
-"""Commands that look at and run the whole: status, prune, report, demo, sandbox, update (``publishers`` is in
-:mod:`aggregator.cli.publishers`)."""
+"""Commands that look at and run the whole: status, prune, report, demo, sandbox, update, probe (``publishers``
+is in :mod:`aggregator.cli.publishers`)."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -114,12 +115,66 @@ def update(
         ),
     ] = None,
     project: Annotated[str, typer.Option(help="The project's name on Scrapyd.")] = "ocds_atlas",
+    probe_first: Annotated[
+        bool,
+        typer.Option(
+            "--probe/--no-probe",
+            help="Probe each due publisher's endpoint first, and crawl only those that answer as expected.",
+        ),
+    ] = True,
 ) -> None:
     """Crawl incrementally every publisher that is due by its update frequency (or those named), then compile,
     normalize and refresh the indicators for what changed; print a summary. One run at a time (a database lock):
     safe to run from cron every few minutes. With --via-scrapyd, crawls are scheduled there and compile as they
-    close on their nodes."""
+    close on their nodes. Publications that are gone are skipped unless named; each due publisher's endpoint is
+    probed first, and one that fails is not crawled (its health says since when)."""
     from aggregator.operate.update import run_update
 
     with connect_migrated() as conn:
-        run_update(conn, out, publisher, include_sandbox=include_sandbox, via_scrapyd=via_scrapyd, project=project)
+        run_update(
+            conn,
+            out,
+            publisher,
+            include_sandbox=include_sandbox,
+            via_scrapyd=via_scrapyd,
+            project=project,
+            probe_first=probe_first,
+        )
+
+
+@command()
+def probe(
+    spiders: Annotated[
+        list[str] | None, typer.Argument(help="Spiders to probe; default: every available real spider.")
+    ] = None,
+    format: Annotated[str, typer.Option("--format", help="table, or json.")] = "table",
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for each answer.")] = 20.0,
+    requests: Annotated[int, typer.Option(min=1, help="First requests made per spider.")] = 1,
+    include_sandbox: Annotated[bool, typer.Option(help="Probe the sandbox spiders too.")] = False,
+    record: Annotated[
+        bool, typer.Option(help="Store each crawled publisher's outcome in its health (endpoint failing since).")
+    ] = False,
+) -> None:
+    """Request each publication's first URL(s) and say whether it answers as its spider expects: HTTP status,
+    seconds, content type, and whether the body is OCDS of the declared kind (or the listing the spider reads).
+    Exits 1 when a named spider's publication does not answer as expected."""
+    from aggregator.operate import probe as probing
+
+    if format not in ("table", "json"):
+        raise AtlasError(f"--format must be table or json, not {format!r}")
+    options = probing.ProbeOptions(timeout=timeout, requests=requests, include_sandbox=include_sandbox)
+    results = probing.probe(spiders, options)
+    if record:
+        with connect_migrated() as conn:
+            probing.record_probes(conn, results)
+    if format == "json":
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    else:
+        out.print(probing.probe_table(results))
+    failing = [r["spider"] for r in results if probing.failed(r)]
+    if format == "table":
+        probed = [r for r in results if not r["skipped"]]
+        skipped = f" ({len(results) - len(probed)} skipped)" if len(probed) < len(results) else ""
+        out.print(f"{len(probed) - len(failing)} of {len(probed)} answer as expected{skipped}", highlight=False)
+    if spiders and failing:
+        raise AtlasError(f"not answering as expected: {', '.join(failing)}")

@@ -49,7 +49,7 @@ def publishers(
     if health and (format == "markdown" or write_readme):
         raise AtlasError("--health does not apply to the README's table, which holds no health")
     rows = listing.list_publishers(sandbox=sandbox)
-    columns = listing.COLUMNS
+    columns = listing.TABLE_COLUMNS if format == "table" else listing.COLUMNS
     if health or (health is None and format == "table" and not write_readme):
         try:
             with listing.health_connection() as conn:

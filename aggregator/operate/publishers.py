@@ -41,13 +41,36 @@ COLUMNS = (
     "update_frequency",
     "licence",
     "credentials",
+    "available",
+    "unavailable_since",
+    "unavailable_reason",
+    "facts_from",
 )
+#: The table's columns without health: fewer, to fit a terminal (``--format json`` or ``csv`` give them all).
+TABLE_COLUMNS = ("name", "country", "level", "kind", "data_type", "update_frequency", "available", "unavailable_since")
 #: The country of a spider whose publishers are in any country (each crawl says which): ISO 3166's "unknown".
 ANY_COUNTRY = "ZZ"
 #: The columns health adds (table, CSV), and keys (JSON, with ``via``).
-HEALTH_COLUMNS = ("via", "status", "last_crawl_at", "last_success_at", "failing_since", "stale_since", "due")
+HEALTH_COLUMNS = (
+    "via",
+    "status",
+    "last_crawl_at",
+    "last_success_at",
+    "failing_since",
+    "stale_since",
+    "endpoint_failing_since",
+    "endpoint_problem",
+    "due",
+)
 #: The table's columns with health: fewer, to fit a terminal.
-TABLE_HEALTH_COLUMNS = ("name", "country", "update_frequency", *HEALTH_COLUMNS)
+TABLE_HEALTH_COLUMNS = (
+    "name",
+    "country",
+    "update_frequency",
+    "available",
+    "unavailable_since",
+    *(column for column in HEALTH_COLUMNS if column != "endpoint_problem"),
+)
 
 
 def list_publishers(sandbox: bool = False) -> list[dict[str, Any]]:
@@ -128,11 +151,24 @@ def _health_fields(row: dict[str, Any] | None) -> dict[str, Any]:
     return {key: v.isoformat(timespec="seconds") if isinstance(v, datetime) else v for key, v in fields.items()}
 
 
+def availability(publisher: dict[str, Any]) -> str:
+    """ "yes", or since when and why the publication is gone."""
+    if publisher["available"]:
+        return "yes"
+    return f"**no**, since {publisher['unavailable_since']}: {publisher['unavailable_reason']}"
+
+
+def facts_sources(publisher: dict[str, Any]) -> str:
+    """Where a spider's facts come from: the reference crawler's spider, documentation as links."""
+    sources = [f"[docs]({f})" if f.startswith(("http://", "https://")) else f"`{f}`" for f in publisher["facts_from"]]
+    return ", ".join(sources) or "not stated"
+
+
 def to_markdown(publishers: list[dict[str, Any]]) -> str:
     """The README's publisher table: one row per real spider."""
     lines = [
-        "| spider | country | level | publisher | base | OCDS | data | licence |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| spider | country | level | publisher | base | OCDS | data | licence | available | facts from |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for p in publishers:
         publisher = f"[{p['publisher_name']}]({p['url']})" if p["url"] else p["publisher_name"]
@@ -141,10 +177,12 @@ def to_markdown(publishers: list[dict[str, Any]]) -> str:
         level = p["level"] + (f" ({p['region']})" if p["region"] else "")
         country = "any" if p["country"] == ANY_COUNTRY else p["country"]
         row = [f"`{p['name']}`", country, level, publisher, shape, p["ocds_version"], p["data_type"], licence]
+        row += [availability(p), facts_sources(p)]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |")
     countries = len({p["country"] for p in publishers} - {ANY_COUNTRY})
+    gone = sum(not p["available"] for p in publishers)
     lines.append("")
-    lines.append(f"{len(publishers)} spiders, {countries} countries.")
+    lines.append(f"{len(publishers)} spiders ({gone} of publications that are gone), {countries} countries.")
     return "\n".join(lines) + "\n"
 
 

@@ -4,7 +4,13 @@ lock, so on every machine that shares the database), and a run with nothing due 
 
 Whether a publisher is due is :func:`aggregator.operate.health.is_due` (its update frequency against its last closed
 crawl, so a failing publisher is retried at the same pace, not hammered), taken from its crawl history; a crawl
-still running is left alone. ``--publisher`` crawls the named publishers whatever their history.
+still running is left alone. ``--publisher`` crawls the named publishers whatever their history. A publisher whose
+spider says its publication is gone (``available = False``) is skipped, and said so, unless it is named; its data
+and history stay.
+
+Before crawling, each due publisher's endpoint is probed (:mod:`aggregator.operate.probe`): one that does not answer
+as its spider expects is not crawled, its health says since when its endpoint fails, and it is probed again at the
+pace of its update frequency, as a failed crawl would be.
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ from rich.table import Table
 
 from aggregator.db import query
 from aggregator.errors import AtlasError
+from aggregator.operate import probe as probing
 from aggregator.operate import scrapyd
 from aggregator.operate.health import DEFAULT_INTERVAL, INTERVALS, Health, crawl_interval, frequency, is_due
+from aggregator.operate.publishers import list_publishers
 
 #: A crawl marked running for longer than this is taken to have died without closing its row.
 STALE_RUNNING = timedelta(days=2)
@@ -43,6 +51,9 @@ class History:
     #: Its latest crawl, whatever became of it.
     last_started: datetime | None = None
     last_status: str | None = None
+    #: When its endpoint was last probed, and since when the probes fail (None when the last one answered).
+    endpoint_checked_at: datetime | None = None
+    endpoint_failing_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,8 @@ class Decision:
     due: bool
     reason: str
     is_sandbox: bool = False
+    #: Skipped because its publication is gone (the spider's ``available = False``).
+    gone: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,15 @@ def decide(history: History, now: datetime) -> Decision:
     started = history.last_started
     if history.last_status == "running" and started and now - started < STALE_RUNNING:
         return Decision(history.name, False, f"a crawl is running since {_ago(now - started)} ago", history.is_sandbox)
+    probed = history.endpoint_checked_at if history.endpoint_failing_since else None
+    if probed and (history.last_closed is None or probed > history.last_closed):
+        # Its endpoint failed the last probe, after its last crawl: probed again at the same pace.
+        health = Health(last_crawl_at=probed, last_success_at=history.last_success)
+        due = is_due(health, history.update_frequency, now)
+        every = crawl_interval(history.update_frequency) or DEFAULT_INTERVAL
+        reason = f"endpoint failing since {history.endpoint_failing_since:%Y-%m-%d}; probed {_ago(now - probed)} ago"
+        reason = reason if due else f"{reason}; next in {_ago(probed + every - now)}"
+        return Decision(history.name, due, reason, history.is_sandbox)
     health = Health(last_crawl_at=history.last_closed, last_success_at=history.last_success)
     due = is_due(health, history.update_frequency, now)
     return Decision(history.name, due, _reason(history, due, now), history.is_sandbox)
@@ -101,17 +123,38 @@ def _reason(history: History, due: bool, now: datetime) -> str:
 
 
 def choose(
-    histories: Iterable[History], now: datetime, names: list[str] | None, include_sandbox: bool
+    histories: Iterable[History],
+    now: datetime,
+    names: list[str] | None,
+    include_sandbox: bool,
+    gone: dict[str, str] | None = None,
 ) -> list[Decision]:
     """Every publisher's decision; with ``names``, only those, all due. The sandbox's publishers only when
-    ``include_sandbox`` (or named). Pure."""
+    ``include_sandbox`` (or named). A publisher in ``gone`` (its publication is gone: since when and why) is
+    skipped unless named. Pure."""
     known = {history.name: history for history in histories}
     if names:
         return [
             Decision(name, True, "asked for", known[name].is_sandbox if name in known else name.startswith("sandbox_"))
             for name in dict.fromkeys(names)
         ]
-    return [decide(history, now) for history in known.values() if include_sandbox or not history.is_sandbox]
+    gone = gone or {}
+    return [
+        Decision(history.name, False, gone[history.name], history.is_sandbox, gone=True)
+        if history.name in gone
+        else decide(history, now)
+        for history in known.values()
+        if include_sandbox or not history.is_sandbox
+    ]
+
+
+def gone_publications(declared: list[dict[str, Any]]) -> dict[str, str]:
+    """The spiders whose publication is gone, each with since when and why (from ``scrapy listpublishers``)."""
+    return {
+        row["name"]: f"unavailable since {row['unavailable_since']}: {row['unavailable_reason']}"
+        for row in declared
+        if not row["available"]
+    }
 
 
 def load_histories(conn: psycopg.Connection) -> list[History]:
@@ -166,6 +209,30 @@ def _crawl_outcome(decision: Decision, row: dict[str, Any]) -> Outcome:
     )
 
 
+def probe_due(
+    conn: psycopg.Connection, out: Console, due: list[Decision], spiders: set[str]
+) -> tuple[list[Decision], list[Outcome]]:
+    """Probe the due publishers that are spiders (a registry publication is not), record each outcome in its
+    health, and keep only those that answer as expected; the others are outcomes, not crawled. A probe that
+    cannot run stops nothing: the crawls go ahead, and it is said."""
+    names = [d.name for d in due if d.name in spiders]
+    if not names:
+        return due, []
+    try:
+        results = {r["spider"]: r for r in probing.probe(names)}
+    except AtlasError as error:
+        out.print(f"probe not made ({error}): crawling anyway", highlight=False)
+        return due, []
+    probing.record_probes(conn, list(results.values()))
+    failing = {name for name, result in results.items() if probing.failed(result)}
+    refused = [
+        Outcome(d.name, d.reason, "endpoint failing", detail=probing.summary(results[d.name]))
+        for d in due
+        if d.name in failing
+    ]
+    return [d for d in due if d.name not in failing], refused
+
+
 def schedule_due(conn: psycopg.Connection, due: list[Decision], nodes: list[str], project: str) -> list[Outcome]:
     """Schedule an incremental crawl of each due publisher on one of the Scrapyd ``nodes`` (the one with the fewest
     jobs pending or running), unless a node has a job of it pending or running already (an earlier update
@@ -214,8 +281,12 @@ def outcomes_table(outcomes: list[Outcome]) -> Table:
 
 
 def print_not_due(out: Console, decisions: list[Decision]) -> None:
-    """One line for the publishers left alone, so that a cron log stays short."""
-    waiting = [d for d in decisions if not d.due]
+    """One line for the publishers left alone, so that a cron log stays short; one for each whose publication is
+    gone."""
+    for decision in decisions:
+        if decision.gone:
+            out.print(f"skipped {decision.name}: {decision.reason} (name it to crawl it anyway)", highlight=False)
+    waiting = [d for d in decisions if not d.due and not d.gone]
     if waiting:
         shown = ", ".join(f"{d.name}: {d.reason}" for d in waiting[:3])
         more = f" and {len(waiting) - 3} more" if len(waiting) > 3 else ""
@@ -240,6 +311,7 @@ def run_update(
     include_sandbox: bool = False,
     via_scrapyd: list[str] | None = None,
     project: str = scrapyd.PROJECT,
+    probe_first: bool = True,
 ) -> list[Outcome]:
     """The whole update, under the lock; prints what it did. Failed crawls are an :class:`AtlasError` at the end,
     after the others ran and what they changed was compiled."""
@@ -249,10 +321,16 @@ def run_update(
         if not locked:
             out.print("another `ocds-atlas update` is running: nothing done", highlight=False)
             return []
-        decisions = choose(load_histories(conn), database_now(conn), names, include_sandbox)
+        declared = list_publishers(sandbox=True)
+        gone = gone_publications(declared)
+        decisions = choose(load_histories(conn), database_now(conn), names, include_sandbox, gone)
         due = [d for d in decisions if d.due]
         print_not_due(out, decisions)
+        refused: list[Outcome] = []
+        if probe_first and due:
+            due, refused = probe_due(conn, out, due, {row["name"] for row in declared})
         outcomes = schedule_due(conn, due, via_scrapyd, project) if via_scrapyd else crawl_due(conn, due)
+        outcomes = refused + outcomes
         if outcomes:
             out.print(outcomes_table(outcomes))
         if via_scrapyd and any(o.status == "scheduled" for o in outcomes):

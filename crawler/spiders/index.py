@@ -193,7 +193,10 @@ def check_index(cls: type[IndexSpider]) -> None:
         raise TypeError(f"{where}.method must be GET or POST")
     if cls.body_format not in BODY_FORMATS:
         raise TypeError(f"{where}.body_format must be one of {', '.join(BODY_FORMATS)}")
-    if cls.listings and not cls.items_pointer:
-        raise TypeError(f"{where} declares listings, so it must declare items_pointer (where each page lists items)")
+    if cls.listings and not cls.items_pointer and cls.parse_listing is IndexSpider.parse_listing:
+        raise TypeError(
+            f"{where} declares listings, so it must declare items_pointer (where each page lists items) "
+            "or define parse_listing"
+        )
     if cls.items_pointer and not cls.item_url and cls.item_requests is IndexSpider.item_requests:
         raise TypeError(f"{where} must declare item_url, or define item_requests, to request each item's OCDS")

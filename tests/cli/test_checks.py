@@ -47,7 +47,7 @@ def test_publisher_key_accepted():
 def test_ocds_version():
     assert checks.check_ocds_version("1.1") == "1.1"
     assert checks.check_ocds_version(None) is None
-    with pytest.raises(AtlasError, match="use 1.0 or 1.1"):
+    with pytest.raises(AtlasError, match=r"use 1\.0 or 1\.1"):
         checks.check_ocds_version("1.2")
 
 

@@ -21,9 +21,10 @@ def publishers() -> list[dict]:
     return list_publishers()
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     command = [sys.executable, "-c", "from aggregator.cli.main import main; main()", *args]
-    return subprocess.run(command, cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=120)
+    environment = {**os.environ, **(env or {})}
+    return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
 
 
 def test_the_readme_table_is_generated_from_the_spiders(publishers):
@@ -147,6 +148,26 @@ def test_the_publishers_command_formats(publishers):
     assert cli("publishers", "--format", "table").returncode == 0
     wrong = cli("publishers", "--format", "xml")
     assert wrong.returncode == 1 and "--format" in wrong.stderr
+
+
+def test_every_format_says_whether_a_publication_is_gone_and_where_the_facts_come_from(publishers):
+    by_name = {p["name"]: p for p in publishers}
+    assert all(p["facts_from"] for p in publishers)  # every real spider says where its facts come from
+    gone = [p for p in publishers if not p["available"]]
+    assert gone and all(p["unavailable_since"] and p["unavailable_reason"] for p in gone)
+    assert all(p["unavailable_since"] is None and p["unavailable_reason"] is None for p in publishers if p["available"])
+    gacm = by_name["mexico_gacm"]
+    shown = json.loads(cli("publishers", "--format", "json", "--no-health").stdout)
+    assert {p["name"]: p for p in shown}["mexico_gacm"] == gacm and gacm["unavailable_since"] == "2024-10"
+    rows = {row["name"]: row for row in csv.DictReader(io.StringIO(cli("publishers", "--format", "csv").stdout))}
+    assert rows["mexico_gacm"]["available"] == "False" and rows["mexico_gacm"]["unavailable_since"] == "2024-10"
+    assert rows["mexico_gacm"]["facts_from"].startswith("kingfisher-collect:mexico_grupo_aeroporto@2024-10")
+    table = cli("publishers", "--format", "table", "--no-health", env={"COLUMNS": "200"}).stdout
+    assert any("mexico_gacm" in line and "False" in line and "2024-10" in line for line in table.splitlines())
+    line = next(line for line in to_markdown(publishers).splitlines() if line.startswith("| `mexico_gacm` |"))
+    assert f"**no**, since 2024-10: {gacm['unavailable_reason']}" in line
+    assert "`kingfisher-collect:mexico_grupo_aeroporto@2024-10`" in line and "[docs](" in line
+    assert f"({len(gone)} of publications that are gone)" in to_markdown(publishers)
 
 
 def test_aggregator_does_not_import_scrapy():

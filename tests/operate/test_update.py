@@ -237,7 +237,8 @@ def test_a_forced_run_with_nothing_new_changes_no_data(feeds, conn):
 
 def test_a_failing_publisher_does_not_stop_the_others_and_is_retried_later(feeds, conn):
     feeds.route("/monthly", lambda r: Reply(500))  # every request fails: the crawl is not accepted
-    output = update("--publisher", "test_update_monthly", "--publisher", "test_update_feed", code=1)
+    # Without the probe, which would stop the crawl before it starts (test_update_probe.py).
+    output = update("--publisher", "test_update_monthly", "--publisher", "test_update_feed", "--no-probe", code=1)
     assert "1 failed, 1 finished" in output
     assert "1 crawl(s) failed: test_update_monthly (1 of 1 requests failed" in " ".join(output.split())
     assert count(conn, "compiled_release") == 2 * 3  # the other publisher's crawl was compiled
@@ -348,8 +349,8 @@ def test_via_scrapyd_passes_the_sandbox_address_and_says_what_it_refused(atlas_e
     server, _ = fake_scrapyd
     output = update("--via-scrapyd", server.url, "--publisher", "sandbox_xa", code=1)
     assert "set OCDS_ATLAS_SANDBOX_URL" in output and schedule_requests(server) == []
-    monkeypatch.setenv("OCDS_ATLAS_SANDBOX_URL", "http://127.0.0.1:9")
-    update("--via-scrapyd", server.url, "--publisher", "sandbox_xa")
+    monkeypatch.setenv("OCDS_ATLAS_SANDBOX_URL", "http://127.0.0.1:9")  # where nodes would reach it: not probed here
+    update("--via-scrapyd", server.url, "--publisher", "sandbox_xa", "--no-probe")
     assert schedule_requests(server) == [
         [
             ("project", "ocds_atlas"),
@@ -359,7 +360,7 @@ def test_via_scrapyd_passes_the_sandbox_address_and_says_what_it_refused(atlas_e
         ]
     ]
     server.route("/schedule.json", lambda r: Reply.json({"status": "error", "message": "spider 'x' not found"}))
-    output = update("--via-scrapyd", server.url, "--publisher", "sandbox_xa", code=1)
+    output = update("--via-scrapyd", server.url, "--publisher", "sandbox_xa", "--no-probe", code=1)
     assert "sandbox_xa (Scrapyd at" in output
     assert "refused schedule.json: spider 'x' not found" in " ".join(output.split())
 

@@ -16,7 +16,7 @@ SELECT p.name, p.title, p.country, p.is_sandbox,
        (SELECT count(*) FROM release r WHERE r.publisher_id = p.id) AS releases,
        (SELECT count(*) FROM record r WHERE r.publisher_id = p.id) AS records,
        (SELECT count(*) FROM compiled_release c WHERE c.publisher_id = p.id) AS compiled_releases,
-       n.info, n.warning, n.error
+       n.info, n.warning, n.error, p.endpoint_failing_since
 FROM publisher p
 CROSS JOIN LATERAL (
     SELECT coalesce(sum(count) FILTER (WHERE level = 'info'), 0) AS info,

@@ -20,6 +20,7 @@ WHERE id = %(id)s
 -- Every publisher's metadata and health facts (its status is computed from them when read: aggregator/health.py).
 SELECT name, spider, title, country, region, level, url, licence, ocds_version, data_type, update_frequency,
        ocid_prefixes, is_sandbox, via, via_url,
-       last_crawl_at, last_success_at, failing_since, newest_release_at
+       last_crawl_at, last_success_at, failing_since, newest_release_at,
+       endpoint_checked_at, endpoint_failing_since, endpoint_problem
 FROM publisher
 ORDER BY name

@@ -18,7 +18,8 @@ SELECT p.name, p.is_sandbox, p.update_frequency,
         WHERE c.publisher_id = p.id AND c.kind = 'crawl' AND c.status = 'finished') AS last_success,
        (SELECT max(c.ended_at) FROM crawl c
         WHERE c.publisher_id = p.id AND c.kind = 'crawl' AND c.status <> 'running') AS last_closed,
-       latest.started_at AS last_started, latest.status AS last_status
+       latest.started_at AS last_started, latest.status AS last_status,
+       p.endpoint_checked_at, p.endpoint_failing_since
 FROM publisher p
 LEFT JOIN LATERAL (
     SELECT c.started_at, c.status FROM crawl c
