@@ -8,7 +8,7 @@ from aggregator.cli.app import app, command
 __all__ = ["app", "flow", "main", "operations"]
 
 app.add_typer(indicators.indicators_app, name="indicators")
-command("red-flags")(indicators.red_flags)
+command("red-flags")(indicators.red_flags_command)
 command("quality")(indicators.quality)
 
 
