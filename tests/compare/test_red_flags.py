@@ -5,12 +5,16 @@ through ``red-flags --prepared``."""
 
 from __future__ import annotations
 
+import csv
+import gzip
 import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 
+from aggregator.compare.redflags.catalogue import CATALOGUE
 from tests.compare.test_cardinal_fixtures import FIXTURES, INDICATORS, PREPARE, fixture_settings, read_lines
 from tests.indicator_fixtures import invoke
 
@@ -80,9 +84,17 @@ def test_every_fixture_through_the_pipeline(loaded, conn) -> None:
     expected = {name: json.loads((FIXTURES / "indicators" / f"{name}.expected").read_text()) for name in INDICATORS}
     assert got == expected
     assert len(expected) == 15
+    check_the_prepare_fixtures(conn)
+    check_prepare_issues_are_notes(conn)
 
 
-def test_the_prepare_fixtures_through_the_pipeline(loaded, conn) -> None:
+def test_outputs(loaded, conn, tmp_path) -> None:
+    """``red-flags`` (counts and --list), the export's red_flag table and the report's rates."""
+    check_the_red_flags_command()
+    check_export_and_report(conn, tmp_path)
+
+
+def check_the_prepare_fixtures(conn) -> None:
     passed = []
     for name in PREPARE:
         output = invoke("red-flags", "--prepared", "--publisher", publisher("prepare", name))
@@ -94,7 +106,7 @@ def test_the_prepare_fixtures_through_the_pipeline(loaded, conn) -> None:
     assert len(passed) == 9
 
 
-def test_prepare_issues_are_notes(loaded, conn) -> None:
+def check_prepare_issues_are_notes(conn) -> None:
     """What prepare reports and cannot correct is a note of the publisher, per path and issue."""
     rows = conn.execute(
         "SELECT p.name, n.data, n.count FROM note n JOIN publisher p ON p.id = n.publisher_id "
@@ -108,7 +120,7 @@ def test_prepare_issues_are_notes(loaded, conn) -> None:
     assert not any(key[0] == publisher("prepare", "defaults") for key in issues)
 
 
-def test_the_red_flags_command(loaded) -> None:
+def check_the_red_flags_command() -> None:
     key = publisher("indicators", "R024")
     counts = json.loads(invoke("red-flags", "--publisher", key, "--format", "json"))
     # Every code, flagged or not, with its name; R024's fixture enables R024 only, yet all are listed.
@@ -131,5 +143,28 @@ def test_the_red_flags_command(loaded) -> None:
         "F",
         "repeat tenderers",
     ]
-    csv = invoke("red-flags", "--list", "--publisher", key, "--format", "csv").splitlines()
-    assert csv[0] == "publisher,ocid,party_role,party_id,code,name,value,details" and len(csv) == 5
+    lines = invoke("red-flags", "--list", "--publisher", key, "--format", "csv").splitlines()
+    assert lines[0] == "publisher,ocid,party_role,party_id,code,name,value,details" and len(lines) == 5
+
+
+def check_export_and_report(conn, tmp_path) -> None:
+    invoke("export", str(tmp_path / "out"))
+    with gzip.open(tmp_path / "out" / "tables" / "red_flag.csv.gz", "rt", encoding="utf-8") as f:
+        exported = list(csv.DictReader(f))
+    assert list(exported[0]) == ["publisher", "ocid", "code", "party_role", "party_id", "details"]
+    stored = conn.execute("SELECT * FROM red_flag").fetchall()
+    assert len(exported) == len(stored) > 0
+    key = publisher("indicators", "R024")
+    flagged = {(r["ocid"], r["party_id"], json.loads(r["details"])["value"]) for r in exported if r["publisher"] == key}
+    assert flagged == {("F", "", 0.0), ("repeat tenderers", "", 0.0), ("", "L", 0.0), ("", "W", 0.0)}
+    table = pq.read_table(tmp_path / "out" / "tables" / "red_flag.parquet")
+    assert table.num_rows == len(stored) and table.column_names == list(exported[0])
+
+    invoke("report", str(tmp_path / "report"))
+    page = (tmp_path / "report" / "country-xz.html").read_text(encoding="utf-8")
+    # R024's rate in XZ: 2 processes flagged of every fixture publisher's processes (n), each code listed.
+    processes = conn.execute("SELECT sum(processes) AS n FROM red_flag_run").fetchone()["n"]
+    flagged_r024 = conn.execute("SELECT count(*) AS n FROM red_flag WHERE code = 'R024' AND ocid IS NOT NULL")
+    rate = f"{100 * flagged_r024.fetchone()['n'] / processes:.1f} %"
+    assert "Price close to winning bid" in page and f"(n = {processes})" in page and rate in page
+    assert all(flag.name in page for flag in CATALOGUE)
