@@ -72,3 +72,10 @@ def keep_crawls() -> int:
 
         raise AtlasError(f"OCDS_ATLAS_KEEP_CRAWLS must be a whole number of at least 1, not {value!r}")
     return int(value)
+
+
+def red_flag_settings_dir() -> Path | None:
+    """``OCDS_ATLAS_RED_FLAG_SETTINGS``: a directory of red flag settings files (``<publisher>.ini``) that come
+    before the repository's (``aggregator/compare/redflags/data/``); None: only the repository's."""
+    value = os.environ.get("OCDS_ATLAS_RED_FLAG_SETTINGS")
+    return Path(value) if value else None

@@ -71,6 +71,7 @@ class StorePipeline:
             member_pattern=getattr(spider, "member_pattern", None),  # only ArchiveSpider declares it
             data_format=spider.data_format,
             date_range=spider.date_range(),
+            compiled=spider.data_type == "compiled_release",
         )
         self._record_politeness()
 

@@ -131,8 +131,17 @@ def load(
     workers: Annotated[
         int | None, typer.Option(min=1, help="Processes storing files; default: the cores it may run on.")
     ] = None,
+    compiled: Annotated[
+        bool,
+        typer.Option(
+            "--compiled",
+            help="The files hold compiled releases (one per OCID, as Cardinal and the OCP Data Registry take them): "
+            "each is stored as its OCID's compiled release, as published, even without `id` or `date`.",
+        ),
+    ] = False,
 ) -> None:
-    """Load files from disk into the raw layer, as one crawl of kind `load`."""
+    """Load files from disk into the raw layer, as one crawl of kind `load`. Releases tagged `compiled` are
+    taken as compiled releases even without --compiled (with a note)."""
     from aggregator.cli.loading import load_and_report
 
     check_publisher_name(publisher)
@@ -141,7 +150,7 @@ def load(
     if encoding:
         _check_encoding(encoding)
     with connect_migrated() as conn:
-        load_and_report(conn, paths, publisher, country, title, encoding, ocds_version, workers)
+        load_and_report(conn, paths, publisher, country, title, encoding, ocds_version, workers, compiled=compiled)
 
 
 @command("compile")

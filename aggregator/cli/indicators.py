@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
@@ -10,8 +11,9 @@ from aggregator.cli.app import connect_migrated, out
 from aggregator.cli.guard import guarded
 from aggregator.cli.output import csv_document as to_csv
 from aggregator.cli.output import emit, human, json_document
-from aggregator.compare import show
+from aggregator.compare import red_flags, show
 from aggregator.compare.catalogue import BY_ID
+from aggregator.compare.redflags.catalogue import BY_CODE
 from aggregator.errors import AtlasError
 
 indicators_app = typer.Typer(
@@ -40,7 +42,9 @@ def indicators(
     year: Year = None,
     by: Annotated[str, typer.Option(help="country, publisher or buyer.")] = "country",
     fmt: Format = "table",
-    flags: Annotated[bool, typer.Option("--flags", help="Red flag counts per country and year instead.")] = False,
+    flags: Annotated[
+        bool, typer.Option("--flags", help="Red flag counts per country instead (as `red-flags`).")
+    ] = False,
 ) -> None:
     """Indicator values (computed after each compile or normalize; `indicators refresh` to recompute)."""
     if ctx.invoked_subcommand:
@@ -52,8 +56,7 @@ def indicators(
     code = country.upper() if country else None
     with connect_migrated() as conn:
         if flags:
-            rows = show.flag_counts(conn, code, year)
-            show.render(rows, ("country", "year", "flag", "processes", "of_processes"), fmt, "red flags", out)
+            show.render(red_flags.counts(conn, code), COUNT_COLUMNS, fmt, "red flags", out)
             return
         rows = show.values(conn, by, code, year)
     columns = VALUE_COLUMNS[:3] + EXTRA[by] + VALUE_COLUMNS[3:]
@@ -109,13 +112,59 @@ def catalogue() -> None:
     out.file.write(methodology_markdown() + "\n")
 
 
-def red_flags(country: Country = None, year: Year = None, fmt: Format = "table") -> None:
-    """Red flag counts per country and year (R003, R018, R024, R028, R036)."""
+def red_flags_command(
+    country: Country = None,
+    publisher: Annotated[str | None, typer.Option(help="Only this publisher.")] = None,
+    by_publisher: Annotated[bool, typer.Option("--by-publisher", help="Counts per publisher, not country.")] = False,
+    listing: Annotated[
+        bool, typer.Option("--list", help="One row per flag: publisher, ocid or party, code, what raised it.")
+    ] = False,
+    code: Annotated[str | None, typer.Option(help="With --list: only this code (R003 … R058).")] = None,
+    prepared: Annotated[
+        bool,
+        typer.Option(
+            "--prepared",
+            help="Write the --publisher's compiled releases as its red flags read them, after Cardinal's prepare "
+            "with its settings (JSON lines, in OCID order), as `ocdscardinal prepare` writes them.",
+        ),
+    ] = False,
+    fmt: Format = "table",
+) -> None:
+    """Cardinal's eleven red flags, computed per publisher after each compile or normalize: per country (or
+    publisher), each code with its name, level (the process, or a party role), how many are flagged, of n, and the
+    rate, every code even where none is flagged; or, with --list, every flag."""
 
     _check_format(fmt)
+    if code is not None and code.upper() not in BY_CODE:
+        raise AtlasError(f"unknown red flag {code!r}: use one of {', '.join(BY_CODE)}")
+    if prepared:
+        if publisher is None:
+            raise AtlasError("--prepared needs --publisher")
+        _write_prepared(publisher)
+        return
     with connect_migrated() as conn:
-        rows = show.flag_counts(conn, country.upper() if country else None, year)
-    show.render(rows, ("country", "year", "flag", "processes", "of_processes"), fmt, "red flags", out)
+        country_code = country.upper() if country else None
+        if listing:
+            rows = red_flags.flag_list(conn, country_code, publisher, code.upper() if code else None)
+            rows = [row | {"name": BY_CODE[row["code"]].name} for row in rows]
+            show.render(rows, LIST_COLUMNS, fmt, f"red flags: {len(rows)}", out)
+            return
+        rows = red_flags.counts(conn, country_code, publisher, by_publisher or publisher is not None)
+    columns = (*COUNT_COLUMNS[:1], "publisher", *COUNT_COLUMNS[1:]) if by_publisher or publisher else COUNT_COLUMNS
+    show.render(rows, columns, fmt, "red flags", out)
+
+
+def _write_prepared(publisher: str) -> None:
+    from aggregator.raw.crawls import publisher_by_name
+
+    with connect_migrated() as conn, conn.transaction():
+        publisher_id = publisher_by_name(conn, publisher)["id"]
+        for release, _ in red_flags.prepared_releases(conn, publisher_id, red_flags.settings_of(publisher)):
+            out.file.write(json.dumps(release, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+COUNT_COLUMNS = ("country", "code", "name", "level", "flagged", "n", "rate")
+LIST_COLUMNS = ("publisher", "ocid", "party_role", "party_id", "code", "name", "value", "details")
 
 
 def quality(

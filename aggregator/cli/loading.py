@@ -40,9 +40,13 @@ def load_and_report(
     encoding: str | None,
     ocds_version: str | None,
     workers: int | None,
+    *,
+    compiled: bool = False,
 ) -> None:
     existed = conn.execute(query("cli/loading", "select_publisher_exists"), {"name": publisher}).fetchone()["present"]
-    crawl_id, outcomes = load_with_progress(conn, paths, publisher, country, title, encoding, ocds_version, workers)
+    crawl_id, outcomes = load_with_progress(
+        conn, paths, publisher, country, title, encoding, ocds_version, workers, compiled=compiled
+    )
     verdicts = file_verdicts(conn, crawl_id, outcomes)
     for verdict in verdicts:
         console.print(verdict.line(), highlight=False, markup=False, soft_wrap=True)

@@ -10,7 +10,7 @@ __all__ = ["app", "flow", "main", "notes", "operations"]
 app.add_typer(indicators.indicators_app, name="indicators")
 app.add_typer(publishers.publishers_app, name="publishers")
 app.add_typer(database.db_app, name="db")
-command("red-flags")(indicators.red_flags)
+command("red-flags")(indicators.red_flags_command)
 command("quality")(indicators.quality)
 
 

@@ -1,8 +1,9 @@
 """Computing indicators, red flags and quality checks in the database.
 
 Incremental by default: the (country, year) groups of the processes normalized since the indicators were last
-computed are recomputed whole (with the red flags of their processes and the quality of their publishers); with
-``full``, everything. A process whose year changed leaves its old group as it was until ``--full``.
+computed are recomputed whole (with the quality of their publishers); with ``full``, everything. A process whose
+year changed leaves its old group as it was until ``--full``. Red flags are computed per publisher, for those whose
+compiled releases or settings changed (:mod:`aggregator.compare.red_flags`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 import psycopg
 
 from aggregator.compare.catalogue import CATALOGUE, MAX_MISSING_SHARE
+from aggregator.compare.red_flags import refresh_red_flags
 from aggregator.db import query
 
 
@@ -22,6 +24,8 @@ class RefreshSummary:
     values: int = 0
     flags: int = 0
     publishers: list[str] = field(default_factory=list)
+    #: The publishers whose red flags were computed.
+    flag_publishers: list[str] = field(default_factory=list)
 
 
 def touched_groups(conn: psycopg.Connection) -> list[tuple[str, int]] | None:
@@ -45,11 +49,15 @@ def group_params(groups: list[tuple[str, int]] | None) -> dict[str, object]:
 def refresh(
     conn: psycopg.Connection, full: bool = False, groups: list[tuple[str, int]] | None = None
 ) -> RefreshSummary:
-    """Recompute what changed (or everything, with ``full``; or these ``groups``), in one transaction."""
+    """Recompute what changed (or everything, with ``full``; or these ``groups``): red flags in one transaction,
+    the rest in another."""
+    with conn.transaction():
+        flagged = refresh_red_flags(conn, full)
     if groups is None:
         groups = None if full else touched_groups(conn)
     full = groups is None
-    summary = RefreshSummary(full=full, groups=groups or [])
+    summary = RefreshSummary(full=full, groups=groups or [], flags=flagged.flags)
+    summary.flag_publishers = flagged.publishers
     if not full and not groups:
         return summary
     params = group_params(groups) | {"full": full}
@@ -65,9 +73,6 @@ def refresh(
             "max_missing": MAX_MISSING_SHARE,
         }
         summary.values = conn.execute(query("compare/indicators", "insert_values"), params | catalogue).rowcount
-        flag_params = {"full": full, "process_ids": [row["id"] for row in processes]}
-        conn.execute(query("compare/red_flags", "delete_red_flags"), flag_params)
-        summary.flags = conn.execute(query("compare/red_flags", "insert_red_flags"), flag_params).rowcount
         summary.publishers = sorted({row["publisher"] for row in processes})
         refresh_quality(conn, None if full else summary.publishers)
     return summary

@@ -27,10 +27,6 @@ def explain(conn: psycopg.Connection, indicator: str, country: str, year: int) -
     return conn.execute(query("compare/indicators", "select_explain"), params).fetchall()
 
 
-def flag_counts(conn: psycopg.Connection, country: str | None, year: int | None) -> list[dict[str, Any]]:
-    return conn.execute(query("compare/red_flags", "select_flag_counts"), {"country": country, "year": year}).fetchall()
-
-
 def coverage(conn: psycopg.Connection, publisher: str | None) -> list[dict[str, Any]]:
     return conn.execute(query("compare/quality", "select_coverage"), {"publisher": publisher}).fetchall()
 
@@ -65,4 +61,6 @@ def _cell(value: Any) -> str:
         return f"{value:.4g}"
     if isinstance(value, list):
         return " ".join(map(str, value))
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)

@@ -49,6 +49,8 @@ class ReleaseInput:
     load_order: tuple[int, ...] | int
     body: dict[str, Any]
     ocds_version: str = "1.1"
+    #: A compiled release as published (``load --compiled``): taken as is, never merged.
+    compiled: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,11 @@ def compile_ocid(
 ) -> Compiled:
     """Compile one OCID from its releases, else from its record's ``compiledRelease``."""
     ordered = merge_order(releases)
-    kept, problems = usable(ordered)
+    kept, problems = usable([r for r in ordered if not r.compiled])
+    loaded = [r for r in ordered if r.compiled]
+    if kept and loaded:
+        message = "the OCID has releases and compiled releases: its releases are merged, its compiled releases left"
+        problems.append(Problem("warning", "releases_and_compiled_releases", message, {"compiled": len(loaded)}))
     digest = input_hash(hash_label(label or rules.label, versioned), ordered, records)
     if len(records) > 1:
         message = f"{len(records)} records for one OCID: their releases are merged, the last one's compiledRelease kept"
@@ -164,6 +170,8 @@ def compile_ocid(
                 problems,
                 merged.versioned,
             )
+    if loaded:
+        return loaded_compiled(ocid, loaded, digest, problems)
     fallback = publisher_compiled(ocid, records, problems)
     if fallback is not None:
         return Compiled(fallback, "publisher_compiled", 0, None, None, digest, {}, problems)
@@ -225,6 +233,21 @@ def publisher_compiled(ocid: str, records: list[RecordInput], problems: list[Pro
                 problems.extend(holder.problems)
             return compiled
     return None
+
+
+def loaded_compiled(ocid: str, loaded: list[ReleaseInput], digest: bytes, problems: list[Problem]) -> Compiled:
+    """The last loaded of the compiled releases stored as such, as published (upgraded to 1.1 if it is 1.0)."""
+    last = max(loaded, key=lambda r: r.load_order)
+    if len(loaded) > 1:
+        message = f"{len(loaded)} compiled releases for one OCID: the last loaded one is kept"
+        problems.append(Problem("info", "several_compiled_releases", message, {"compiled_releases": len(loaded)}))
+    body = {**last.body, "ocid": ocid}
+    if last.ocds_version == "1.0":
+        holder = _Merged()
+        with _upgrade_log(holder):
+            body = _upgraded(body)
+        problems.extend(holder.problems)
+    return Compiled(body, "publisher_compiled", 0, last.date, last.date, digest, {}, problems)
 
 
 def _upgraded(body: dict[str, Any]) -> dict[str, Any]:

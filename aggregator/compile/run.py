@@ -212,10 +212,23 @@ def _inputs(
     # of each row was a noticeable share of compiling's CPU time.
     name = "select_releases" if bodies else "select_release_keys"
     rows = conn.cursor(row_factory=tuple_row).execute(query("compile/compile", name), params)
-    for row_id, file_id, ordinal, ocid, release_id, date, date_text, version, data_id, body, extensions in rows:
+    for (
+        row_id,
+        file_id,
+        ordinal,
+        ocid,
+        release_id,
+        date,
+        date_text,
+        version,
+        data_id,
+        body,
+        compiled,
+        extensions,
+    ) in rows:
         order = (file_id, ordinal, row_id)
         value = orjson.loads(body) if body is not None else {}
-        releases[ocid].append(ReleaseInput(data_id, release_id, date_text, date, order, value, version))
+        releases[ocid].append(ReleaseInput(data_id, release_id, date_text, date, order, value, version, compiled))
         if version > versions.get(ocid, ""):
             versions[ocid] = version
         declared[ocid].append(extensions)

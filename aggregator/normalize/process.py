@@ -59,6 +59,22 @@ class Normalized:
         return hashlib.sha256(orjson.dumps(rows, default=_json, option=orjson.OPT_SORT_KEYS)).digest()
 
 
+def number_of_tenderers(tender: dict[str, Any]) -> int | None:
+    """``numberOfTenderers`` when it is an integer; where it is missing, the distinct tenderers that
+    ``tender.tenderers`` lists (by id, else identifier, else name): Taiwan lists them and gives no number."""
+    number = tender.get("numberOfTenderers")
+    if type(number) is int:
+        return number
+    listed = tender.get("tenderers")
+    if number is not None or not isinstance(listed, list):
+        return None
+    keys = {
+        orjson.dumps(t.get("id") or t.get("identifier") or t.get("name") or t, option=orjson.OPT_SORT_KEYS)
+        for t in dicts(listed)
+    }
+    return len(keys) or None
+
+
 def _json(value: Any) -> str:
     if isinstance(value, Decimal):
         return str(value)
@@ -114,7 +130,6 @@ class Builder:
         end, end_raw = self.date(period.get("endDate"), "tender.tenderPeriod.endDate")
         buyer = parties.find(release.get("buyer")) or next((p for p in parties.parties if "buyer" in p.roles), None)
         organization = buyer.organization if buyer else None
-        tenderers = tender.get("numberOfTenderers")
         return {
             "compiled_release_id": compiled.compiled_release_id,
             "publisher_id": compiled.publisher_id,
@@ -132,7 +147,7 @@ class Builder:
             "procedure_type": procedure.procedure_type,
             "procedure_type_source": procedure.source,
             "main_procurement_category": text(tender.get("mainProcurementCategory")),
-            "number_of_tenderers": tenderers if type(tenderers) is int else None,
+            "number_of_tenderers": number_of_tenderers(tender),
             "release_date": released,
             "release_date_raw": released_raw,
             "tender_start": start,

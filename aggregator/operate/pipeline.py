@@ -55,10 +55,13 @@ def load_with_progress(
     encoding: str | None,
     ocds_version: str | None,
     workers: int | None = None,
+    *,
+    compiled: bool = False,
 ) -> tuple[int, list[FileOutcome]]:
-    """Load files as one crawl of kind ``load``, with a progress bar and a summary; return the crawl's id and each
-    file's outcome."""
-    info = PublisherInfo(name=publisher, title=title or publisher, country=country, ocds_version=ocds_version)
+    """Load files as one crawl of kind ``load`` (``compiled``: files of compiled releases), with a progress bar and
+    a summary; return the crawl's id and each file's outcome."""
+    data_type = "compiled_release" if compiled else None
+    info = PublisherInfo(publisher, title or publisher, country, ocds_version=ocds_version, data_type=data_type)
     total = len(expand_paths(paths))
     with progress() as bar:
         task = bar.add_task(f"loading {publisher}", total=total)
@@ -66,7 +69,9 @@ def load_with_progress(
         def advance(path: Path, outcome: FileOutcome) -> None:
             bar.advance(task)
 
-        crawl_id, outcomes = load_paths(conn, info, paths, encoding, advance, workers or settings.cores())
+        crawl_id, outcomes = load_paths(
+            conn, info, paths, encoding, advance, workers or settings.cores(), compiled=compiled
+        )
     notes = sum((o.notes for o in outcomes), start=type(outcomes[0].notes)()) if outcomes else {}
     console.print(
         f"load {crawl_id} of {publisher}: {len(outcomes)} files, {sum(o.releases for o in outcomes)} releases, "
@@ -142,8 +147,8 @@ def indicators_with_progress(conn: psycopg.Connection, full: bool) -> None:
         summary = refresh(conn, full=full)
     groups = "all groups" if summary.full else f"{len(summary.groups)} country-year groups"
     console.print(
-        f"indicators: {groups}, {summary.values} values, {summary.flags} red flags, "
-        f"quality of {len(summary.publishers)} publishers",
+        f"indicators: {groups}, {summary.values} values, quality of {len(summary.publishers)} publishers; "
+        f"red flags of {len(summary.flag_publishers)} publishers: {summary.flags}",
         highlight=False,
     )
 

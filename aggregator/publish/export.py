@@ -4,6 +4,7 @@
   by OCID; a release's year is the UTC year of its first release's date (``compiled_release.first_date``);
 - ``tables/<table>.csv.gz`` and ``tables/<table>.parquet`` for every normalized table, and
   ``tables/processes.parquet``: processes across countries with their publisher and converted amounts;
+  ``tables/red_flag.csv.gz`` and ``tables/red_flag.parquet``: every red flag, of a process or a party;
 - ``indicators.csv``: every indicator value (a header only when the indicators' table does not exist);
 - ``datapackage.json``: a Frictionless Data Package describing all of them; ``SHA256SUMS``: their checksums.
 
@@ -83,6 +84,7 @@ def export(
         for table in NORMALIZED_TABLES:
             add(write_table(conn, table, directory / "tables"))
         add([write_processes(conn, directory / "tables" / "processes.parquet")])
+        add(write_red_flags(conn, directory / "tables"))
         add([write_indicators(conn, directory / "indicators.csv")])
         rate_sources = [r["source"] for r in conn.execute(query("publish/export", "select_rate_sources")).fetchall()]
     publishers = [datapackage.Publisher(r["name"], r["title"], r["country"], r["url"], r["licence"]) for r in rows]
@@ -177,6 +179,19 @@ def write_processes(conn: psycopg.Connection, path: Path) -> ExportedFile:
         "procedure, the tender's amount and the sums of awards' and contracts' amounts in USD, EUR and PPP dollars."
     )
     return ExportedFile(None, path, rows, "parquet", "processes", description, columns)
+
+
+def write_red_flags(conn: psycopg.Connection, folder: Path) -> list[ExportedFile]:
+    csv_path, parquet_path = folder / "red_flag.csv.gz", folder / "red_flag.parquet"
+    columns, rows = write_query(conn, query("publish/export", "select_red_flags"), None, csv_path, parquet_path)
+    description = (
+        "Cardinal's red flags, per publisher: a process's (its ocid) or a party's (ocid empty; party_role buyer, "
+        "procuringEntity or tenderer, and party_id); details (JSON) holds Cardinal's value and what raised the flag"
+    )
+    return [
+        ExportedFile(None, csv_path, rows, "csv", "red_flag-csv", description + ", exact numbers.", columns),
+        ExportedFile(None, parquet_path, rows, "parquet", "red_flag-parquet", description + ".", columns),
+    ]
 
 
 def write_indicators(conn: psycopg.Connection, path: Path) -> ExportedFile:

@@ -41,19 +41,22 @@ def load_paths(
     encoding: str | None = None,
     on_file: Callable[[Path, FileOutcome], None] | None = None,
     workers: int = 1,
+    *,
+    compiled: bool = False,
 ) -> tuple[int, list[FileOutcome]]:
-    """Load files from disk as one crawl of kind ``load``; return the crawl's id and each file's outcome.
+    """Load files from disk as one crawl of kind ``load``; return the crawl's id and each file's outcome. With
+    ``compiled``, the files hold compiled releases: each is stored as its OCID's compiled release, as published.
 
     Files are registered in order first, so that load order (file, then position in the file) does not depend on
     which of the ``workers`` processes stores which file.
     """
     files = expand_paths(paths)
     publisher_id = upsert_publisher(conn, publisher)
-    arguments = {"paths": [str(p) for p in paths], "encoding": encoding}
+    arguments = {"paths": [str(p) for p in paths], "encoding": encoding} | ({"compiled": True} if compiled else {})
     crawl_id = open_crawl(conn, publisher_id, "load", arguments, None)
     file_ids = [register_file(conn, crawl_id, path) for path in files]
     jobs = [
-        (publisher_id, crawl_id, file_id, path, LoadOptions(encoding, publisher.ocds_version))
+        (publisher_id, crawl_id, file_id, path, LoadOptions(encoding, publisher.ocds_version, compiled=compiled))
         for file_id, path in zip(file_ids, files, strict=True)
     ]
     outcomes: dict[int, FileOutcome] = {}

@@ -43,7 +43,8 @@ class LoadOptions:
     packages that do not say; at most ``limit`` releases or records (samples); the OCDS at ``root_path`` (see
     :func:`aggregator.raw.read.at_root_path`); only the archive members matching the glob ``member_pattern``;
     ``data_format`` ``csv`` or ``xlsx`` for a spreadsheet whose name does not say so; releases outside
-    ``date_range`` skipped with an info note."""
+    ``date_range`` skipped with an info note; ``compiled``: the releases are compiled releases (see
+    :func:`is_compiled`)."""
 
     encoding: str | None = None
     declared_version: str | None = None
@@ -52,6 +53,7 @@ class LoadOptions:
     member_pattern: str | None = None
     data_format: str | None = None
     date_range: DateRange | None = None
+    compiled: bool = False
 
 
 @dataclass
@@ -225,15 +227,14 @@ def aggregate_problems(problems: list[Problem], stage: str) -> list[Note]:
 
 def ocds_version(package: dict[str, Any] | None, data: dict[str, Any], declared: str | None) -> str:
     """The OCDS minor version of a release or record: the package's ``version``; else the publisher's declared
-    version; else 1.0 for a package without ``version`` (the 1.0 schema had none), and a guess from the shape
-    (``parties`` came with 1.1) for a bare item."""
+    version; else a guess from the shape: 1.1 where the release has ``parties`` (which came with 1.1), else 1.0 (the
+    1.0 schema had no ``version``). Uganda's packages say no version, yet their parties are 1.1: upgraded as 1.0,
+    its buyer ``19`` and its party ``"19"`` became two parties."""
     version = package.get("version") if package else None
     if isinstance(version, str) and version.startswith("1."):
         return version[:3]
     if declared:
         return declared
-    if package is not None:
-        return "1.0"
     return "1.1" if "parties" in data else "1.0"
 
 
@@ -298,6 +299,13 @@ def _embedded_releases(record: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in releases if isinstance(r, dict) and not set(r) <= {"url", "date", "tag"}]
 
 
+def is_compiled(release: dict[str, Any], declared: bool) -> bool:
+    """Whether a release is a compiled release, stored as its OCID's compiled release as published: declared so
+    (``load --compiled``, a spider of compiled releases), or tagged ``compiled`` as OCDS tags them."""
+    tag = release.get("tag")
+    return declared or (isinstance(tag, list) and "compiled" in tag)
+
+
 def _release_row(
     context: _Context,
     member: str | None,
@@ -311,15 +319,13 @@ def _release_row(
     ocid = release.get("ocid") if isinstance(release.get("ocid"), str) else item.data["ocid"]
     date_value = release.get("date")
     date = parse_date(date_value)
-    if date_value is None:
-        context.problems.append(
-            Problem(
-                "warning",
-                "release_without_date",
-                "a release has no date",
-                {"ocid": ocid, "id": release.get("id")},
-            )
-        )
+    compiled = record_id is None and is_compiled(release, context.options.compiled)
+    if compiled and not context.options.compiled:
+        message = "a release tagged compiled was stored as its OCID's compiled release (as `load --compiled` does)"
+        context.problems.append(Problem("info", "compiled_release_detected", message, {"ocid": ocid}))
+    if date_value is None and not compiled:
+        data = {"ocid": ocid, "id": release.get("id")}
+        context.problems.append(Problem("warning", "release_without_date", "a release has no date", data))
     elif date is None:
         context.problems.append(
             Problem(
@@ -340,10 +346,12 @@ def _release_row(
         None if release_id is None else str(release_id),
         date,
         date_value if isinstance(date_value, str) else None,
-        ocds_version(item.package, item.data, context.options.declared_version),
+        # Compiled releases, as Cardinal and the Data Registry take them, are 1.1 unless something says otherwise.
+        ocds_version(item.package, item.data, context.options.declared_version or ("1.1" if compiled else None)),
         record_id,
         data_id,
         package_data_id,
+        compiled,
     )
 
 

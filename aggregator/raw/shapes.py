@@ -35,9 +35,11 @@ class Item:
     ordinal: int  # 0-based position of the item within its source
 
 
-# Keys whose presence next to an ``ocid`` makes a dict a (bare) release.
+# Keys whose presence next to an ``ocid`` makes a dict a (bare) release: the schema's, and the bids and auction
+# extensions' (a compiled release that Cardinal reads may hold only bids or auctions).
 RELEASE_KEYS = frozenset(
     {"id", "date", "tag", "tender", "awards", "contracts", "planning", "parties", "buyer", "initiationType"}
+    | {"bids", "auctions"}
 )
 # Keys that only a package has; a dict with ``ocid`` and ``releases`` is a record unless it has one of these.
 PACKAGE_KEYS = frozenset({"uri", "publishedDate", "publisher", "publicationPolicy", "license", "packages"})

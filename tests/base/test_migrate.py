@@ -32,6 +32,8 @@ TABLES = {
     "indicator_value",
     "indicator_process",
     "red_flag",
+    # 0015: red flags as Cardinal computes them
+    "red_flag_run",
     "field_coverage",
     "quality_check",
 }

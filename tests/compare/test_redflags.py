@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from aggregator.compare.redflags import Row, Settings, parse_settings, prepare, run
+from aggregator.compare.redflags import Row, Settings, parse_settings, prepare, read_settings, run
 from aggregator.compare.redflags.common import mul_add, quantile, round4, split_pipes
 from aggregator.compare.redflags.prepare import swap_remove
-from aggregator.compare.redflags.settings import SettingsError
+from aggregator.compare.redflags.settings import CODES, SettingsError
 from aggregator.compare.redflags.timestamps import parse_rfc3339, whole_days
 
 SETTINGS = """
@@ -226,3 +227,24 @@ def test_prepare_leaves_its_input_alone() -> None:
         (7, "/bids/details[]/value/amount", 1, "is zero"),
         (7, "/bids/details[]/value/currency", 1, "not set"),
     ]
+
+
+def test_settings_files_parse_and_are_found(tmp_path: Path) -> None:
+    from aggregator.compare.redflags.files import DATA, DEFAULT, publisher_settings
+
+    for path in DATA.glob("*.ini"):
+        assert tuple(read_settings(path).indicators) == CODES, path.name
+    assert publisher_settings("armenia_armeps").path.name == "armenia_armeps.ini"
+    assert publisher_settings("ukraine_prozorro_api_records").path.name == "ukraine_prozorro.ini"
+    assert publisher_settings("uk_contracts_finder_releases").path == DEFAULT
+    (tmp_path / "armenia_armeps.ini").write_text("[R003]\nthreshold = ten\n")
+    with pytest.raises(SettingsError, match=r"armenia_armeps.ini: \[R003\] threshold"):
+        publisher_settings("armenia_armeps", tmp_path)
+
+
+def test_readme_defines_every_red_flag() -> None:
+    from aggregator.compare.redflags.catalogue import CATALOGUE
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for flag in CATALOGUE:
+        assert f"| {flag.code} | {flag.name} | {', '.join(flag.levels)} | {flag.definition} |" in readme

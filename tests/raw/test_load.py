@@ -78,11 +78,12 @@ def assert_equal_to_reference_merger(conn) -> None:
         "SELECT c.publisher_id, c.ocid, c.rules, d.body FROM compiled_release c JOIN data d ON d.id = c.data_id "
         "WHERE c.method <> 'publisher_compiled'"
     ).fetchall()
-    assert rows or not count(conn, "release")
+    # Releases tagged compiled (Canada's buyandsell) are their OCIDs' compiled releases, as published.
+    assert rows or not count(conn, "release WHERE NOT compiled")
     mergers = {}
     for row in rows:
         releases, _, versions, _ = _inputs(conn, row["publisher_id"], [row["ocid"]])
-        kept, _ = usable(merge_order(releases[row["ocid"]]))
+        kept, _ = usable([r for r in merge_order(releases[row["ocid"]]) if not r.compiled])
         version = versions[row["ocid"]]
         tag = tag_for(version)
         assert row["rules"].startswith(tag)

@@ -87,9 +87,10 @@ class R028(PriceComparison):
                 continue
             # A tenderer may submit more bids at the same price.
             if price in prices and ids != prices[price]:
-                state.set_result("OCID", ocid, self.code, 1.0)
+                details = {"amount": price[0], "currency": price[1], "tenderers": sorted(ids | prices[price])}
+                state.set_result("OCID", ocid, self.code, 1.0, details)
                 for tenderer_id in ids | prices[price]:
-                    state.set_result("Tenderer", tenderer_id, self.code, 1.0)
+                    state.set_result("Tenderer", tenderer_id, self.code, 1.0, ocid=ocid)
                     state.map_tenderer("ocid_tenderer_r028", ocid, tenderer_id)
             prices[price] = ids
 
@@ -117,8 +118,9 @@ class R035(Indicator):
         difference = len(disqualified - valid)
         if len(valid) == 1 and valid == suppliers and difference >= threshold:
             (winner,) = valid
-            state.set_result("OCID", ocid, self.code, float(difference))
-            state.set_result("Tenderer", winner, self.code, 0.0)
+            details = {"disqualified_tenderers": difference, "threshold": threshold, "winner": winner}
+            state.set_result("OCID", ocid, self.code, float(difference), details)
+            state.set_result("Tenderer", winner, self.code, 0.0, ocid=ocid)
             state.map_tenderer("ocid_tenderer_r035", ocid, winner)
 
 
@@ -149,6 +151,7 @@ class R036(PriceComparison):
         if not isinstance(awards, list) or not any(get(award, "status") == "active" for award in awards):
             return
         lowest: float | None = None
+        currency = ""
         lowest_is_disqualified = False
         has_valid_bid_with_amount = False
         for bid in submitted_bids(release):
@@ -156,8 +159,8 @@ class R036(PriceComparison):
             if price is None or not state.is_main_currency(price[1]):
                 continue
             if lowest is None or price[0] < lowest:
-                lowest = price[0]
+                lowest, currency = price
                 lowest_is_disqualified = bid["status"] == "disqualified"
             has_valid_bid_with_amount |= bid["status"] == "valid"
         if has_valid_bid_with_amount and lowest_is_disqualified:
-            state.set_result("OCID", ocid, self.code, 1.0)
+            state.set_result("OCID", ocid, self.code, 1.0, {"lowest_amount": lowest, "currency": currency})

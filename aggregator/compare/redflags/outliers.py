@@ -52,9 +52,11 @@ class R024(Indicator):
             return
         for ocid, ratio in ratios.items():
             if ratio <= fence:
-                state.set_result("OCID", ocid, self.code, ratio)
-                for tenderer_id in state.winner_and_lowest_non_winner[ocid]:
-                    state.set_result("Tenderer", tenderer_id, self.code, 0.0)
+                winner, other = state.winner_and_lowest_non_winner[ocid]
+                details = {"ratio": ratio, "lower_fence": fence, "winner": winner, "second_lowest": other}
+                state.set_result("OCID", ocid, self.code, ratio, details)
+                for tenderer_id in (winner, other):
+                    state.set_result("Tenderer", tenderer_id, self.code, 0.0, ocid=ocid)
                     state.map_tenderer("ocid_tenderer_r024", ocid, tenderer_id)
 
 
@@ -74,9 +76,10 @@ class R058(Indicator):
             return
         for ocid, ratio in ratios.items():
             if ratio >= fence:
-                winner = state.winner_and_lowest_non_winner[ocid][0]
-                state.set_result("OCID", ocid, self.code, ratio)
-                state.set_result("Tenderer", winner, self.code, 0.0)
+                winner, other = state.winner_and_lowest_non_winner[ocid]
+                details = {"ratio": ratio, "upper_fence": fence, "winner": winner, "second_lowest": other}
+                state.set_result("OCID", ocid, self.code, ratio, details)
+                state.set_result("Tenderer", winner, self.code, 0.0, ocid=ocid)
                 state.map_tenderer("ocid_tenderer_r058", ocid, winner)
 
 
@@ -113,7 +116,9 @@ class R025(Indicator):
             return
         for tenderer_id, counts in tallies.items():
             if counts.denominator >= count_fence and counts.ratio <= fence:
-                state.set_result("Tenderer", tenderer_id, self.code, counts.ratio)
+                details = {"won": counts.numerator, "bids": counts.denominator, "lower_fence": fence}
+                details["count_fence"] = count_fence
+                state.set_result("Tenderer", tenderer_id, self.code, counts.ratio, details)
 
 
 class R038(Indicator):
@@ -160,7 +165,9 @@ class R038(Indicator):
         if fence > 0.0:
             for key, ratio in ratios.items():
                 if ratio >= fence:
-                    state.set_result(group, key, self.code, ratio)
+                    counts = tallies[key]
+                    details = {"disqualified": counts.numerator, "submitted": counts.denominator, "upper_fence": fence}
+                    state.set_result(group, key, self.code, ratio, details)
 
 
 class R048(Indicator):
@@ -204,4 +211,6 @@ class R048(Indicator):
         state.set_meta(self.code, "upper_fence", fence)
         for key, length in lengths.items():
             if length >= fence:
-                state.set_result("Tenderer", key, self.code, length)
+                processes = state.r048_classifications[key].processes
+                details = {"classifications": int(length), "processes": processes, "upper_fence": fence}
+                state.set_result("Tenderer", key, self.code, length, details)

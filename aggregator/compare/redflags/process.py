@@ -27,8 +27,10 @@ class R003(Indicator):
         start_ns, end_ns = parse_rfc3339(start), parse_rfc3339(end)
         if start_ns is None or end_ns is None:
             return
-        if whole_days(start_ns, end_ns) < self.threshold(tender):
-            state.set_result("OCID", ocid, self.code, 1.0)
+        days, threshold = whole_days(start_ns, end_ns), self.threshold(tender)
+        if days < threshold:
+            details = {"days": days, "threshold": threshold, "startDate": start, "endDate": end}
+            state.set_result("OCID", ocid, self.code, 1.0, details)
 
     @cached_property
     def methods(self) -> frozenset[str]:
@@ -59,7 +61,8 @@ class R018(Indicator):
         # serde_json's as_u64() of an arbitrary-precision number: only an integer literal reads as 1.
         is_one = is_number(number) and isinstance(number, int) and number == 1
         if is_one and matches_procurement_method(tender, self.methods):
-            state.set_result("OCID", ocid, self.code, 1.0)
+            details = {"numberOfTenderers": 1, "procurementMethod": tender.get("procurementMethod")}
+            state.set_result("OCID", ocid, self.code, 1.0, details)
 
 
 class R030(Indicator):
@@ -88,8 +91,9 @@ class R030(Indicator):
                 continue
             for tenderer_id in tenderer_ids(bid):
                 if tenderer_id in winners:
-                    state.set_result("OCID", ocid, self.code, 1.0)
-                    state.set_result("Tenderer", tenderer_id, self.code, 1.0)
+                    details = {"bid_date": date, "endDate": end_date, "tenderer": tenderer_id}
+                    state.set_result("OCID", ocid, self.code, 1.0, details)
+                    state.set_result("Tenderer", tenderer_id, self.code, 1.0, ocid=ocid)
                     state.map_tenderer("ocid_tenderer_r030", ocid, tenderer_id)
 
 

@@ -8,10 +8,12 @@ from typing import Any, NamedTuple
 
 from aggregator.compare.redflags import bids, outliers, process
 from aggregator.compare.redflags.common import (
+    get,
     is_cancelled_contracting_process,
     matches_procurement_method_details,
     round4,
     split_pipes,
+    tenderer_ids,
 )
 from aggregator.compare.redflags.settings import Settings
 from aggregator.compare.redflags.state import GROUPS, Indicator, State
@@ -49,11 +51,16 @@ class Row(NamedTuple):
 class Result:
     """Cardinal's output: ``results`` maps a group (OCID, Buyer, ProcuringEntity, Tenderer; only those with
     results) to identifiers to codes to values; ``meta`` holds the quartiles and fences (unrounded); ``maps``
-    the processes' organizations, when asked for."""
+    the processes' organizations, when asked for. Beyond Cardinal's output: ``details`` (what raised each result,
+    by group, identifier and code), and the n of each rate: ``processes`` read (past the exclusions) and the
+    distinct ``parties`` of each role in them."""
 
     results: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     meta: dict[str, dict[str, float]] = field(default_factory=dict)
     maps: dict[str, dict[str, Any]] | None = None
+    details: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    processes: int = 0
+    parties: dict[str, int] = field(default_factory=dict)
 
     def to_json(self, *, meta: bool = True) -> dict[str, Any]:
         """What ``ocdscardinal indicators [--no-meta] [--map]`` prints (sets as sorted lists)."""
@@ -100,20 +107,60 @@ def is_excluded(release: Any, exclude: frozenset[str]) -> bool:
     )
 
 
+class Runner:
+    """Cardinal's indicators fed one compiled release at a time (so that a caller can stream them), then finished:
+    only what the fences need is kept between releases."""
+
+    def __init__(self, settings: Settings, *, map: bool = False) -> None:
+        self.indicators = enabled(settings, map=map)
+        self.state = State(settings=settings, map=map)
+        self.exclude = split_pipes(settings.exclude_procurement_method_details)
+        self.map = map
+        self.processes = 0
+        self.parties: dict[str, set[str]] = {role: set() for role in PARTY_ROLES}
+
+    def feed(self, release: Any) -> None:
+        if is_excluded(release, self.exclude):
+            return
+        self.processes += 1
+        for role, identifier in party_references(release):
+            self.parties[role].add(identifier)
+        for indicator in self.indicators:
+            indicator.fold(self.state, release, release["ocid"])
+
+    def finish(self) -> Result:
+        state = self.state
+        for indicator in self.indicators:
+            indicator.finalize(state)
+        results = {group: state.results[group] for group in GROUPS if state.results.get(group)}
+        parties = {role: len(ids) for role, ids in self.parties.items()}
+        maps = state.maps if self.map else None
+        return Result(results, state.meta, maps, state.details, self.processes, parties)
+
+
+PARTY_ROLES = ("buyer", "procuringEntity", "tenderer")
+
+
+def party_references(release: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """The ids of the buyer, the procuring entity and the tenderers of bids, as Cardinal's groups read them."""
+    for role, organization in (
+        ("buyer", release.get("buyer")),
+        ("procuringEntity", get(release.get("tender"), "procuringEntity")),
+    ):
+        if isinstance(identifier := get(organization, "id"), str):
+            yield role, identifier
+    details = get(release.get("bids"), "details")
+    for bid in details if isinstance(details, list) else ():
+        for identifier in tenderer_ids(bid):
+            yield "tenderer", identifier
+
+
 def run(compiled_releases: Iterable[dict[str, Any]], settings: Settings, *, map: bool = False) -> Result:
     """Cardinal's indicators over the compiled releases (one per contracting process), as over one file."""
-    indicators = enabled(settings, map=map)
-    state = State(settings=settings, map=map)
-    exclude = split_pipes(settings.exclude_procurement_method_details)
+    runner = Runner(settings, map=map)
     for release in compiled_releases:
-        if is_excluded(release, exclude):
-            continue
-        for indicator in indicators:
-            indicator.fold(state, release, release["ocid"])
-    for indicator in indicators:
-        indicator.finalize(state)
-    results = {group: state.results[group] for group in GROUPS if state.results.get(group)}
-    return Result(results=results, meta=state.meta, maps=state.maps if map else None)
+        runner.feed(release)
+    return runner.finish()
 
 
 def rows(compiled_releases: Iterable[dict[str, Any]], settings: Settings) -> list[Row]:

@@ -62,9 +62,19 @@ class State:
     r038_procuring_entity: dict[str, Tally] = field(default_factory=dict)
     r038_tenderer: dict[str, Tally] = field(default_factory=dict)
     r048_classifications: dict[str, Classifications] = field(default_factory=dict)
+    #: What raised each result, by (group, key, code): the values compared, and a party's processes (``ocids``).
+    details: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
 
-    def set_result(self, group: str, key: str, code: str, value: float) -> None:
+    def set_result(
+        self, group: str, key: str, code: str, value: float, details: dict[str, Any] | None = None, ocid: str = ""
+    ) -> None:
+        """Cardinal's result, with what raised it (not part of Cardinal's output): ``details``, and for a party
+        flagged from a process, the process's ``ocid``."""
         self.results.setdefault(group, {}).setdefault(key, {})[code] = value
+        entry = self.details.setdefault((group, key, code), {})
+        entry.update(details or {})
+        if ocid and ocid not in (ocids := entry.setdefault("ocids", [])):
+            ocids.append(ocid)
 
     def set_meta(self, code: str, key: str, value: float) -> None:
         self.meta.setdefault(code, {})[key] = value

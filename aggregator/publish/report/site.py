@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 import psycopg
 
+from aggregator.compare.red_flags import counts as red_flag_counts
 from aggregator.db import query
 from aggregator.publish.report.charts import Bar, bar_chart
 from aggregator.publish.report.values import Cell, Definition, catalogue, cell, definition_of, latest, no_data, unit_of
@@ -64,14 +65,32 @@ def write_site(conn: psycopg.Connection, directory: Path) -> Path:
         "countries": [(code, page_of(code)) for code in countries],
         "has_indicators": has_indicators,
     }
+    flags = red_flag_counts(conn, None)
+    flagged = {"red_flags": red_flag_rows(flags), "red_flag_countries": sorted({r["country"] for r in flags})}
     home = directory / "index.html"
-    _write(env, "index.html", home, common, indicators=_side_by_side(values, countries, definitions))
+    _write(env, "index.html", home, common, indicators=_side_by_side(values, countries, definitions), **flagged)
     for code in countries:
         context = _country(conn, code, definitions, has_indicators, publishers.get(code, 0))
+        context["red_flags"] = red_flag_rows([r for r in flags if r["country"] == code])
         _write(env, "country.html", directory / page_of(code), common, **context)
     methodology = [(d, unit_of(d)) for d in _ordered(definitions, {r["indicator"] for r in values})]
     _write(env, "methodology.html", directory / "methodology.html", common, definitions=methodology)
     return home
+
+
+LEVELS = {"process": "processes", "buyer": "buyers", "procuringEntity": "procuring entities", "tenderer": "tenderers"}
+
+
+def red_flag_rows(rows: list[Row]) -> list[dict[str, Any]]:
+    """Per code and level (in the catalogue's order), each country's rate as text with its flagged count and n."""
+    flags: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        label = LEVELS.get(row["level"], row["level"])
+        flag = flags.setdefault((row["code"], row["level"]), {**row, "level_label": label, "cells": {}})
+        rate = row["rate"]
+        text = "" if rate is None else f"{100 * rate:.1f} % ({row['flagged']})"
+        flag["cells"][row["country"]] = {"text": text, "n": row["n"]}
+    return list(flags.values())
 
 
 def page_of(country: str) -> str:

@@ -27,7 +27,7 @@ SELECT count(*) AS ocids FROM (
 -- name: select_releases
 -- compile._inputs reads the columns by position: keep their order.
 SELECT r.id, r.crawl_file_id, r.ordinal, r.ocid, r.release_id, r.date, r.date_text, r.ocds_version, r.data_id, d.body::text AS body,
-       pd.body -> 'extensions' AS extensions
+       r.compiled, pd.body -> 'extensions' AS extensions
 FROM release r
 JOIN data d ON d.id = r.data_id
 LEFT JOIN package_data pd ON pd.id = r.package_data_id
@@ -36,7 +36,7 @@ WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
 -- name: select_release_keys
 -- select_releases without the bodies: what tells whether an OCID's inputs changed.
 SELECT r.id, r.crawl_file_id, r.ordinal, r.ocid, r.release_id, r.date, r.date_text, r.ocds_version, r.data_id, NULL AS body,
-       pd.body -> 'extensions' AS extensions
+       r.compiled, pd.body -> 'extensions' AS extensions
 FROM release r
 LEFT JOIN package_data pd ON pd.id = r.package_data_id
 WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)

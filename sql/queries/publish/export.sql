@@ -80,3 +80,11 @@ UNION SELECT 'ppp' WHERE EXISTS (SELECT 1 FROM process WHERE amount_ppp IS NOT N
     OR EXISTS (SELECT 1 FROM award WHERE amount_ppp IS NOT NULL)
     OR EXISTS (SELECT 1 FROM contract WHERE amount_ppp IS NOT NULL)
 ORDER BY source
+
+-- name: select_red_flags
+-- One row per red flag (aggregator/compare/red_flags.py): a process's (ocid set) or a party's (ocid empty; its
+-- role and id); details is JSON, with Cardinal's value under "value".
+SELECT publisher, coalesce(ocid, '') AS ocid, code, party_role, party_id,
+       (jsonb_build_object('value', value) || details)::text AS details
+FROM red_flag
+ORDER BY publisher, code, ocid NULLS LAST, party_role, party_id

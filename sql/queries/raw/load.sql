@@ -15,7 +15,7 @@ RETURNING id
 
 -- name: copy_releases
 COPY release (publisher_id, crawl_id, crawl_file_id, member, ordinal, ocid, release_id, date, date_text,
-              ocds_version, record_id, data_id, package_data_id)
+              ocds_version, record_id, data_id, package_data_id, compiled)
 FROM STDIN
 
 -- name: queue_ocids
