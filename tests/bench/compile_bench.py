@@ -161,7 +161,7 @@ def atlas_commands(directory: Path) -> dict[str, list[str]]:
 
 def compile_only() -> None:
     """What ``ocds-atlas compile`` does before it normalizes."""
-    from aggregator.cli.main import connect_migrated
+    from aggregator.cli.app import connect_migrated
     from aggregator.operate.pipeline import compile_with_progress
 
     with connect_migrated() as conn:
