@@ -110,3 +110,18 @@ def _old_rows(conn) -> dict[str, int]:
             (publisher, f"ocds-x-{name}", ids[name]),
         )
     return ids
+
+
+def test_checks_written_in_sql_read_the_decoded_bodies(conn):
+    from tests.raw_bodies import decode_raw_bodies
+
+    values = [{"id": "1", "tag": ["tender"]}, {"id": "2", "tag": ["award"]}]
+    texts = dict(bodies.canonical(value)[:2] for value in values)
+    with conn.transaction(), conn.cursor() as cursor:
+        ids = bodies.store(cursor, "raw_data", texts)
+    decode_raw_bodies(conn)
+    decode_raw_bodies(conn)  # again: filled anew, not twice
+    rows = conn.execute("SELECT id, body -> 'tag' ->> 0 AS tag FROM raw_json ORDER BY id").fetchall()
+    assert [(row["id"], row["tag"]) for row in rows] == [
+        (ids[digest], v["tag"][0]) for digest, v in zip(texts, values, strict=True)
+    ]
