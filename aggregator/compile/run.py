@@ -25,6 +25,7 @@ from aggregator.compile.rules import clean_extensions, rules_for
 from aggregator.db import query
 from aggregator.notes import Note, add_notes
 from aggregator.raw import bodies, gcpause
+from aggregator.raw.bodies import load as load_body
 from aggregator.raw.shapes import Problem
 
 BATCH_SIZE = 500
@@ -227,7 +228,7 @@ def _inputs(
         extensions,
     ) in rows:
         order = (file_id, ordinal, row_id)
-        value = orjson.loads(body) if body is not None else {}
+        value = load_body(body) if body is not None else {}
         releases[ocid].append(ReleaseInput(data_id, release_id, date_text, date, order, value, version, compiled))
         if version > versions.get(ocid, ""):
             versions[ocid] = version
@@ -239,7 +240,7 @@ def _inputs(
             RecordInput(
                 row["data_id"],
                 (row["crawl_file_id"], row["ordinal"], row["id"]),
-                orjson.loads(row["body"]) if row["body"] is not None else {},
+                load_body(row["body"]) if row["body"] is not None else {},
                 row["ocds_version"],
             )
         )

@@ -247,7 +247,7 @@ def _store_batch(conn: psycopg.Connection, context: _Context, member: str | None
         hashes = [_body(release, data, context) for release in embedded]
         planned.append((item, _body(item.data, data, context), _package(item.package, packages), embedded, hashes))
     with conn.cursor() as cursor:
-        data_ids = bodies.store(cursor, "data", data)
+        data_ids = bodies.store(cursor, "raw_data", data)
         package_ids = bodies.store(cursor, "package_data", packages)
     records = [plan for plan in planned if plan[0].kind == "record"]
     record_ids = _insert_records(conn, context, member, [p[:3] for p in records], data_ids, package_ids)

@@ -16,6 +16,7 @@ TABLES = {
     "note",
     "data",
     "package_data",
+    "raw_data",
     "release",
     "record",
     "compiled_release",

@@ -5,10 +5,10 @@ The pieces, package by package, each done the cheapest way this project knows:
 
 - parse the package (orjson, the whole file at once);
 - hash each release's canonical JSON (sorted keys): bodies are deduplicated by that hash;
-- COPY the release bodies as ``(hash, body)`` rows into a table shaped as ``data`` (a unique hash, an uncompressed
-  jsonb body), one transaction per package;
+- compress the release bodies (zstd) and COPY them as ``(hash, body)`` rows into a table shaped as ``raw_data`` (a
+  unique hash, a bytea body), one transaction per package;
 - merge each OCID whose releases have all been read (the fast merge, which gives ocdsmerge's output), hash the
-  compiled releases and COPY them into a second such table.
+  compiled releases and COPY them into a table shaped as ``data`` (a unique hash, an uncompressed jsonb body).
 
 Left out, so that the floor is below anything that meets the issue: reading the bodies back, release rows with
 their keys and provenance, indexes other than the hash's, notes, the compile queue, incremental checks, starting
@@ -67,15 +67,17 @@ def measure(packages: list[Path], conninfo: str, server_cpu: Callable[[], float]
     pending: dict[str, list[dict[str, Any]]] = defaultdict(list)
     merged: set[str] = set()
     with _database(conninfo) as conn, gcpause.paused():
-        for table in ("releases", "compiled"):
-            _create(conn, table)
+        _create(conn, "releases", "bytea")
+        _create(conn, "compiled", "jsonb")
         server_before = server_cpu()
         for path in packages:
             with _timed(floor, "parse the packages"):
                 releases = orjson.loads(path.read_bytes())["releases"]
             with _timed(floor, "hash the releases"):
                 raw = dict(bodies.canonical(release)[:2] for release in releases)
-            _copy(conn, floor, "releases", raw)
+            with _timed(floor, "compress the releases"):
+                raw = {digest: bodies.pack(text) for digest, text in raw.items()}
+            _copy(conn, floor, "releases", raw, packed=True)
             here = {release["ocid"] for release in releases}
             done = [ocid for ocid in pending if ocid not in here]
             for release in releases:
@@ -117,21 +119,25 @@ def _database(conninfo: str) -> Iterator[psycopg.Connection]:
             admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def _create(conn: psycopg.Connection, table: str) -> None:
-    """A table shaped as ``data``: a unique hash and an uncompressed jsonb body (and no autovacuum: its work is
-    not the floor's)."""
+def _create(conn: psycopg.Connection, table: str, kind: str) -> None:
+    """A table shaped as ``data`` (``kind`` jsonb) or ``raw_data`` (bytea): a unique hash and a body that PostgreSQL
+    does not compress (and no autovacuum: its work is not the floor's)."""
     name = sql.Identifier(table)
-    create = "CREATE TABLE {} (hash bytea NOT NULL UNIQUE, body jsonb NOT NULL) WITH (autovacuum_enabled = false)"
-    conn.execute(sql.SQL(create).format(name))
+    create = "CREATE TABLE {} (hash bytea NOT NULL UNIQUE, body {} NOT NULL) WITH (autovacuum_enabled = false)"
+    conn.execute(sql.SQL(create).format(name, sql.SQL(kind)))
     conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN body SET STORAGE EXTERNAL").format(name))
     conn.commit()
 
 
-def _copy(conn: psycopg.Connection, floor: Floor, table: str, rows: dict[bytes, bytes]) -> None:
-    """COPY ``rows`` into ``table`` as a load does, in a transaction of their own; the client's part is timed here,
-    the server's as a whole by :func:`measure`."""
+def _copy(conn: psycopg.Connection, floor: Floor, table: str, rows: dict[bytes, bytes], packed: bool = False) -> None:
+    """COPY ``rows`` into ``table`` as a load does (``packed``: compressed bytes, in COPY's binary format), in a
+    transaction of their own; the client's part is timed here, the server's as a whole by :func:`measure`."""
     with _timed(floor, "send the bodies"), conn.cursor() as cursor:
-        statement = sql.SQL("COPY {} (hash, body) FROM STDIN").format(sql.Identifier(table))
-        bodies.copy_rows(cursor, statement, list(rows), rows)
+        if packed:
+            statement = sql.SQL("COPY {} (hash, body) FROM STDIN (FORMAT binary)").format(sql.Identifier(table))
+            bodies.copy_packed(cursor, statement, list(rows), rows)
+        else:
+            statement = sql.SQL("COPY {} (hash, body) FROM STDIN").format(sql.Identifier(table))
+            bodies.copy_rows(cursor, statement, list(rows), rows)
         conn.commit()
         floor.stored[table] = floor.stored.get(table, 0) + cursor.rowcount

@@ -17,6 +17,7 @@ from crawler.spiders.periodic import date_windows, window_url
 from tests.archive_bytes import tar_gz_bytes, zip_bytes
 from tests.crawling import run_spider
 from tests.httpserver import LocalServer, Reply, Request
+from tests.raw_bodies import decode_raw_bodies
 
 
 class PeriodicExampleSpider(PeriodicSpider):
@@ -433,8 +434,9 @@ def xlsx_bytes() -> bytes:
 
 
 def amounts(conn) -> dict[str, object]:
+    decode_raw_bodies(conn)
     rows = conn.execute(
-        "SELECT r.ocid, d.body -> 'tender' -> 'value' -> 'amount' AS amount FROM release r JOIN data d"
+        "SELECT r.ocid, d.body -> 'tender' -> 'value' -> 'amount' AS amount FROM release r JOIN raw_json d"
         " ON d.id = r.data_id ORDER BY r.ocid"
     )
     return {row["ocid"]: row["amount"] for row in rows}
@@ -460,7 +462,7 @@ def test_a_spider_declaring_xlsx_has_its_responses_converted(atlas_env, conn):
     assert amounts(conn) == {"ocds-test01-xlsx-1": 100.5, "ocds-test01-xlsx-2": 200}
     tags = [
         row["tag"]
-        for row in conn.execute("SELECT d.body -> 'tag' AS tag FROM release r JOIN data d ON d.id = r.data_id")
+        for row in conn.execute("SELECT d.body -> 'tag' AS tag FROM release r JOIN raw_json d ON d.id = r.data_id")
     ]
     assert tags == [["tender"], ["tender"]]
 

@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 
 import pytest
-from psycopg import sql
 from psycopg.rows import tuple_row
 from typer.testing import CliRunner
 
@@ -51,10 +50,11 @@ def test_real_publisher_loads_compiles_and_exports(directory, atlas_env, conn, t
 
 
 def assert_bodies_found(conn) -> None:
-    """Every release and record finds its body and its package's (no foreign key checks it: migration 0012)."""
+    """Every release and record finds its body (in ``raw_data``: migration 0027) and its package's (no foreign key
+    checks it: migration 0012)."""
     for table in ("release", "record"):
         missing = conn.execute(
-            f"SELECT count(*) AS n FROM {table} t LEFT JOIN data d ON d.id = t.data_id "
+            f"SELECT count(*) AS n FROM {table} t LEFT JOIN raw_data d ON d.id = t.data_id "
             "LEFT JOIN package_data p ON p.id = t.package_data_id "
             "WHERE d.id IS NULL OR (t.package_data_id IS NOT NULL AND p.id IS NULL)"
         ).fetchone()["n"]
@@ -104,10 +104,10 @@ def assert_equal_to_reference_merger(conn) -> None:
 def test_reloading_the_same_files_shares_bodies(atlas_env, conn):
     directory = PUBLISHERS / "mexico_cdmx" / "release-package"
     invoke("load", str(directory), "--publisher", "cdmx", "--country", "MX")
-    bodies = count(conn, "data")
+    bodies = count(conn, "raw_data")
     releases = count(conn, "release")
     invoke("load", str(directory), "--publisher", "cdmx", "--country", "MX")
-    assert count(conn, "data") == bodies
+    assert count(conn, "raw_data") == bodies
     assert count(conn, "release") == 2 * releases
     assert count(conn, "crawl") == 2
 
@@ -132,13 +132,13 @@ def test_compile_twice_rewrites_nothing(atlas_env, conn):
 )
 def test_bad_input_gives_a_note_and_keeps_what_was_stored(content, code, atlas_env, conn, tmp_path):
     invoke("load", str(PUBLISHERS / "mexico_cdmx" / "release-package"), "--publisher", "cdmx", "--country", "MX")
-    before = (count(conn, "release"), count(conn, "data"))
+    before = (count(conn, "release"), count(conn, "raw_data"))
     bad = tmp_path / "bad.json"
     bad.write_bytes(content)
     result = invoke("load", str(bad), "--publisher", "cdmx", "--country", "MX")
     assert result.exit_code == 1, result.output  # the file could not be stored: said, and a non-zero exit
     assert f"{bad}: not stored: " in result.output
-    assert (count(conn, "release"), count(conn, "data")) == before
+    assert (count(conn, "release"), count(conn, "raw_data")) == before
     note = conn.execute("SELECT * FROM note WHERE code = %s", (code,)).fetchone()
     assert note is not None and note["level"] == "error" and note["crawl_file_id"] is not None
 
@@ -148,7 +148,7 @@ def test_legacy_encoding_is_detected_with_a_note(atlas_env, conn):
     invoke("load", str(directory), "--publisher", "cdmx", "--country", "MX")
     assert conn.execute("SELECT count(*) AS n FROM note WHERE code = 'encoding_detected'").fetchone()["n"] == 1
     # The ISO-8859-1 and the UTF-8 copy give the same bodies.
-    assert count(conn, "data") == count(conn, "release") // 2
+    assert count(conn, "raw_data") == count(conn, "release") // 2
 
 
 def test_missing_path_is_one_clear_error(atlas_env, tmp_path):
@@ -263,7 +263,7 @@ def test_a_body_stored_meanwhile_by_another_transaction_is_not_stored_twice(conn
         # Neither body was stored when this transaction looked them up; then another stores the first.
         with db.connect(database_url, autocommit=True) as other, other.transaction(), other.cursor() as theirs:
             theirs_ids = bodies.store(theirs, "data", {first[0]: first[1]})
-        ids = bodies._insert(conn.cursor(row_factory=tuple_row), sql.Identifier("data"), [first[0], second[0]], texts)
+        ids = bodies._insert(conn.cursor(row_factory=tuple_row), "data", [first[0], second[0]], texts)
         inside = cursor.execute("SELECT count(*) AS n FROM data").fetchone()["n"]
     assert ids[first[0]] == theirs_ids[first[0]]
     assert inside == 2  # the failed copy left nothing behind, and the transaction went on

@@ -205,7 +205,7 @@ def kenya_ppip(server: LocalServer) -> Expected:
         notes={"release_outside_date_range"},
         checks=(
             "SELECT bool_and(date_text LIKE '%+03:00') FROM release",
-            "SELECT count(*) > 0 FROM release JOIN data ON data.id = data_id"
+            "SELECT count(*) > 0 FROM release JOIN raw_json b ON b.id = data_id"
             " WHERE body->'parties'->1->'identifier'->>'scheme' = 'Bidders'",
         ),
     )
@@ -282,7 +282,7 @@ def nigeria_ekiti(server: LocalServer) -> Expected:
         # the free-text roles are stored as published
         checks=(
             "SELECT bool_and(body->'parties'->0->'roles'->>0 = 'Procuring entity')"
-            " FROM release JOIN data ON data.id = data_id",
+            " FROM release JOIN raw_json b ON b.id = data_id",
         ),
     )
 
@@ -308,7 +308,7 @@ def nepal_ppmo(server: LocalServer) -> Expected:
         len(served),
         0,
         len({r["ocid"] for r in served}),
-        checks=("SELECT count(*) = 0 FROM release JOIN data ON data.id = data_id WHERE body ? 'awards'",),
+        checks=("SELECT count(*) = 0 FROM release JOIN raw_json b ON b.id = data_id WHERE body ? 'awards'",),
     )
 
 
@@ -414,7 +414,7 @@ def india_assam(server: LocalServer) -> Expected:
         0,
         len(releases),
         notes={"release_id_not_string"},
-        checks=("SELECT bool_and(jsonb_typeof(body->'id') = 'number') FROM release JOIN data ON data.id = data_id",),
+        checks=("SELECT bool_and(jsonb_typeof(body->'id') = 'number') FROM release JOIN raw_json b ON b.id = data_id",),
     )
 
 

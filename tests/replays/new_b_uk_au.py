@@ -73,7 +73,7 @@ def uk_find_a_tender(server: LocalServer) -> Expected:
         3,
         notes={"invalid_numbers_rewritten"},
         checks=(
-            "SELECT bool_or(body->'tender'->>'numberOfTenderers' = '0') FROM release JOIN data ON data.id = data_id",
+            "SELECT bool_or(body->'tender'->>'numberOfTenderers' = '0') FROM release JOIN raw_json b ON b.id = data_id",
         ),
     )
 

@@ -170,7 +170,8 @@ def peru_compras_api(server: LocalServer) -> Expected:
     route(server, f"{COMPRAS}/DescargaJsonOCDS", download)
     # the title keeps its newline, escaped
     check = (
-        "SELECT count(*) = 1 FROM release JOIN data ON data.id = data_id WHERE body->'tender'->>'title' LIKE E'%\\n%'"
+        "SELECT count(*) = 1 FROM release JOIN raw_json b ON b.id = data_id"
+        " WHERE body->'tender'->>'title' LIKE E'%\\n%'"
     )
     return Expected(3, 0, 3, notes={"raw_newlines_repaired"}, checks=(check,))
 

@@ -26,10 +26,10 @@ SELECT count(*) AS ocids FROM (
 
 -- name: select_releases
 -- compile._inputs reads the columns by position: keep their order.
-SELECT r.id, r.crawl_file_id, r.ordinal, r.ocid, r.release_id, r.date, r.date_text, r.ocds_version, r.data_id, d.body::text AS body,
+SELECT r.id, r.crawl_file_id, r.ordinal, r.ocid, r.release_id, r.date, r.date_text, r.ocds_version, r.data_id, d.body,
        r.compiled, pd.body -> 'extensions' AS extensions
 FROM release r
-JOIN data d ON d.id = r.data_id
+JOIN raw_data d ON d.id = r.data_id
 LEFT JOIN package_data pd ON pd.id = r.package_data_id
 WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
 
@@ -42,9 +42,9 @@ LEFT JOIN package_data pd ON pd.id = r.package_data_id
 WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
 
 -- name: select_records
-SELECT r.id, r.crawl_file_id, r.ordinal, r.ocid, r.ocds_version, r.data_id, d.body::text AS body, pd.body -> 'extensions' AS extensions
+SELECT r.id, r.crawl_file_id, r.ordinal, r.ocid, r.ocds_version, r.data_id, d.body, pd.body -> 'extensions' AS extensions
 FROM record r
-JOIN data d ON d.id = r.data_id
+JOIN raw_data d ON d.id = r.data_id
 LEFT JOIN package_data pd ON pd.id = r.package_data_id
 WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
 

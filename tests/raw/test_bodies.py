@@ -1,0 +1,127 @@
+"""Raw release and record bodies: compressed by the application into ``raw_data`` (migration 0027)."""
+
+import shutil
+from pathlib import Path
+
+import orjson
+from psycopg.rows import tuple_row
+
+from aggregator import db
+from aggregator.migrate import MIGRATIONS_DIR, migrate
+from aggregator.raw import bodies
+
+
+def test_a_body_is_packed_as_one_zstd_frame_and_unpacked_to_the_text_that_was_hashed():
+    body = {"ocid": "ocds-x-1", "parties": [{"id": str(n), "name": "the same name again " * 5} for n in range(200)]}
+    text = bodies.canonical(body)[1]
+    packed = bodies.pack(text)
+    assert packed.startswith(bodies.ZSTD_MAGIC)
+    assert len(packed) < len(text) / 10
+    assert bodies.unpack(packed) == text
+    assert bodies.load(packed) == body
+
+
+def test_a_body_stored_as_json_text_is_read_as_it_is():
+    """Bodies that migration 0027 moved are their jsonb text, uncompressed."""
+    assert bodies.load(b'{"id": "1", "tag": ["tender"]}') == {"id": "1", "tag": ["tender"]}
+    assert bodies.load(memoryview(b'["a"]')) == ["a"]
+
+
+def test_raw_bodies_are_stored_compressed_and_come_back_whole(conn):
+    values = [
+        {"title": 'a\\b \\N "quoted"\ttab\nline\r\\. é 漢 \u2028', "amount": 1.25, "flags": [None, True]},
+        {"id": "x" * 20_000},  # longer than a page: kept outside the row, not compressed again by PostgreSQL
+        {},
+    ]
+    texts = dict(bodies.canonical(value)[:2] for value in values)
+    with conn.transaction(), conn.cursor() as cursor:
+        ids = bodies.store(cursor, "raw_data", texts)
+    with conn.transaction(), conn.cursor() as cursor:
+        assert bodies.store(cursor, "raw_data", texts) == ids  # stored once
+    for digest, text in texts.items():
+        row = conn.execute(
+            "SELECT body, pg_column_compression(body) AS compression FROM raw_data WHERE id = %s", (ids[digest],)
+        ).fetchone()
+        assert bytes(row["body"]).startswith(bodies.ZSTD_MAGIC)
+        assert bodies.unpack(row["body"]) == text
+        assert row["compression"] is None
+    assert conn.execute("SELECT count(*) AS n FROM raw_data").fetchone()["n"] == 3
+    assert conn.execute("SELECT count(*) AS n FROM data").fetchone()["n"] == 0
+
+
+def test_a_raw_body_stored_meanwhile_by_another_transaction_is_not_stored_twice(conn, database_url):
+    first, second = (bodies.canonical({"id": n}) for n in (1, 2))
+    packed = {first[0]: bodies.pack(first[1]), second[0]: bodies.pack(second[1])}
+    with conn.transaction():
+        with db.connect(database_url, autocommit=True) as other, other.transaction(), other.cursor() as theirs:
+            theirs_ids = bodies.store(theirs, "raw_data", {first[0]: first[1]})
+        ids = bodies._insert(conn.cursor(row_factory=tuple_row), "raw_data", [first[0], second[0]], packed)
+    assert ids[first[0]] == theirs_ids[first[0]]
+    rows = conn.execute("SELECT id, body FROM raw_data ORDER BY id").fetchall()
+    assert [bodies.load(row["body"]) for row in rows] == [{"id": 1}, {"id": 2}]
+
+
+def test_the_migration_moves_raw_bodies_and_keeps_compiled_ones(empty_database_url, tmp_path: Path):
+    before = tmp_path / "before"
+    before.mkdir()
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if path.name < "0027":
+            shutil.copy(path, before)
+    with db.connect(empty_database_url, autocommit=True) as conn:
+        migrate(conn, before)
+        ids = _old_rows(conn)
+        migrate(conn)
+        raw = {row["id"]: bodies.load(row["body"]) for row in conn.execute("SELECT id, body FROM raw_data")}
+        kept = {row["id"]: row["body"] for row in conn.execute("SELECT id, body FROM data")}
+        assert raw == {ids["release"]: {"id": "r", "n": 1}, ids["shared"]: {"id": "s"}}
+        assert kept == {ids["compiled"]: {"id": "c"}, ids["shared"]: {"id": "s"}}
+        # New bodies take ids that neither table has.
+        with conn.transaction(), conn.cursor() as cursor:
+            new = bodies.store(cursor, "raw_data", dict([bodies.canonical({"id": "new"})[:2]]))
+        assert min(new.values()) > max(ids.values())
+
+
+def _old_rows(conn) -> dict[str, int]:
+    """Bodies as they were stored before migration 0027: a release's, a compiled release's, one that is both."""
+    ids = {}
+    for name, value in (("release", {"id": "r", "n": 1}), ("compiled", {"id": "c"}), ("shared", {"id": "s"})):
+        digest = bodies.canonical(value)[0]
+        row = conn.execute(
+            "INSERT INTO data (hash, body) VALUES (%s, %s) RETURNING id", (digest, orjson.dumps(value).decode())
+        )
+        ids[name] = row.fetchone()["id"]
+    publisher = conn.execute(
+        "INSERT INTO publisher (name, title, country) VALUES ('p', 'P', 'XA') RETURNING id"
+    ).fetchone()["id"]
+    crawl = conn.execute(
+        "INSERT INTO crawl (publisher_id, kind) VALUES (%s, 'load') RETURNING id", (publisher,)
+    ).fetchone()["id"]
+    crawl_file = conn.execute("INSERT INTO crawl_file (crawl_id) VALUES (%s) RETURNING id", (crawl,)).fetchone()["id"]
+    for name in ("release", "shared"):
+        conn.execute(
+            "INSERT INTO release (publisher_id, crawl_id, crawl_file_id, ordinal, ocid, ocds_version, data_id)"
+            " VALUES (%s, %s, %s, 0, 'ocds-x-1', '1.1', %s)",
+            (publisher, crawl, crawl_file, ids[name]),
+        )
+    for name in ("compiled", "shared"):
+        conn.execute(
+            "INSERT INTO compiled_release (publisher_id, ocid, data_id, method, release_count, ocds_version, rules,"
+            " input_hash) VALUES (%s, %s, %s, 'merged', 1, '1.1', '1__1__5', '\\x00')",
+            (publisher, f"ocds-x-{name}", ids[name]),
+        )
+    return ids
+
+
+def test_checks_written_in_sql_read_the_decoded_bodies(conn):
+    from tests.raw_bodies import decode_raw_bodies
+
+    values = [{"id": "1", "tag": ["tender"]}, {"id": "2", "tag": ["award"]}]
+    texts = dict(bodies.canonical(value)[:2] for value in values)
+    with conn.transaction(), conn.cursor() as cursor:
+        ids = bodies.store(cursor, "raw_data", texts)
+    decode_raw_bodies(conn)
+    decode_raw_bodies(conn)  # again: filled anew, not twice
+    rows = conn.execute("SELECT id, body -> 'tag' ->> 0 AS tag FROM raw_json ORDER BY id").fetchall()
+    assert [(row["id"], row["tag"]) for row in rows] == [
+        (ids[digest], v["tag"][0]) for digest, v in zip(texts, values, strict=True)
+    ]
