@@ -143,7 +143,7 @@ def data_registry(server: LocalServer) -> Expected:
         f"'{LICENCE}' AND url = '{SOURCE}' AND update_frequency = 'monthly' FROM publisher",
         "SELECT last_success_at IS NOT NULL AND failing_since IS NULL AND newest_release_at = '2023-06-15T10:00:00Z' "
         "FROM publisher",
-        "SELECT bool_and(body -> 'tag' = '[\"compiled\"]') FROM release JOIN data ON data.id = release.data_id",
+        "SELECT bool_and(body -> 'tag' = '[\"compiled\"]') FROM release JOIN raw_json ON raw_json.id = release.data_id",
     )
     return Expected(12, 0, 12, {"registry_year_not_offered", "release_outside_date_range"}, checks)
 
