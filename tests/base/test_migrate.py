@@ -30,10 +30,12 @@ TABLES = {
     "organization_identifier",
     # 0005: indicators, red flags, data quality
     "indicator_value",
-    "indicator_process",
     "red_flag",
     "field_coverage",
     "quality_check",
+    # 0024: indicators by delta
+    "indicator_fact",
+    "compare_dirty",
 }
 
 

@@ -3,7 +3,8 @@
 -- status is not disqualified or withdrawn (valid, pending, invited, or none), and its amount is a JSON number.
 
 -- name: delete_red_flags
-DELETE FROM red_flag WHERE %(full)s OR process_id = ANY(%(process_ids)s::bigint[])
+-- Of the processes in the refresh's temporary table changed (aggregator/compare/refresh.py).
+DELETE FROM red_flag WHERE %(full)s OR process_id IN (SELECT process_id FROM changed)
 
 -- name: insert_red_flags
 WITH target AS (
@@ -12,7 +13,7 @@ WITH target AS (
     FROM process p
     JOIN compiled_release c ON c.id = p.compiled_release_id
     JOIN data d ON d.id = c.data_id
-    WHERE p.is_primary AND (%(full)s OR p.id = ANY(%(process_ids)s::bigint[]))
+    WHERE p.is_primary AND p.id IN (SELECT process_id FROM changed)
 ),
 bid AS (
     SELECT t.id AS process_id, b.value ->> 'id' AS bid_id, b.value ->> 'status' AS status,
