@@ -36,6 +36,8 @@ TABLES = {
     # 0024: indicators by delta
     "indicator_fact",
     "compare_dirty",
+    # 0025: organizations refreshed once per normalize run
+    "organization_dirty",
 }
 
 
