@@ -57,11 +57,15 @@ def refresh_facts(conn: psycopg.Connection, full: bool) -> FactsSummary:
     summary.processes = run("count_changed").fetchone()["n"]
     if not summary.processes:
         return summary
+    run("analyze_work_tables")
     run("insert_new_facts")
+    run("analyze_work_tables")
     run("insert_buyer_neighbours")
     run("update_buyer_facts")
+    run("analyze_work_tables")
     run("delta_by_group")
     summary.values = run("apply_delta").rowcount
+    run("analyze_delta")
     params = catalogue_params()
     run("update_values", params)
     run("delete_changed_facts")
