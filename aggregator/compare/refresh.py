@@ -66,6 +66,7 @@ def take_changed(conn: psycopg.Connection, part: str, full: bool) -> int:
         conn.execute(query("compare/indicators", "take_all"))
     else:
         conn.execute(query("compare/indicators", "take_dirty"), {"part": part})
+    conn.execute(query("compare/indicators", "analyze_changed"))
     return conn.execute(query("compare/indicators", "count_changed")).fetchone()["n"]
 
 

@@ -179,14 +179,15 @@ def total_cpu(step: Step) -> float:
 
 def print_table(releases: int, full: dict[str, Step], change: dict[str, Step]) -> None:
     print(f"\n{releases:,} releases; goals: " + "; ".join(GOALS.values()))
-    print("CPU s/1k: client and server CPU per 1,000 releases, less the startup's client CPU")
+    print("CPU s/1k: client and server CPU per 1,000 releases; it and 'of full' less the startup's client CPU")
     startup = full["startup"].cpu if "startup" in full else 0.0
     header = f"{'stage':11}{'CPU s/1k':>10}{'client':>9}{'server':>9}{'wall s':>9}{'RSS MB':>8}{'1 % run':>9}"
     print(header + f"{'of full':>9}")
     for stage, step in full.items():
         per_k = max(total_cpu(step) - startup, 0) / releases * 1000
         small = change.get(stage)
-        share = f"{total_cpu(small) / total_cpu(step):8.1%}" if small and total_cpu(step) > 0 else "       -"
+        net = total_cpu(step) - startup
+        share = f"{(total_cpu(small) - startup) / net:8.1%}" if small and net > 0 else "       -"
         small_cpu = f"{total_cpu(small):9.1f}" if small else "        -"
         print(
             f"{stage:11}{per_k:10.3f}{step.cpu:9.1f}{step.server_cpu or 0:9.1f}{step.seconds:9.1f}"

@@ -296,6 +296,9 @@ CREATE TEMP TABLE changed (process_id bigint PRIMARY KEY) ON COMMIT DROP
 -- them by nested loops (seconds where hash joins take milliseconds).
 ANALYZE changed, new_fact
 
+-- name: analyze_changed
+ANALYZE changed
+
 -- name: analyze_delta
 ANALYZE delta_rows, touched
 
