@@ -17,9 +17,11 @@ ifneq ($(wildcard $(SHARED_FX)/annual),)
 export OCDS_ATLAS_RATES_DIR ?= $(SHARED_FX)
 endif
 # The demo and the tests never leave this machine: what is not cached (extensions) is left out with a note.
-demo test bench: export OCDS_ATLAS_OFFLINE ?= 1
+demo test bench bench-scale: export OCDS_ATLAS_OFFLINE ?= 1
+# bench-scale's size: releases generated (make bench-scale SCALE=1000000).
+SCALE ?= 200000
 
-.PHONY: install demo test bench lint format lock clean
+.PHONY: install demo test bench bench-scale lint format lock clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +41,11 @@ test: install lint
 bench: install
 	$(BIN)/python -m tests.bench.compile_bench --runs 3
 	$(BIN)/python -m tests.bench.crawl_bench
+	$(BIN)/python -m tests.bench.scale_bench --releases $(SCALE)
+
+# Every stage alone at national scale (CPU per 1,000 releases, peak RSS, database size), then after a 1 % change.
+bench-scale: install
+	$(BIN)/python -m tests.bench.scale_bench --releases $(SCALE)
 
 lint: install
 	$(BIN)/ruff check .

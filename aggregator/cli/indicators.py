@@ -95,12 +95,21 @@ def explain(
 
 @indicators_app.command()
 @guarded
-def refresh(full: Annotated[bool, typer.Option(help="Every group, not only those changed.")] = False) -> None:
+def refresh(
+    full: Annotated[bool, typer.Option(help="Every process, not only those changed.")] = False,
+    only: Annotated[
+        list[str] | None, typer.Option(help="Only this part: indicators, red_flags or quality (repeatable).")
+    ] = None,
+) -> None:
     """Recompute indicators, red flags and quality checks for what was normalized since (all, with --full)."""
+    from aggregator.compare.refresh import PARTS
     from aggregator.operate.pipeline import indicators_with_progress
 
+    unknown = sorted(set(only or ()) - set(PARTS))
+    if unknown:
+        raise AtlasError(f"unknown part {unknown[0]!r}: use {', '.join(PARTS)}")
     with connect_migrated() as conn:
-        indicators_with_progress(conn, full=full)
+        indicators_with_progress(conn, full=full, parts=tuple(only or PARTS))
 
 
 @indicators_app.command()

@@ -1,20 +1,25 @@
 """Computing indicators, red flags and quality checks in the database.
 
-Incremental by default: the (country, year) groups of the processes normalized since the indicators were last
-computed are recomputed whole (with the quality of their publishers); with ``full``, everything. A process whose
-year changed leaves its old group as it was until ``--full``. Red flags are computed per publisher, for those whose
-compiled releases or settings changed (:mod:`aggregator.compare.red_flags`).
+Incremental by default: each part takes the processes changed since it last ran (marked by triggers on ``process``)
+and recomputes only what they touch: indicators by delta (:mod:`aggregator.compare.facts`), the red flags of the
+publishers whose compiled releases or settings changed (Cardinal's fences are per publisher:
+:mod:`aggregator.compare.red_flags`), and the quality of the changed processes' publishers. With ``full``,
+everything. ``parts`` runs some of the three alone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import psycopg
 
-from aggregator.compare.catalogue import CATALOGUE, MAX_MISSING_SHARE
+from aggregator.compare.facts import refresh_facts
 from aggregator.compare.red_flags import refresh_red_flags
 from aggregator.db import query
+
+#: The parts of a refresh, each of which can run alone.
+PARTS = ("indicators", "red_flags", "quality")
 
 
 @dataclass
@@ -26,56 +31,46 @@ class RefreshSummary:
     publishers: list[str] = field(default_factory=list)
     #: The publishers whose red flags were computed.
     flag_publishers: list[str] = field(default_factory=list)
+    processes: int = 0
 
 
-def touched_groups(conn: psycopg.Connection) -> list[tuple[str, int]] | None:
-    """The groups to recompute, or None when nothing was ever computed (then everything is)."""
-    since = conn.execute(query("compare/indicators", "select_watermark")).fetchone()["v"]
-    if since is None:
-        return None
-    rows = conn.execute(query("compare/indicators", "select_touched_groups"), {"since": since}).fetchall()
-    return [(row["country"], row["year"]) for row in rows]
-
-
-def group_params(groups: list[tuple[str, int]] | None) -> dict[str, object]:
-    groups = groups or []
-    return {
-        "full": False,
-        "countries": [country for country, _ in groups],
-        "years": [year for _, year in groups],
-    }
-
-
-def refresh(
-    conn: psycopg.Connection, full: bool = False, groups: list[tuple[str, int]] | None = None
-) -> RefreshSummary:
-    """Recompute what changed (or everything, with ``full``; or these ``groups``): red flags in one transaction,
-    the rest in another."""
-    with conn.transaction():
-        flagged = refresh_red_flags(conn, full)
-    if groups is None:
-        groups = None if full else touched_groups(conn)
-    full = groups is None
-    summary = RefreshSummary(full=full, groups=groups or [], flags=flagged.flags)
-    summary.flag_publishers = flagged.publishers
-    if not full and not groups:
-        return summary
-    params = group_params(groups) | {"full": full}
-    with conn.transaction():
-        processes = conn.execute(query("compare/indicators", "select_group_processes"), params).fetchall()
-        conn.execute(query("compare/indicators", "delete_values"), params)
-        conn.execute(query("compare/indicators", "delete_processes"), params)
-        conn.execute(query("compare/indicators", "insert_processes"), params)
-        catalogue = {
-            "ids": [item.id for item in CATALOGUE],
-            "methods": [item.method for item in CATALOGUE],
-            "min_samples": [item.min_sample for item in CATALOGUE],
-            "max_missing": MAX_MISSING_SHARE,
-        }
-        summary.values = conn.execute(query("compare/indicators", "insert_values"), params | catalogue).rowcount
-        summary.publishers = sorted({row["publisher"] for row in processes})
-        refresh_quality(conn, None if full else summary.publishers)
+def refresh(conn: psycopg.Connection, full: bool = False, parts: Iterable[str] = PARTS) -> RefreshSummary:
+    """Recompute what changed (or everything, with ``full``); each part in its own transaction."""
+    parts = tuple(parts)
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        raise ValueError(f"unknown parts: {', '.join(sorted(unknown))}")
+    summary = RefreshSummary(full=full)
+    if "indicators" in parts:
+        with conn.transaction():
+            facts = refresh_facts(conn, full)
+        summary.groups, summary.values, summary.processes = facts.groups, facts.values, facts.processes
+    if "red_flags" in parts:
+        with conn.transaction():
+            take_changed(conn, "red_flags", full)  # consumed: red flags follow compiled releases, per publisher
+            flagged = refresh_red_flags(conn, full)
+        summary.flags, summary.flag_publishers = flagged.flags, flagged.publishers
+    if "quality" in parts:
+        with conn.transaction():
+            changed = take_changed(conn, "quality", full)
+            rows = conn.execute(query("compare/quality", "select_changed_publishers")).fetchall()
+            summary.publishers = [row["publisher"] for row in rows]
+            if full or summary.publishers:
+                refresh_quality(conn, None if full else summary.publishers)
+            summary.processes = max(summary.processes, changed)
     return summary
+
+
+def take_changed(conn: psycopg.Connection, part: str, full: bool) -> int:
+    """Fill the temporary table ``changed`` with the processes changed since ``part`` last ran (all, with ``full``)."""
+    conn.execute(query("compare/indicators", "create_changed_table"))
+    if full:
+        conn.execute(query("compare/indicators", "clear_dirty"), {"part": part})
+        conn.execute(query("compare/indicators", "take_all"))
+    else:
+        conn.execute(query("compare/indicators", "take_dirty"), {"part": part})
+    conn.execute(query("compare/indicators", "analyze_changed"))
+    return conn.execute(query("compare/indicators", "count_changed")).fetchone()["n"]
 
 
 def refresh_quality(conn: psycopg.Connection, publishers: list[str] | None) -> None:

@@ -12,6 +12,7 @@ import psycopg
 from rich.console import Console
 from rich.table import Table
 
+from aggregator.compare.facts import indicators_query
 from aggregator.db import query
 
 FORMATS = ("table", "csv", "json")
@@ -24,7 +25,7 @@ def values(conn: psycopg.Connection, level: str, country: str | None, year: int 
 
 def explain(conn: psycopg.Connection, indicator: str, country: str, year: int) -> list[dict[str, Any]]:
     params = {"indicator": indicator, "country": country, "year": year}
-    return conn.execute(query("compare/indicators", "select_explain"), params).fetchall()
+    return conn.execute(indicators_query("select_explain"), params).fetchall()
 
 
 def coverage(conn: psycopg.Connection, publisher: str | None) -> list[dict[str, Any]]:

@@ -114,7 +114,7 @@ def normalize(
     summary = NormalizeSummary()
     ids = pending(conn, publisher_ids, full)
     if not ids:
-        return summary
+        return summary  # a run that stopped before its end left keys marked: the next one with work refreshes them
     batches = [ids[start : start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE)]
     parallel_ok = parallel is not None and workers > 1 and ctx is None
     if parallel_ok and len(batches) > 1 and len(ids) >= PARALLEL_MIN_RELEASES:
@@ -126,9 +126,19 @@ def normalize(
             if on_batch:
                 on_batch(len(batch))
     with conn.transaction():
+        refresh_organizations(conn)
+    with conn.transaction():
         compare_routes(conn, sorted(summary.global_keys), summary)
         add_notes(conn, summary.run_problems + run_notes(summary))
     return summary
+
+
+def refresh_organizations(conn: psycopg.Connection) -> None:
+    """Once per run, the organizations whose parties the run's batches changed (each batch marks its keys, side by
+    side in workers, without a lock): one aggregate over their parties, however many batches touched them."""
+    conn.execute(query("normalize/normalize", "take_organizations"))
+    conn.execute(query("normalize/normalize", "refresh_organizations"))
+    conn.execute(query("normalize/normalize", "delete_orphan_organizations"))
 
 
 def normalize_batch(conn: psycopg.Connection, ids: list[int], ctx: Context, summary: NormalizeSummary) -> None:
@@ -193,9 +203,7 @@ def write(
         for name in ("insert_award", "insert_contract", "insert_party", "insert_identifier"):
             if children[name]:
                 cursor.executemany(query("normalize/normalize", name), children[name])
-        cursor.execute(query("normalize/normalize", "lock_organizations"))  # batches run side by side in workers
-        cursor.execute(query("normalize/normalize", "refresh_organizations"), {"keys": sorted(keys)})
-        cursor.execute(query("normalize/normalize", "delete_orphan_organizations"), {"keys": sorted(keys)})
+        cursor.execute(query("normalize/normalize", "mark_organizations"), {"keys": sorted(keys)})
     summary.written += len(results)
 
 

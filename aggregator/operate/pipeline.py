@@ -139,15 +139,18 @@ def normalize_with_progress(
     return summary
 
 
-def indicators_with_progress(conn: psycopg.Connection, full: bool) -> None:
-    """Recompute the indicators, red flags and quality checks of the (country, year) groups that changed."""
+def indicators_with_progress(
+    conn: psycopg.Connection, full: bool, parts: tuple[str, ...] = ("indicators", "red_flags", "quality")
+) -> None:
+    """Recompute the indicators, red flags and quality checks of the processes that changed (``parts`` of them)."""
     from aggregator.compare.refresh import refresh
 
     with console.status("computing indicators…"):
-        summary = refresh(conn, full=full)
+        summary = refresh(conn, full=full, parts=parts)
     groups = "all groups" if summary.full else f"{len(summary.groups)} country-year groups"
     console.print(
-        f"indicators: {groups}, {summary.values} values, quality of {len(summary.publishers)} publishers; "
+        f"indicators: {summary.processes} changed processes, {groups}, {summary.values} values updated, "
+        f"quality of {len(summary.publishers)} publishers; "
         f"red flags of {len(summary.flag_publishers)} publishers: {summary.flags}",
         highlight=False,
     )

@@ -32,7 +32,9 @@ TABLES = (
     "compiled_release",
     "process",
     "indicator_value",
-    "indicator_process",
+    "indicator_fact",
+    "red_flag",
+    "red_flag_run",
     "field_coverage",
     "quality_check",
 )
@@ -69,15 +71,15 @@ def remove_publisher(conn: psycopg.Connection, name: str) -> Footprint:
         directories = [
             r["files_path"] for r in conn.execute(query("operate/removal", "select_crawl_directories"), params)
         ]
-        groups = [(r["country"], r["year"]) for r in conn.execute(query("operate/removal", "select_groups"), params)]
+        had_processes = held.counts.get("processes", 0) > 0
         shared = conn.execute(query("operate/removal", "select_shared_keys"), params).fetchone()
         conn.execute(query("operate/removal", "delete_derived"), params)
         conn.execute(query("operate/removal", "delete_processes"), params)
         _mend_shared(conn, shared)
         conn.execute(query("operate/removal", "delete_raw"), params)
         conn.execute(query("operate/removal", "delete_publisher"), params)
-        if groups:
-            refresh(conn, groups=groups)
+        if had_processes:
+            refresh(conn)  # the country's values without the publisher's processes (their facts subtracted)
     _delete_directories(directories)
     return held
 

@@ -262,7 +262,8 @@ def _store_batch(conn: psycopg.Connection, context: _Context, member: str | None
             rows.append(_release_row(context, member, item, item.data, data_ids[digest], package_id, None))
     _copy_releases(conn, rows)
     ocids = sorted({row[5] for row in rows} | {item.data["ocid"] for item in items})
-    conn.execute(query("raw/load", "queue_ocids"), {"publisher_id": context.publisher_id, "ocids": ocids})
+    params = {"publisher_id": context.publisher_id, "crawl_file_id": context.crawl_file_id, "ocids": ocids}
+    conn.execute(query("raw/load", "queue_ocids"), params)
     context.outcome.items += len(items)
     context.outcome.records += len(records)
     context.outcome.releases += len(rows)

@@ -31,12 +31,16 @@ TABLES = {
     "organization_identifier",
     # 0005: indicators, red flags, data quality
     "indicator_value",
-    "indicator_process",
     "red_flag",
     # 0015: red flags as Cardinal computes them
     "red_flag_run",
     "field_coverage",
     "quality_check",
+    # 0024: indicators by delta
+    "indicator_fact",
+    "compare_dirty",
+    # 0025: organizations refreshed once per normalize run
+    "organization_dirty",
 }
 
 

@@ -7,6 +7,14 @@ DELETE FROM field_coverage WHERE %(publishers)s::text[] IS NULL OR publisher = A
 -- name: delete_checks
 DELETE FROM quality_check WHERE %(publishers)s::text[] IS NULL OR publisher = ANY(%(publishers)s::text[])
 
+-- name: select_changed_publishers
+-- The publishers of the processes in the refresh's temporary table changed.
+SELECT DISTINCT pub.name AS publisher
+FROM changed c
+JOIN process p ON p.id = c.process_id
+JOIN publisher pub ON pub.id = p.publisher_id
+ORDER BY 1
+
 -- name: process_facts
 -- Shared by the two inserts below (a CTE named facts).
 SELECT p.*, pub.name AS publisher, pub.ocid_prefixes, d.body, a.*, k.*

@@ -139,7 +139,8 @@ INSERT INTO organization_identifier (
 )
 
 -- name: refresh_organizations
--- The organizations of these keys, as their parties now say; a row is written only when it changes.
+-- The organizations of the keys the run touched, as their parties now say, once per run; a row is written only
+-- when it changes.
 WITH parties AS (
     SELECT org_key,
            min(CASE method WHEN 'identifier' THEN 0 WHEN 'name_exact' THEN 1 ELSE 2 END) AS best,
@@ -152,7 +153,7 @@ WITH parties AS (
            min(compiled_release_id) AS compiled_release_id,
            count(DISTINCT process_id) AS processes
     FROM process_party
-    WHERE org_key = ANY(%(keys)s)
+    WHERE org_key IN (SELECT org_key FROM touched_organization)
     GROUP BY org_key
 )
 INSERT INTO organization AS o (org_key, method, score, scheme, identifier, country, name, compiled_release_id,
@@ -177,7 +178,7 @@ WHERE (o.method, o.score, o.scheme, o.identifier, o.country, o.name, o.compiled_
 
 -- name: delete_orphan_organizations
 DELETE FROM organization o
-WHERE o.org_key = ANY(%(keys)s) AND NOT EXISTS (SELECT 1 FROM process_party p WHERE p.org_key = o.org_key)
+WHERE o.org_key IN (SELECT org_key FROM touched_organization) AND NOT EXISTS (SELECT 1 FROM process_party p WHERE p.org_key = o.org_key)
 
 -- name: update_primary
 -- One row per process key stands for the process: the latest dated, then the first compiled.
@@ -202,8 +203,11 @@ WHERE p.process_key = ANY(%(keys)s)
                         GROUP BY process_key HAVING count(*) > 1)
 ORDER BY p.process_key, p.publisher_id
 
--- name: lock_organizations
--- Taken by a normalize batch before it refreshes organizations, held until it commits: an organization is counted
--- from the parties of every process, and a batch running beside another would not see the other's parties yet.
--- One at a time, each refresh sees the parties of the batches committed before it, as a single process would.
-SELECT pg_advisory_xact_lock(1952541542)
+-- name: mark_organizations
+-- The keys a batch's parties left or joined, for the refresh at the end of the run.
+INSERT INTO organization_dirty (org_key) SELECT DISTINCT unnest(%(keys)s::text[]) ON CONFLICT DO NOTHING
+
+-- name: take_organizations
+-- The keys marked by the run's batches (and by any run that stopped before its end), taken off the list.
+CREATE TEMP TABLE touched_organization ON COMMIT DROP AS
+WITH taken AS (DELETE FROM organization_dirty RETURNING org_key) SELECT org_key FROM taken

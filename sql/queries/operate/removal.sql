@@ -15,13 +15,6 @@ WHERE p.name = %(name)s
 -- The files-store folders of the publisher's crawls (loads' files are the user's own, and stay).
 SELECT files_path FROM crawl WHERE publisher_id = %(id)s AND kind = 'crawl' AND files_path IS NOT NULL
 
--- name: select_groups
--- The (country, year) groups whose indicators counted the publisher's processes: recomputed without them.
-SELECT DISTINCT ip.country::text AS country, ip.year
-FROM indicator_process ip
-JOIN process p ON p.id = ip.process_id
-WHERE p.publisher_id = %(id)s
-
 -- name: select_shared_keys
 -- The organizations and process keys that the publisher's processes share with other rows.
 SELECT ARRAY(SELECT DISTINCT pp.org_key FROM process_party pp JOIN process p ON p.id = pp.process_id
@@ -30,13 +23,16 @@ SELECT ARRAY(SELECT DISTINCT pp.org_key FROM process_party pp JOIN process p ON 
            AS process_keys
 
 -- name: delete_derived
--- Rows keyed by the publisher's name rather than its id.
+-- Rows keyed by the publisher's name rather than its id. Its processes' indicator facts are subtracted from their
+-- country's values by the next refresh (the triggers on process mark them), then deleted.
 WITH v AS (DELETE FROM indicator_value WHERE publisher = %(name)s),
-     c AS (DELETE FROM field_coverage WHERE publisher = %(name)s)
+     c AS (DELETE FROM field_coverage WHERE publisher = %(name)s),
+     f AS (DELETE FROM red_flag WHERE publisher = %(name)s),
+     r AS (DELETE FROM red_flag_run WHERE publisher = %(name)s)
 DELETE FROM quality_check WHERE publisher = %(name)s
 
 -- name: delete_processes
--- Awards, contracts, parties, identifiers, indicator rows and red flags go with them (ON DELETE CASCADE).
+-- Awards, contracts, parties and identifiers go with them (ON DELETE CASCADE).
 DELETE FROM process WHERE publisher_id = %(id)s
 
 -- name: delete_raw

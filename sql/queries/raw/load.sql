@@ -19,8 +19,24 @@ COPY release (publisher_id, crawl_id, crawl_file_id, member, ordinal, ocid, rele
 FROM STDIN
 
 -- name: queue_ocids
+-- The batch's OCIDs that gained a body (release or record) they did not have: stored by this file, and by no other
+-- file of the publisher. A file loaded again, or a release published again unchanged, queues nothing.
 INSERT INTO compile_queue (publisher_id, ocid)
-SELECT %(publisher_id)s, unnest(%(ocids)s::text[])
+SELECT DISTINCT %(publisher_id)s::int, ocid FROM (
+    SELECT r.ocid FROM release r
+    WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s::text[])
+      AND r.crawl_file_id = %(crawl_file_id)s
+      AND NOT EXISTS (SELECT 1 FROM release o
+                      WHERE o.publisher_id = r.publisher_id AND o.ocid = r.ocid AND o.data_id = r.data_id
+                        AND o.crawl_file_id <> r.crawl_file_id)
+    UNION ALL
+    SELECT r.ocid FROM record r
+    WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s::text[])
+      AND r.crawl_file_id = %(crawl_file_id)s
+      AND NOT EXISTS (SELECT 1 FROM record o
+                      WHERE o.publisher_id = r.publisher_id AND o.ocid = r.ocid AND o.data_id = r.data_id
+                        AND o.crawl_file_id <> r.crawl_file_id)
+) gained
 ON CONFLICT (publisher_id, ocid) DO UPDATE SET queued_at = now()
 
 -- name: count_crawl_ocids

@@ -1,0 +1,254 @@
+"""``make bench-scale``: every stage of the pipeline timed on its own at national scale, then after a 1 % change.
+
+Generates ``--releases`` releases (default 200,000; the sandbox generator's shape, as ``compile_bench``), written
+package by package so that the generator's memory does not grow with N, into a fresh embedded server. Then runs each
+stage alone, in its own process (load, compile, normalize, indicators, red flags, quality, export, report), and
+measures: wall seconds, CPU seconds of the command (with its workers) and of the server, peak RSS of the command,
+and the database's size. Then a 1 % change: new releases (a later amendment) for 1 % of the OCIDs, and 1 % of the
+files loaded again unchanged; every stage runs again. It prints, per stage, CPU per 1,000 releases, the 1 % run as a
+percentage of the full one, and the goals beside them. ``--json PATH`` writes the figures, to compare sizes (the
+goal: CPU per 1,000 releases flat within 15 % from 50k to 1M).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from aggregator.sandbox import SANDBOX_PUBLISHERS
+from aggregator.sandbox.generate import generate_releases
+from tests.bench.compile_bench import (
+    ROOT,
+    Step,
+    run,
+    start_embedded_server,
+    stop_embedded_server,
+    vary_releases_per_ocid,
+)
+
+#: "startup" only starts Python, imports and connects: its CPU is taken off the other stages' CPU per 1k releases.
+STAGES = ("startup", "load", "compile", "normalize", "indicators", "red_flags", "quality", "export", "report")
+PACKAGE_SIZE = 1000
+GOALS = {
+    "flat": "CPU per 1k releases flat within 15 % from 50k to 1M",
+    "rss": "peak RSS < 300 MB at 1M",
+    "change": "1 % change <= 5 % of the full run",
+    "indicators": "full indicators refresh of 1M processes <= 60 s wall on 2 cores",
+}
+
+
+def generate(directory: Path, releases_wanted: int, seed: int = 7) -> int:
+    """Write release packages of 1,000 releases to ``directory``, 5,000 processes at a time; return the releases."""
+    rng = random.Random(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    pending: list[dict[str, Any]] = []
+    written = number = round_ = 0
+    base = SANDBOX_PUBLISHERS["xa"]
+    while written + len(pending) < releases_wanted:
+        publisher = dataclasses.replace(
+            base, processes=5000, ocid_prefix=f"ocds-bn{round_:04d}", faults=type(base.faults)()
+        )
+        pending.extend(vary_releases_per_ocid(generate_releases(publisher, seed=seed + round_), rng))
+        round_ += 1
+        while len(pending) >= PACKAGE_SIZE or (pending and written + len(pending) >= releases_wanted):
+            chunk, pending = pending[:PACKAGE_SIZE], pending[PACKAGE_SIZE:]
+            write_package(directory / f"package-{number:05d}.json", chunk, number)
+            written += len(chunk)
+            number += 1
+            if written >= releases_wanted:
+                break
+    return written
+
+
+def write_package(path: Path, releases: list[dict[str, Any]], number: int) -> None:
+    package = {
+        "uri": f"https://bench.example/{number}",
+        "publishedDate": "2024-01-01T00:00:00Z",
+        "version": "1.1",
+        "releases": releases,
+    }
+    path.write_bytes(orjson.dumps(package))
+
+
+def make_change(data: Path, change: Path, share: float, seed: int = 11) -> int:
+    """A ``share`` of the OCIDs get a new release (a later amendment: more tenderers, a higher tender value), and a
+    ``share`` of the files are copied unchanged (loaded again); return the new releases."""
+    rng = random.Random(seed)
+    change.mkdir(parents=True, exist_ok=True)
+    files = sorted(data.glob("*.json"))
+    for path in rng.sample(files, max(1, round(len(files) * share))):
+        shutil.copy(path, change / f"again-{path.name}")
+    latest: dict[str, dict[str, Any]] = {}
+    for path in files:
+        for release in orjson.loads(path.read_bytes())["releases"]:
+            if "ocid" in release and rng.random() < share:
+                latest[release["ocid"]] = release
+    amended = [amend(release) for release in latest.values()]
+    for number, start in enumerate(range(0, len(amended), PACKAGE_SIZE)):
+        write_package(change / f"amended-{number:05d}.json", amended[start : start + PACKAGE_SIZE], 90000 + number)
+    return len(amended)
+
+
+def amend(release: dict[str, Any]) -> dict[str, Any]:
+    tender = dict(release.get("tender") or {})
+    tender["numberOfTenderers"] = (tender.get("numberOfTenderers") or 0) + 1
+    value = tender.get("value")
+    if isinstance(value, dict) and isinstance(value.get("amount"), int | float):
+        tender["value"] = {**value, "amount": round(value["amount"] * 1.1, 2)}
+    date = str(release.get("date") or "2024-01-01T00:00:00Z")
+    return {**release, "id": f"{release.get('id')}-bench-amendment", "date": date[:4] + "-12-31T23:59:59Z"} | {
+        "tender": tender
+    }
+
+
+CLI = [sys.executable, "-c", "from aggregator.cli.main import main; main()"]
+
+
+def stage_command(stage: str, data: Path, out: Path) -> list[str]:
+    if stage == "load":
+        return [*CLI, "load", str(data), "--publisher", "bench", "--country", "XA"]
+    if stage == "report":
+        return [*CLI, "report", str(out / "report")]
+    return [sys.executable, "-m", "tests.bench.scale_bench", "--stage", stage, "--out", str(out)]
+
+
+def run_stage(stage: str, out: Path) -> None:
+    """One stage alone, as the CLI runs it (each also has a CLI switch; see the README)."""
+    from aggregator import settings
+    from aggregator.cli.app import connect_migrated
+    from aggregator.operate import pipeline
+    from aggregator.operate.workers import normalize_in_workers
+
+    with connect_migrated() as conn:
+        if stage == "compile":
+            pipeline.compile_with_progress(conn, None, full=False, normalize_after=False)
+        elif stage == "normalize":
+            from aggregator.normalize import refresh
+
+            refresh.normalize(conn, None, False, workers=settings.cores(), parallel=normalize_in_workers)
+        elif stage in ("indicators", "red_flags", "quality"):
+            from aggregator.compare import refresh as compare
+
+            if hasattr(compare, "PARTS"):
+                compare.refresh(conn, parts=(stage,))
+            elif stage == "indicators":  # before the stages could run apart: all three together
+                compare.refresh(conn)
+        elif stage == "startup":
+            conn.execute("SELECT 1")
+        elif stage == "export":
+            shutil.rmtree(out / "export", ignore_errors=True)
+            pipeline.export_with_progress(conn, out / "export")
+
+
+def database_size() -> int:
+    from aggregator.cli.app import connect_migrated
+
+    with connect_migrated() as conn:
+        return conn.execute("SELECT pg_database_size(current_database()) AS size").fetchone()["size"]
+
+
+def measure(stages: tuple[str, ...], data: Path, work: Path, env: dict[str, str], server: int) -> dict[str, Step]:
+    steps = {}
+    for stage in stages:
+        quiet = {"env": env, "server": server, "stdout": subprocess.DEVNULL, "cwd": ROOT}
+        steps[stage] = run(stage_command(stage, data, work), **quiet)
+        step = steps[stage]
+        print(
+            f"  {stage:11} {step.seconds:8.1f} s wall {step.cpu:8.1f} CPU s {step.server_cpu or 0:8.1f} server CPU s"
+            f" {step.rss / 1e6:6.0f} MB",
+            flush=True,
+        )
+    return steps
+
+
+def total_cpu(step: Step) -> float:
+    return step.cpu + (step.server_cpu or 0)
+
+
+def print_table(releases: int, full: dict[str, Step], change: dict[str, Step]) -> None:
+    print(f"\n{releases:,} releases; goals: " + "; ".join(GOALS.values()))
+    print("CPU s/1k: client and server CPU per 1,000 releases; it and 'of full' less the startup's client CPU")
+    startup = full["startup"].cpu if "startup" in full else 0.0
+    header = f"{'stage':11}{'CPU s/1k':>10}{'client':>9}{'server':>9}{'wall s':>9}{'RSS MB':>8}{'1 % run':>9}"
+    print(header + f"{'of full':>9}")
+    for stage, step in full.items():
+        per_k = max(total_cpu(step) - startup, 0) / releases * 1000
+        small = change.get(stage)
+        net = total_cpu(step) - startup
+        share = f"{(total_cpu(small) - startup) / net:8.1%}" if small and net > 0 else "       -"
+        small_cpu = f"{total_cpu(small):9.1f}" if small else "        -"
+        print(
+            f"{stage:11}{per_k:10.3f}{step.cpu:9.1f}{step.server_cpu or 0:9.1f}{step.seconds:9.1f}"
+            f"{step.rss / 1e6:8.0f}{small_cpu} {share}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--releases", type=int, default=200_000)
+    parser.add_argument("--change", type=float, default=0.01, help="The share of OCIDs changed (default 1 %%).")
+    parser.add_argument("--stages", default=",".join(STAGES), help="Comma-separated stages to time.")
+    parser.add_argument("--data", type=Path, help="Packages written by an earlier run (--keep), not generated.")
+    parser.add_argument("--keep", type=Path, help="Keep the generated packages in this directory.")
+    parser.add_argument("--json", type=Path, help="Write the figures to this file.")
+    parser.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.stage:
+        run_stage(args.stage, args.out)
+        return
+    stages = tuple(s for s in args.stages.split(",") if s)
+    unknown = set(stages) - set(STAGES)
+    if unknown:
+        raise SystemExit(f"unknown stages: {', '.join(sorted(unknown))}; use {', '.join(STAGES)}")
+    work = Path(tempfile.mkdtemp(prefix="atlas-scale-"))
+    server = None
+    try:
+        data = args.data or args.keep or work / "data"
+        if args.data is None:
+            started = time.perf_counter()
+            releases = generate(data, args.releases)
+            print(f"generated {releases:,} releases in {time.perf_counter() - started:.0f} s", flush=True)
+        else:
+            releases = sum(len(orjson.loads(f.read_bytes())["releases"]) for f in sorted(data.glob("*.json")))
+        changed = make_change(data, work / "change", args.change)
+        print(f"change: {changed:,} new releases and {args.change:.0%} of the files again", flush=True)
+        env = {**os.environ, "OCDS_ATLAS_HOME": str(work / "home"), "OCDS_ATLAS_OFFLINE": "1"}
+        env.setdefault("OCDS_ATLAS_STANDARD_URL", str(ROOT.parent / "shared" / "data" / "ocds"))
+        server = start_embedded_server(work / "home")
+        print("full run:")
+        full = measure(stages, data, work, env, server)
+        os.environ.update(env)
+        size = database_size()
+        print(f"database: {size / 1e6:,.0f} MB", flush=True)
+        print("1 % change:")
+        change = measure(stages, work / "change", work, env, server)
+        print_table(releases, full, change)
+        if args.json:
+            figures = {
+                "releases": releases,
+                "database_bytes": size,
+                "full": {k: dataclasses.asdict(v) for k, v in full.items()},
+                "change": {k: dataclasses.asdict(v) for k, v in change.items()},
+            }
+            args.json.write_text(json.dumps(figures, indent=1))
+    finally:
+        if server is not None:
+            stop_embedded_server(server)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
