@@ -71,6 +71,7 @@ class StorePipeline:
             member_pattern=getattr(spider, "member_pattern", None),  # only ArchiveSpider declares it
             data_format=spider.data_format,
             date_range=spider.date_range(),
+            ocid_from_id=spider.ocid_from_id,
         )
         self._record_politeness()
 
