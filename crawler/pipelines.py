@@ -72,6 +72,7 @@ class StorePipeline:
             data_format=spider.data_format,
             date_range=spider.date_range(),
             compiled=spider.data_type == "compiled_release",
+            ocid_from_id=spider.ocid_from_id,
         )
         self._record_politeness()
 

@@ -27,9 +27,10 @@ class ItalyAnacSpider(SimpleSpider):
     Spider arguments
       from_date, until_date: the months fetched (the month in each resource's URL); applied to release dates too
     Caveats
-      Without a browser's User-Agent the portal answers "Request Rejected" in HTML. Some releases have no ``ocid``
-      (kingfisher-collect derives it from the release ``id``, ``ocds-hu01ve-7608611-01``): they are skipped with a
-      note. One compiled release per process, no change history.
+      Without a browser's User-Agent the portal answers "Request Rejected" in HTML. Some releases have no
+      ``ocid``: their ``id`` carries it (``ocds-hu01ve-7608611-01``), so they get its first three dash-separated
+      parts (``ocds-hu01ve-7608611``), with an info note ``ocid_from_id``. One compiled release per process, no
+      change history.
     """
 
     name = "italy_anac"
@@ -44,6 +45,7 @@ class ItalyAnacSpider(SimpleSpider):
     update_frequency = "monthly"
     ocid_prefixes = ("ocds-hu01ve-",)
     dates_at_load = True
+    ocid_from_id = True  # some releases lack an ocid that their id carries
     listings = True  # the CKAN search pages; the monthly bulk files they name are OCDS
     browser_user_agent = True
     custom_settings: ClassVar[dict[str, Any]] = {
@@ -77,15 +79,9 @@ class ItalyAnacSpider(SimpleSpider):
             if str(resource.get("format", "")).upper() != "JSON" or not resource.get("url"):
                 continue
             month = resource_month(resource["url"])
-            if month and not self.wanted(month):
+            if month and not self.wants_month(month.year, month.month):
                 continue
             yield self.ocds_request(resource["url"])
-
-    def wanted(self, month: date) -> bool:
-        """Whether a month's file may hold releases between ``from_date`` and ``until_date``."""
-        if self.from_date and (month.year, month.month) < (self.from_date.year, self.from_date.month):
-            return False
-        return not (self.until_date and month > self.until_date)
 
 
 def resource_month(url: str) -> date | None:

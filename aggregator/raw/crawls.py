@@ -39,22 +39,30 @@ class PublisherInfo:
     via_url: str | None = None
 
 
+#: ISO 3166's "unknown": the country of a publisher until its crawl learns it (a registry's publication).
+UNKNOWN_COUNTRY = "ZZ"
+
+
 def upsert_publisher(conn: psycopg.Connection, info: PublisherInfo) -> int:
-    """Create the publisher, or update its declared metadata; return its id."""
+    """Create the publisher, or update its declared metadata; return its id. A publisher declared in
+    ``UNKNOWN_COUNTRY`` keeps the country stored (learnt by an earlier crawl); one stored in it takes the declared
+    one."""
     existing = conn.execute(query("raw/crawls", "select_publisher"), {"name": info.name}).fetchone()
-    if existing and existing["country"] != info.country:
+    if existing and UNKNOWN_COUNTRY not in (existing["country"], info.country) and existing["country"] != info.country:
         raise AtlasError(
             f"publisher {info.name!r} is in country {existing['country']}, not {info.country}; "
             "use another publisher name"
         )
     row = conn.execute(query("raw/crawls", "upsert_publisher"), asdict(info)).fetchone()
+    if existing and existing["country"] == UNKNOWN_COUNTRY and info.country != UNKNOWN_COUNTRY:
+        learn_publisher(conn, row["id"], {"country": info.country})
     if info.via:
         conn.execute(query("raw/publishers", "set_via"), {"id": row["id"], "via": info.via, "via_url": info.via_url})
     return row["id"]
 
 
 #: What a crawl may learn about its publisher (from a registry's listing, say) and store when it closes.
-LEARNABLE = ("title", "url", "licence", "update_frequency")
+LEARNABLE = ("title", "url", "licence", "update_frequency", "country")
 #: The stats key under which a crawler hands what it learnt about its publisher (a dict of ``LEARNABLE`` values).
 LEARNT_STAT = "ocds_atlas/publisher"
 

@@ -44,7 +44,8 @@ class LoadOptions:
     :func:`aggregator.raw.read.at_root_path`); only the archive members matching the glob ``member_pattern``;
     ``data_format`` ``csv`` or ``xlsx`` for a spreadsheet whose name does not say so; releases outside
     ``date_range`` skipped with an info note; ``compiled``: the releases are compiled releases (see
-    :func:`is_compiled`)."""
+    :func:`is_compiled`); ``ocid_from_id``: a release without an ``ocid`` gets the one its ``id`` carries (see
+    :func:`aggregator.raw.shapes.ocid_from_id`), with an info note."""
 
     encoding: str | None = None
     declared_version: str | None = None
@@ -54,6 +55,7 @@ class LoadOptions:
     data_format: str | None = None
     date_range: DateRange | None = None
     compiled: bool = False
+    ocid_from_id: bool = False
 
 
 @dataclass
@@ -159,7 +161,8 @@ def _converted(path: Path, data_format: str, encoding: str | None, context: _Con
 
 def _batches(source: Source, encoding: str | None, context: _Context) -> Iterator[list[Item]]:
     batch: list[Item] = []
-    for entry in read_source(source, encoding, context.options.root_path):
+    options = context.options
+    for entry in read_source(source, encoding, options.root_path, ocid_from_id=options.ocid_from_id):
         if isinstance(entry, Problem):
             context.problems.append(entry)
             continue

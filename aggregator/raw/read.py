@@ -82,11 +82,16 @@ def _walk(directory: Path, member_pattern: str | None, limits: ReadLimits) -> It
 
 
 def read_source(
-    source: Source, encoding: str | None = None, root_path: str | None = None, limits: ReadLimits | None = None
+    source: Source,
+    encoding: str | None = None,
+    root_path: str | None = None,
+    limits: ReadLimits | None = None,
+    ocid_from_id: bool = False,
 ) -> Iterator[Item | Problem]:
     """Yield the items and problems of one source, with ordinals increasing across the whole source.
 
-    ``root_path`` locates the OCDS inside another envelope (see :func:`at_root_path`). A source larger than
+    ``root_path`` locates the OCDS inside another envelope (see :func:`at_root_path`); with ``ocid_from_id``, a
+    release without an ``ocid`` gets the one its ``id`` carries (see :func:`iter_items`). A source larger than
     ``limits.stream_threshold`` is parsed incrementally (see :mod:`aggregator.raw.stream`)."""
     limits = limits or ReadLimits.from_environment()
     try:
@@ -98,14 +103,14 @@ def read_source(
         yield unreadable(source.name, failure)
         return
     if raw is None:
-        yield from read_large(source, encoding, root_path, limits)
+        yield from read_large(source, encoding, root_path, limits, ocid_from_id)
         return
     if error is not None:
         yield truncated(source.name, error)
     text, problems = decode(raw, encoding)
     del raw
     yield from problems
-    yield from items_of_values(iter_values(text), root_path)
+    yield from items_of_values(iter_values(text), root_path, ocid_from_id)
 
 
 def _read_whole(source: Source, threshold: int) -> tuple[bytes | None, Exception | None]:

@@ -5,6 +5,10 @@ and records, arrays (and nested arrays) of any of these, single-key wrappers suc
 ``{"Release": {...}}`` lines, and the ``packageInfo`` artefact of the old sample-data fetcher. Release and
 record objects are passed through untouched (not copied), except that a bare release's ``packageInfo`` is
 moved out: the item's data is then a shallow copy without it.
+
+A release without an ``ocid`` is skipped with an error note, unless the reading is told (``ocid_from_id``) that
+the publisher's release ``id`` carries the OCID (Italy's ANAC: ``ocds-hu01ve-7608611-01``): it then gets
+:func:`ocid_from_id`'s, in a copy, with an info note.
 """
 
 from collections.abc import Iterator
@@ -51,10 +55,11 @@ MAX_DEPTH = 32
 _Found = tuple[str, dict[str, Any], dict[str, Any] | None]
 
 
-def iter_items(value: Any, ordinal_start: int = 0) -> Iterator[Item | Problem]:
-    """Yield the releases and records in one parsed JSON value, numbering them from ``ordinal_start``."""
+def iter_items(value: Any, ordinal_start: int = 0, ocid_from_id: bool = False) -> Iterator[Item | Problem]:
+    """Yield the releases and records in one parsed JSON value, numbering them from ``ordinal_start``; with
+    ``ocid_from_id``, a release without an ``ocid`` gets the one its ``id`` carries (see :func:`ocid_from_id`)."""
     ordinal = ordinal_start
-    for found in _classify(value, 0):
+    for found in _classify(value, 0, ocid_from_id):
         if isinstance(found, Problem):
             yield found
         else:
@@ -63,27 +68,27 @@ def iter_items(value: Any, ordinal_start: int = 0) -> Iterator[Item | Problem]:
             ordinal += 1
 
 
-def _classify(value: Any, depth: int) -> Iterator[_Found | Problem]:
+def _classify(value: Any, depth: int, from_id: bool) -> Iterator[_Found | Problem]:
     if depth > MAX_DEPTH:
         yield _not_ocds(value, f"it is nested more than {MAX_DEPTH} levels deep")
     elif isinstance(value, list):
         if not value and depth == 0:
             yield Problem("info", "empty_array", "The JSON value is an empty array.", {})
         for element in value:
-            yield from _classify(element, depth + 1)
+            yield from _classify(element, depth + 1, from_id)
     elif not isinstance(value, dict):
         yield _not_ocds(value, "it is not a JSON object")
     elif "records" in value:
-        yield from _package(value, "records")
+        yield from _package(value, "records", from_id)
     elif _is_record(value):
-        yield from _entry("record", value, None, None)
+        yield from _entry("record", value, None, None, from_id)
     elif "releases" in value:
-        yield from _package(value, "releases")
+        yield from _package(value, "releases", from_id)
     else:
-        yield from _classify_other(value, depth)
+        yield from _classify_other(value, depth, from_id)
 
 
-def _classify_other(value: dict[str, Any], depth: int) -> Iterator[_Found | Problem]:
+def _classify_other(value: dict[str, Any], depth: int, from_id: bool) -> Iterator[_Found | Problem]:
     wrapper = _wrapper_key(value)
     if wrapper is not None:
         yield Problem(
@@ -92,7 +97,7 @@ def _classify_other(value: dict[str, Any], depth: int) -> Iterator[_Found | Prob
             f"The OCDS data was wrapped in a {wrapper!r} member, which was unwrapped.",
             {"member": wrapper, "other_keys": sorted(k for k in value if k != wrapper)[:20]},
         )
-        yield from _classify(value[wrapper], depth + 1)
+        yield from _classify(value[wrapper], depth + 1, from_id)
     elif _is_versioned_release(value):
         yield Problem(
             "warning",
@@ -101,9 +106,9 @@ def _classify_other(value: dict[str, Any], depth: int) -> Iterator[_Found | Prob
             {"ocid": _scalar(value.get("ocid"))},
         )
     elif "ocid" in value and RELEASE_KEYS.intersection(value):
-        yield from _bare_release(value)
+        yield from _bare_release(value, from_id)
     elif "ocid" not in value and len(RELEASE_KEYS.intersection(value)) >= 2:
-        yield from _entry("release", value, None, None)
+        yield from _entry("release", value, None, None, from_id)
     else:
         yield _not_ocds(value, "it is neither a package, a release nor a record")
 
@@ -130,7 +135,7 @@ def _is_versioned_release(value: dict[str, Any]) -> bool:
     )
 
 
-def _package(package: dict[str, Any], key: str) -> Iterator[_Found | Problem]:
+def _package(package: dict[str, Any], key: str, from_id: bool) -> Iterator[_Found | Problem]:
     entries = package[key]
     if not isinstance(entries, list):
         yield Problem(
@@ -145,13 +150,13 @@ def _package(package: dict[str, Any], key: str) -> Iterator[_Found | Problem]:
         yield Problem("info", "empty_package", f"The package has an empty {key!r} array.", {"member": key})
     kind = key[:-1]
     for index, entry in enumerate(entries):
-        yield from _entry(kind, entry, metadata, index)
+        yield from _entry(kind, entry, metadata, index, from_id)
 
 
-def _bare_release(release: dict[str, Any]) -> Iterator[_Found | Problem]:
+def _bare_release(release: dict[str, Any], from_id: bool) -> Iterator[_Found | Problem]:
     info = release.get("packageInfo")
     if not isinstance(info, dict):
-        yield from _entry("release", release, None, None)
+        yield from _entry("release", release, None, None, from_id)
         return
     yield Problem(
         "info",
@@ -159,10 +164,12 @@ def _bare_release(release: dict[str, Any]) -> Iterator[_Found | Problem]:
         "The non-standard 'packageInfo' member of releases was used as their package metadata.",
         {"keys": _keys(info)},
     )
-    yield from _entry("release", {k: v for k, v in release.items() if k != "packageInfo"}, info, None)
+    yield from _entry("release", {k: v for k, v in release.items() if k != "packageInfo"}, info, None, from_id)
 
 
-def _entry(kind: str, entry: Any, package: dict[str, Any] | None, index: int | None) -> Iterator[_Found | Problem]:
+def _entry(
+    kind: str, entry: Any, package: dict[str, Any] | None, index: int | None, from_id: bool = False
+) -> Iterator[_Found | Problem]:
     where = {} if index is None else {"index": index}
     if not isinstance(entry, dict):
         yield _not_ocds(entry, f"it is in the package's {kind}s array but is not a JSON object", where)
@@ -171,10 +178,36 @@ def _entry(kind: str, entry: Any, package: dict[str, Any] | None, index: int | N
     if isinstance(ocid, str) and ocid.strip():
         yield kind, entry, package
         return
+    derived = ocid_from_id(entry.get("id")) if from_id and kind == "release" else None
+    if derived is not None:
+        yield ocid_derived(entry.get("id"), derived, ocid, where)
+        yield kind, {**entry, "ocid": derived}, package
+        return
     data = {"id": _scalar(entry.get("id")), **where}
     if "ocid" in entry:
         data["ocid"] = _scalar(ocid)
     yield Problem("error", f"{kind}_without_ocid", f"A {kind} has no usable 'ocid' and was skipped.", data)
+
+
+def ocid_from_id(release_id: Any) -> str | None:
+    """The OCID a release ``id`` carries in its first three dash-separated parts (``ocds-hu01ve-7608611`` of
+    ``ocds-hu01ve-7608611-01``), or None when it carries none (not a string, fewer than three parts, an empty
+    one among them, or not beginning with ``ocds-``)."""
+    if not isinstance(release_id, str):
+        return None
+    parts = release_id.strip().split("-")
+    if len(parts) < 3 or parts[0] != "ocds" or not all(parts[:3]):
+        return None
+    return "-".join(parts[:3])
+
+
+def ocid_derived(release_id: Any, ocid: str, found: Any, where: dict[str, Any]) -> Problem:
+    """The note of a release that got the OCID its ``id`` carries (``found``: the unusable ``ocid`` it had)."""
+    data = {"id": _scalar(release_id), "ocid": ocid, **where}
+    if found is not None:
+        data["found"] = _scalar(found)
+    message = "A release without a usable 'ocid' got the one its 'id' carries (its first three dash-separated parts)."
+    return Problem("info", "ocid_from_id", message, data)
 
 
 def _not_ocds(value: Any, reason: str, data: dict[str, Any] | None = None) -> Problem:

@@ -42,9 +42,10 @@ ITEM_KEYS = ("releases", "records")
 
 
 def read_large(
-    source: Source, encoding: str | None, root_path: str | None, limits: ReadLimits
+    source: Source, encoding: str | None, root_path: str | None, limits: ReadLimits, ocid_from_id: bool = False
 ) -> Iterator[Item | Problem]:
-    """The items and problems of a source too large to read whole (see the module's docstring)."""
+    """The items and problems of a source too large to read whole (see the module's docstring); ``ocid_from_id``
+    as :func:`aggregator.raw.shapes.iter_items` says."""
     try:
         plan = plan_encoding(source, encoding)
     except READ_ERRORS as error:
@@ -54,9 +55,9 @@ def read_large(
     reader = _Reader(source, plan)
     try:
         if _is_json_lines(reader):
-            yield from items_of_values(_json_lines(reader), root_path)
+            yield from items_of_values(_json_lines(reader), root_path, ocid_from_id)
         else:
-            yield from _document(reader, root_path or "")
+            yield from _document(reader, root_path or "", ocid_from_id)
     except ArchiveTooLarge as error:
         yield error.problem
         return
@@ -145,17 +146,17 @@ class Layout:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def _document(reader: _Reader, prefix: str) -> Iterator[Item | Problem]:
+def _document(reader: _Reader, prefix: str, ocid_from_id: bool) -> Iterator[Item | Problem]:
     with reader.open() as stream:
         layout = _discover(stream, prefix)
     if layout.kind == "missing":
         yield root_path_not_found(prefix, None)
     elif layout.kind == "object":
-        yield from items_of_values([layout.metadata], None)
+        yield from items_of_values([layout.metadata], None, ocid_from_id)
     elif layout.kind == "values":
-        yield from _values(reader, layout.prefix, root_path="item" in prefix.split("."))
+        yield from _values(reader, layout.prefix, "item" in prefix.split("."), ocid_from_id)
     else:
-        yield from _package(reader, layout)
+        yield from _package(reader, layout, ocid_from_id)
 
 
 def _discover(stream: IO[bytes], prefix: str) -> Layout:
@@ -221,7 +222,9 @@ def _join(prefix: str, step: str) -> str:
     return f"{prefix}.{step}" if prefix else step
 
 
-def _values(reader: _Reader, prefix: str, root_path: bool = False) -> Iterator[Item | Problem]:
+def _values(
+    reader: _Reader, prefix: str, root_path: bool = False, ocid_from_id: bool = False
+) -> Iterator[Item | Problem]:
     """Each value at ``prefix`` (each element, when it ends with ``item``), read whole. With none: an empty
     array's note, or, for a ``root_path``, a note if its first array is missing."""
     count = 0
@@ -234,7 +237,7 @@ def _values(reader: _Reader, prefix: str, root_path: bool = False) -> Iterator[I
                 if value != []:  # an empty array inside an array is nothing, as in a small file
                     yield value
 
-    yield from items_of_values(values(), None)
+    yield from items_of_values(values(), None, ocid_from_id)
     if count == 0 and root_path:
         first_array = prefix[: prefix.index("item")].rstrip(".")
         with reader.open() as stream:
@@ -247,15 +250,16 @@ def _values(reader: _Reader, prefix: str, root_path: bool = False) -> Iterator[I
 # Packages
 
 
-def _package(reader: _Reader, layout: Layout) -> Iterator[Item | Problem]:
+def _package(reader: _Reader, layout: Layout, ocid_from_id: bool) -> Iterator[Item | Problem]:
     assert layout.key is not None
     metadata = {**layout.metadata, **_metadata_after(reader, layout)}
     if layout.key == "releases" and _not_a_release_package(metadata):
-        yield from _values(reader, layout.prefix)  # a record, or a package with both arrays: read it whole
+        # a record, or a package with both arrays: read it whole
+        yield from _values(reader, layout.prefix, ocid_from_id=ocid_from_id)
         return
     with reader.open() as stream:
         entries = ijson.items(stream, f"{_join(layout.prefix, layout.key)}.item", use_float=True, buf_size=CHUNK)
-        yield from _package_items(entries, layout.key, metadata)
+        yield from _package_items(entries, layout.key, metadata, ocid_from_id)
 
 
 def _not_a_release_package(metadata: dict[str, Any]) -> bool:
@@ -265,7 +269,9 @@ def _not_a_release_package(metadata: dict[str, Any]) -> bool:
     return "ocid" in metadata and not PACKAGE_KEYS.intersection(metadata)
 
 
-def _package_items(entries: Iterator[Any], key: str, metadata: dict[str, Any]) -> Iterator[Item | Problem]:
+def _package_items(
+    entries: Iterator[Any], key: str, metadata: dict[str, Any], ocid_from_id: bool
+) -> Iterator[Item | Problem]:
     """Items sharing one metadata dict, numbered as :func:`aggregator.raw.shapes.iter_items` numbers them."""
     kind = key[:-1]
     ordinal = 0
@@ -275,10 +281,13 @@ def _package_items(entries: Iterator[Any], key: str, metadata: dict[str, Any]) -
         if isinstance(ocid, str) and ocid.strip():
             yield Item(kind, entry, metadata, ordinal)
             ordinal += 1
-        else:
-            for problem in iter_items({key: [entry]}):
-                assert isinstance(problem, Problem)
-                yield Problem(problem.level, problem.code, problem.message, {**problem.data, "index": index})
+            continue
+        for found in iter_items({key: [entry]}, ordinal, ocid_from_id):
+            if isinstance(found, Item):  # the OCID its id carries
+                yield Item(kind, found.data, metadata, ordinal)
+                ordinal += 1
+            else:
+                yield Problem(found.level, found.code, found.message, {**found.data, "index": index})
     if index < 0:
         yield from iter_items({key: []})
 

@@ -215,14 +215,17 @@ def truncated(name: str, error: Exception) -> Problem:
     return Problem("error", "truncated_file", message, {"name": name, "error": str(error)})
 
 
-def items_of_values(values: Iterable[Any | Problem], root_path: str | None) -> Iterator[Item | Problem]:
-    """The items of parsed JSON values (or problems met parsing them), numbered across all of them."""
+def items_of_values(
+    values: Iterable[Any | Problem], root_path: str | None, ocid_from_id: bool = False
+) -> Iterator[Item | Problem]:
+    """The items of parsed JSON values (or problems met parsing them), numbered across all of them
+    (``ocid_from_id``: see :func:`aggregator.raw.shapes.iter_items`)."""
     ordinal = 0
     reported: set[str] = set()
     for parsed in values:
         found = [parsed] if isinstance(parsed, Problem) else at_root_path(parsed, root_path)
         for value in found:
-            outputs = [value] if isinstance(value, Problem) else iter_items(value, ordinal)
+            outputs = [value] if isinstance(value, Problem) else iter_items(value, ordinal, ocid_from_id)
             for output in outputs:
                 if isinstance(output, Item):
                     ordinal = output.ordinal + 1

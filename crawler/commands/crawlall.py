@@ -4,7 +4,7 @@ unless it is named.
 
 ``--dry-run`` checks that each live endpoint answers: each spider's first request is made (with its retries), its
 answer's status and time are reported, and nothing is parsed or stored. A spider that needs arguments (the OCP
-Data Registry's ``publication`` and ``country``) is skipped, unless it declares ``dry_run_arguments`` for a dry
+Data Registry's ``publication``) is skipped, unless it declares ``dry_run_arguments`` for a dry
 run."""
 
 from __future__ import annotations

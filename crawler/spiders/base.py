@@ -59,6 +59,10 @@ class PublisherSpider(scrapy.Spider):
       (e.g. ``data.item``, ``releasePackage``).
     data_format
       ``csv`` or ``xlsx`` when the responses are spreadsheets whose URLs do not end so (converted with flattentool).
+    ocid_from_id
+      True when the publisher's releases may lack an ``ocid`` that their ``id`` carries (``ocds-hu01ve-7608611-01``):
+      such a release gets its first three dash-separated parts as its OCID, with an info note (``ocid_from_id``),
+      instead of being skipped.
 
     concurrency, delay
       Politeness: at most ``concurrency`` requests at once to the publisher (default 2), ``delay`` seconds between
@@ -131,6 +135,7 @@ class PublisherSpider(scrapy.Spider):
     encoding: ClassVar[str | None] = None
     root_path: ClassVar[str | None] = None
     data_format: ClassVar[str | None] = None
+    ocid_from_id: ClassVar[bool] = False
     concurrency: ClassVar[int] = 2
     delay: ClassVar[float] = 0.5
     rate_limit: ClassVar[tuple[int, float] | None] = None
@@ -216,6 +221,13 @@ class PublisherSpider(scrapy.Spider):
         if self.until_date and self._at_load("until_date_param"):
             upper = datetime.combine(self.until_date + timedelta(days=1), time(), UTC)
         return DateRange(lower, upper) if lower or upper else None
+
+    def wants_month(self, year: int, month: int) -> bool:
+        """Whether a month's file (of a publisher's list of monthly files) may hold what ``from_date`` and
+        ``until_date`` ask for."""
+        if self.from_date and (year, month) < (self.from_date.year, self.from_date.month):
+            return False
+        return not (self.until_date and (year, month) > (self.until_date.year, self.until_date.month))
 
     def _at_load(self, parameter: str) -> bool:
         if self.dates_at_load is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import replace
 from datetime import date
 from typing import Any, ClassVar, Self
@@ -12,8 +12,9 @@ from typing import Any, ClassVar, Self
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.spiderloader import get_spider_loader
 
-from aggregator.raw.crawls import LEARNT_STAT, PublisherInfo
+from aggregator.raw.crawls import LEARNT_STAT, UNKNOWN_COUNTRY, PublisherInfo
 from crawler.spiders.base import PublisherSpider
 
 REGISTRY = "https://data.open-contracting.org"
@@ -27,6 +28,10 @@ RETRIEVAL_FREQUENCIES = {
     "NEVER": "never",
 }
 LIST = "list"
+#: ``publication=unserved``: list the publications whose source no available spider here crawls.
+UNSERVED = "unserved"
+#: A ``facts_from`` entry naming the reference crawler's spider, whose name is the registry's ``source_id``.
+_KINGFISHER = re.compile(r"^kingfisher-collect:([A-Za-z0-9_]+)@")
 _JSON_LD = re.compile(r'<script[^>]*type="application/ld\+json"[^>]*>(.*?)</script>', re.DOTALL | re.IGNORECASE)
 _FLAG = re.compile(r"/flags/([a-z]{2})(?:\.[0-9a-f]+)?\.svg")
 _DOWNLOAD = re.compile(r"download\?name=(full|undated|\d{4})\.jsonl\.gz")
@@ -51,13 +56,14 @@ class RegistrySpider(PublisherSpider):
       The publication's number in the registry (``https://data.open-contracting.org/en/publication/<number>``).
 
     A crawl reads the registry's listing (``/en/publications.json``) to find the publication and its refresh
-    frequency, then the publication's page for its country (the flag it shows), its licence and the files it
-    offers; then it downloads the compiled releases: ``full.jsonl.gz``, or with ``from_date`` or ``until_date``
-    the files of the years they span (``<year>.jsonl.gz``, bounds also applied to release dates as they are
-    loaded) and the releases without a date (``undated.jsonl.gz``, which no year's file holds). A year the
-    registry does not offer is skipped with a note. What the registry says about the
-    publication (title, source, licence, refresh frequency) updates the publisher's row when the crawl closes.
-    The publisher is stored with ``via = 'data_registry'``.
+    frequency, then the publication's page for its country (the flag it shows: a declared country must be the
+    same, else nothing is downloaded; a publisher declared in ``UNKNOWN_COUNTRY`` takes it when the crawl
+    closes), its licence and the files it offers; then it downloads the compiled releases: ``full.jsonl.gz``, or
+    with ``from_date`` or ``until_date`` the files of the years they span (``<year>.jsonl.gz``, bounds also
+    applied to release dates as they are loaded) and the releases without a date (``undated.jsonl.gz``, which no
+    year's file holds). A year the registry does not offer is skipped with a note. What the registry says about
+    the publication (title, source, licence, refresh frequency, country) updates the publisher's row when the
+    crawl closes. The publisher is stored with ``via = 'data_registry'``.
     """
 
     abstract = True
@@ -71,15 +77,18 @@ class RegistrySpider(PublisherSpider):
     def __init__(self, *args: Any, publication: str | int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         value = publication if publication is not None else self.publication
-        #: ``publication=list``: print the registry's publications, store nothing.
-        self.listing_only = value == LIST
+        #: ``publication=list``: print the registry's publications, store nothing; ``publication=unserved``: only
+        #: those no available spider here crawls (see :func:`unserved_publications`), kept in ``listed``.
+        self.listing_only = value in (LIST, UNSERVED)
+        self.unserved_only = value == UNSERVED
+        self.listed: list[int] = []
         self.publication_number = 0 if self.listing_only else _publication_number(value)
         #: What the registry says about the publication, learnt during the crawl.
         self.learnt: dict[str, Any] = {"via_url": publication_url(self.publication_number)}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
-        if kwargs.get("publication") == LIST:
+        if kwargs.get("publication") in (LIST, UNSERVED):
             # Listing the publications is no crawl: no crawl row, nothing stored.
             crawler.settings.set("ITEM_PIPELINES", {}, priority="cmdline")
         return super().from_crawler(crawler, *args, **kwargs)
@@ -100,9 +109,13 @@ class RegistrySpider(PublisherSpider):
         listing = response.json()
         if not isinstance(listing, list):
             raise ValueError("the registry's publications.json is not a JSON array")
+        if self.unserved_only:
+            listing = unserved_publications(listing, *coverage(get_spider_loader(self.settings)))
         for entry in sorted(listing, key=lambda e: (e.get("country") or "", e.get("title") or "")):
             dates = f"{entry.get('date_from') or '?'} to {entry.get('date_to') or '?'}"
-            print(f"{entry['id']}\t{entry.get('country') or '?'}\t{entry.get('title')}\t{dates}", flush=True)
+            source = f"\t{entry.get('source_id') or '?'}" if self.unserved_only else ""
+            print(f"{entry['id']}\t{entry.get('country') or '?'}\t{entry.get('title')}\t{dates}{source}", flush=True)
+            self.listed.append(entry["id"])
         return iter(())
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
@@ -130,21 +143,37 @@ class RegistrySpider(PublisherSpider):
             )
         yield scrapy.Request(publication_url(self.publication_number), self.parse_page, errback=self.failed)
 
+    def declared_country(self) -> str | None:
+        """The country the publication must be from, or None when the crawl learns it from the registry."""
+        return None if self.country == UNKNOWN_COUNTRY else self.country
+
     def parse_page(self, response: Response) -> Iterator[Any]:
         page = publication_page(response.text)
         if page["licence"]:
             self.learn({"licence": page["licence"]})
-        expected = self.publisher_info().country
-        if page["country"] and page["country"] != expected:
+        expected, found = self.declared_country(), page["country"]
+        if found and expected and found != expected:
             yield self.note(
                 "error",
                 "registry_country_mismatch",
-                f"The registry's publication {self.publication_number} is from {page['country']}, not {expected}: "
-                f"nothing was downloaded (crawl it with country={page['country']}).",
+                f"The registry's publication {self.publication_number} is from {found}, not {expected}: "
+                f"nothing was downloaded (crawl it with country={found}).",
                 expected=expected,
-                found=page["country"],
+                found=found,
             )
             return
+        if not expected:
+            if not found:
+                yield self.note(
+                    "error",
+                    "registry_country_unknown",
+                    f"The registry's page of publication {self.publication_number} shows no country flag (its listing "
+                    f"says {self.learnt.get('registry_country') or 'nothing'}): nothing was downloaded (crawl it "
+                    "with country=<ISO 3166-1 alpha-2 code>).",
+                    registry_country=self.learnt.get("registry_country"),
+                )
+                return
+            self.learn({"country": found})
         names, missing = choose_files(page["files"], self.from_date, self.until_date)
         for year in missing:
             yield self.note(
@@ -175,6 +204,50 @@ def _publication_number(value: str | int | None) -> int:
     if number < 1:
         raise ValueError("publication must be at least 1")
     return number
+
+
+def coverage(loader: Any) -> tuple[set[str], set[int]]:
+    """What the available spiders of a spider loader crawl: the registry's sources (the reference crawler's
+    spiders: each spider's name and those its ``facts_from`` names) that they crawl directly, and the registry's
+    publications that they crawl through the registry (``RegistrySpider`` declarations)."""
+    return served_sources(loader.load(name) for name in loader.list()), {
+        spider.publication
+        for spider in map(loader.load, loader.list())
+        if getattr(spider, "via", None) == "data_registry" and isinstance(getattr(spider, "publication", None), int)
+    }
+
+
+def served_sources(spiders: Iterable[Any]) -> set[str]:
+    """The registry's ``source_id`` values that available spiders here crawl directly from the publisher: their
+    names, and the reference crawler's spiders their ``facts_from`` names. Registry spiders and the sandbox's,
+    and spiders whose publication is gone, serve none."""
+    served: set[str] = set()
+    for spider in spiders:
+        if (
+            not getattr(spider, "available", True)
+            or getattr(spider, "via", None)
+            or getattr(spider, "is_sandbox", False)
+        ):
+            continue
+        served.add(spider.name)
+        served.update(found[1] for fact in getattr(spider, "facts_from", ()) if (found := _KINGFISHER.match(fact)))
+    return served
+
+
+def unserved_publications(listing: Any, served: set[str], declared: set[int]) -> list[dict[str, Any]]:
+    """The publications of the registry's listing whose source no available spider here crawls (``served``) and
+    that no registry spider declares (``declared``): what only the registry still offers, such as the frozen
+    publications of a source that stopped publishing."""
+    if not isinstance(listing, list):
+        raise ValueError("the registry's publications.json is not a JSON array")
+    return [
+        entry
+        for entry in listing
+        if isinstance(entry, dict)
+        and isinstance(entry.get("id"), int)
+        and entry.get("source_id") not in served
+        and entry["id"] not in declared
+    ]
 
 
 def find_publication(listing: Any, number: int) -> dict[str, Any] | None:

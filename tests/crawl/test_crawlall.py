@@ -59,8 +59,7 @@ def test_a_spider_that_needs_arguments_is_skipped_outside_dry_runs(atlas_env, co
     result = scrapy("crawlall", "--sample", "1", "-s", "SPIDER_MODULES=somespiders", pythonpath=path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "data_registry: skipped, needs the argument(s) publication, country: "
-        "crawl it with scrapy crawl data_registry -a …"
+        "data_registry: skipped, needs the argument(s) publication: crawl it with scrapy crawl data_registry -a …"
     ]
 
 

@@ -58,6 +58,44 @@ def test_a_wrong_country_downloads_nothing_and_says_which(atlas_env, conn):
     assert value(conn, "SELECT failing_since IS NOT NULL AND last_success_at IS NULL FROM publisher")
 
 
+def test_the_country_is_learnt_from_the_flag_and_kept(atlas_env, conn):
+    # The first crawl opens the publisher in ZZ (unknown) and sets the flag's country when it closes; the next
+    # one, again without a country, keeps it (and compiles in it).
+    for _ in range(2):
+        with LocalServer() as server:
+            registry.serve_registry(server)
+            stats = run_spider(SPIDER, settings=replay_settings(server.url), publication="42")
+        assert stats["finish_reason"] == "finished"
+        assert value(conn, "SELECT country FROM publisher WHERE name = 'data_registry.42'") == "PY"
+    assert value(conn, "SELECT array_agg(status ORDER BY id) FROM crawl") == ["finished", "finished"]
+    assert value(conn, "SELECT count(*) FROM note WHERE code = 'registry_country_mismatch'") == 0
+    assert value(conn, "SELECT stats -> 'ocds_atlas/publisher' ->> 'country' FROM crawl ORDER BY id LIMIT 1") == "PY"
+
+
+def test_a_country_given_to_a_publisher_first_stored_unknown_is_taken(atlas_env, conn):
+    # A first crawl whose page showed no flag left the publisher in ZZ; a crawl given the country sets it.
+    with LocalServer() as server:
+        registry.serve_registry(server, flag=None)
+        run_spider(SPIDER, settings=replay_settings(server.url), publication="42")
+    assert value(conn, "SELECT country FROM publisher WHERE name = 'data_registry.42'") == "ZZ"
+    with LocalServer() as server:
+        registry.serve_registry(server, flag=None)
+        stats = run_spider(SPIDER, settings=replay_settings(server.url), publication="42", country="PY")
+    assert stats["finish_reason"] == "finished"
+    assert value(conn, "SELECT country FROM publisher WHERE name = 'data_registry.42'") == "PY"
+    assert value(conn, "SELECT count(*) FROM release") == sum(registry.YEARS.values()) + registry.UNDATED
+
+
+def test_a_page_without_a_flag_and_no_country_downloads_nothing(atlas_env, conn):
+    with LocalServer() as server:
+        registry.serve_registry(server, flag=None)
+        run_spider(SPIDER, settings=replay_settings(server.url), publication="42")
+    assert not any(r.path == DOWNLOAD for r in server.requests)
+    note = conn.execute("SELECT message, data FROM note WHERE code = 'registry_country_unknown'").fetchone()
+    assert note["data"] == {"registry_country": "Paraguay"} and "country=" in note["message"]
+    assert value(conn, "SELECT status FROM crawl") == "failed"
+
+
 def test_an_unknown_publication_is_a_note(atlas_env, conn):
     with LocalServer() as server:
         registry.serve_registry(server)
@@ -76,7 +114,14 @@ def test_an_unreadable_listing_is_a_note(atlas_env, conn):
     assert value(conn, "SELECT status FROM crawl") == "failed"
 
 
-@pytest.mark.parametrize("arguments", [{"country": "PY"}, {"publication": "x", "country": "PY"}, {"publication": "42"}])
+WRONG_ARGUMENTS = (
+    {"country": "PY"},  # no publication
+    {"publication": "x", "country": "PY"},
+    {"publication": "42", "country": "Paraguay"},  # a name, not an ISO 3166-1 code
+)
+
+
+@pytest.mark.parametrize("arguments", WRONG_ARGUMENTS)
 def test_missing_or_wrong_arguments_stop_the_crawl(atlas_env, conn, arguments):
     with pytest.raises(AssertionError, match=r"publication|country"):
         run_spider(SPIDER, **arguments)

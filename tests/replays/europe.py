@@ -1,5 +1,6 @@
-"""Replays of European publishers (MD, GE, IT, FR, ES), each from small fixtures built here in the shape the publisher
-documents (or, where it documents none, the shape its API is known to answer), with the publisher's quirks."""
+"""Replays of European publishers (MD, GE, FR, ES; Italy's ANAC is in ``mended_c``), each from small fixtures built
+here in the shape the publisher documents (or, where it documents none, the shape its API is known to answer), with
+the publisher's quirks."""
 
 from __future__ import annotations
 
@@ -162,57 +163,6 @@ def georgia_spa_records(server: LocalServer) -> Expected:
     return Expected(6, 3, 3)
 
 
-# Italy: ANAC
-
-
-ANAC = "https://dati.anticorruzione.it/opendata"
-
-
-def anac_bulk(year: int, month: int) -> str:
-    return f"{ANAC}/download/dataset/ocds/filesystem/bulk/{year}/{month:02d}.json"
-
-
-def anac_dataset(year: int, months: range) -> dict[str, Any]:
-    resources = [{"format": "JSON", "url": anac_bulk(year, month), "name": f"{year}-{month:02d}"} for month in months]
-    resources.append({"format": "CSV", "url": f"{ANAC}/download/dataset/ocds/filesystem/{year}.csv", "name": "csv"})
-    return {"name": f"ocds-appalti-ordinari-{year}", "resources": resources}
-
-
-def italy_anac(server: LocalServer) -> Expected:
-    # The search answers two pages (rows=100 would give them in one; two datasets per page here, as a portal with
-    # more datasets than rows would): four yearly datasets, 2021 to 2024. From 2022-11 to 2023-02, four monthly
-    # files are fetched; each holds two releases, one of them in 2023-01 without an ocid.
-    datasets = [anac_dataset(year, range(1, 13)) for year in range(2021, 2025)]
-
-    def search(request: Request) -> Reply:
-        assert request.query["q"] == ["ocds"]
-        if "Mozilla" not in request.headers.get("User-Agent", ""):
-            return Reply(200, {"Content-Type": "text/html"}, b"<html><body>Request Rejected</body></html>")
-        start = int(request.query["start"][0])
-        return Reply.json({"success": True, "result": {"count": len(datasets), "results": datasets[start : start + 2]}})
-
-    route(server, f"{ANAC}/api/3/action/package_search", search)
-    buyer = {"id": "IT-CF-80014930327", "name": "COMUNE DI TRIESTE"}
-    for year, month in ((2022, 11), (2022, 12), (2023, 1), (2023, 2)):
-        cig = f"{year % 100}{month:02d}"
-        releases = [
-            release(
-                f"ocds-hu01ve-{cig}001",
-                1,
-                f"{year}-{month:02d}-10",
-                "award",
-                buyer=buyer,
-                **award(50000, "EUR", "IT-1"),
-            ),
-            release(f"ocds-hu01ve-{cig}002", 1, f"{year}-{month:02d}-20", buyer=buyer),
-        ]
-        if (year, month) == (2023, 1):
-            del releases[1]["ocid"]
-        body = package(anac_bulk(year, month), "ANAC", releases)
-        route(server, anac_bulk(year, month), lambda request, body=body: Reply.json(body))
-    return Expected(7, 0, 7, notes={"release_without_ocid"})
-
-
 # France: DECP
 
 
@@ -273,14 +223,5 @@ REPLAYS: dict[str, Replay] = {
         hits={"/odapi.spa.ge/api/releases.json": 3},
     ),
     "georgia_spa_records": Replay(georgia_spa_records, hits={"/odapi.spa.ge/api/records.json": 2}),
-    "italy_anac": Replay(
-        italy_anac,
-        {"from_date": "2022-11-01", "until_date": "2023-02-28"},
-        requested=(
-            ("/dati.anticorruzione.it/opendata/api/3/action/package_search", {"start": "0", "rows": "100"}),
-            ("/dati.anticorruzione.it/opendata/api/3/action/package_search", {"start": "2", "rows": "100"}),
-        ),
-        hits={"/dati.anticorruzione.it/opendata/api/3/action/package_search": 2},
-    ),
     "france_decp": Replay(france_decp, {"from_date": "2019-01-01"}),
 }

@@ -1,6 +1,6 @@
 """Replays of Latin American publishers without data in ``../shared/data/publishers``, each from a small fixture
-built here in the shape the publisher documents (or kingfisher-collect's spider for it reads): Chile, Peru, the
-Dominican Republic, Uruguay, Buenos Aires, Costa Rica's judiciary and Guatemala."""
+built here in the shape the publisher documents (or kingfisher-collect's spider for it reads): Chile, the Dominican
+Republic, Uruguay, Buenos Aires and Costa Rica's judiciary (Peru's and Guatemala's bulk files are in ``mended_c``)."""
 
 from __future__ import annotations
 
@@ -103,39 +103,11 @@ def browser_only(handler: Callable[[Request], Reply]) -> Callable[[Request], Rep
 CHILE_API = "https://api.mercadopublico.cl/APISOCDS/OCDS"
 
 
-# Peru: OECE
-
-
-PERU_FILE = "https://contratacionesabiertas.oece.gob.pe/api/v1/file/seace_v3/json/{year}/{month}/"
-
-
 def linked_record(ocid: str, when: str, currency: str, releases_at: str) -> dict[str, Any]:
     """A record with its releases linked (``releases_at/{stage}``) and the publisher's compiledRelease."""
     compiled = release(ocid, "award", when, currency)
     linked = [{"url": f"{releases_at}/{stage}", "date": when, "tag": [stage]} for stage in ("tender", "award")]
     return {"ocid": ocid, "releases": linked, "compiledRelease": {**compiled, "id": f"{ocid}-compiled"}}
-
-
-def peru_record(number: int, when: str) -> dict[str, Any]:
-    ocid = f"ocds-dgv273-seacev3-{number}"
-    return linked_record(ocid, when, "PEN", f"https://contratacionesabiertas.oece.gob.pe/api/v1/release/{ocid}")
-
-
-def peru_oece_bulk(server: LocalServer) -> Expected:
-    # January and March 2024: a zip holding one record package each (two records, then one); February has no
-    # file (404).
-    records = {
-        "01": [peru_record(1064372, "2024-01-12T10:00:00-05:00"), peru_record(1066982, "2024-01-22T10:00:00-05:00")],
-        "03": [peru_record(1072001, "2024-03-05T10:00:00-05:00")],
-    }
-    months: dict[str, dict[str, bytes] | None] = {}
-    for month in ("01", "02", "03"):
-        url = PERU_FILE.format(year=2024, month=month)
-        body = record_package(url, "OECE", records[month]) if month in records else None
-        months[url] = {f"seace_v3-2024-{month}.json": body} if body else None
-    monthly_zips(server, months, Reply.json({"detail": "No encontrado."}, 404))
-    # linked releases only: the records are stored, with no release
-    return Expected(0, 3, 3, notes={"month_not_published"}, checks=("SELECT count(*) = 0 FROM release",))
 
 
 # Uruguay: ARCE
@@ -313,42 +285,7 @@ def chile_compra_bulk(server: LocalServer) -> Expected:
     )
 
 
-# Guatemala: Guatecompras
-
-
-GT_FILE = "https://ocds.guatecompras.gt/file/json/{month}"
-
-
-def guatemala_guatecompras_bulk(server: LocalServer) -> Expected:
-    # November 2024 to January 2025 (months not zero-padded): November's zip holds two records, December has no
-    # file (404), January's zip one record. Without a browser User-Agent the server answers 403.
-    def record(nog: int, when: str) -> dict[str, Any]:
-        ocid = f"ocds-xqjsxa-{nog}"
-        return linked_record(ocid, when, "GTQ", f"https://ocds.guatecompras.gt/release/GT-NOG-{nog}")
-
-    records = {
-        "2024/11": [record(28887778, "2024-11-04T10:52:10-06:00"), record(28901234, "2024-11-20T09:00:00-06:00")],
-        "2025/1": [record(30319447, "2025-01-14T12:09:14-06:00")],
-    }
-    months: dict[str, dict[str, bytes] | None] = {}
-    for month in ("2024/11", "2024/12", "2025/1"):
-        url = GT_FILE.format(month=month)
-        body = record_package(url, "Guatecompras", records[month]) if month in records else None
-        months[url] = {f"gc-{month.replace('/', '-')}.json": body} if body else None
-    not_found = Reply(404, {"Content-Type": "text/html"}, b"<html>Not Found</html>")
-    monthly_zips(server, months, not_found, browser=True)
-    # linked releases only: the records are stored, with no release
-    return Expected(0, 3, 3, notes={"month_not_published"}, checks=("SELECT count(*) = 0 FROM release",))
-
-
 REPLAYS: dict[str, Replay] = {
-    "peru_oece_bulk": Replay(
-        peru_oece_bulk,
-        {"from_date": "2024-01-01", "until_date": "2024-03-31"},
-        hits={
-            f"/contratacionesabiertas.oece.gob.pe/api/v1/file/seace_v3/json/2024/{m}/": 1 for m in ("01", "02", "03")
-        },
-    ),
     "uruguay_arce_releases": Replay(
         uruguay_arce_releases,
         {"from_date": "2023-01-15", "until_date": "2023-03-31"},
@@ -364,12 +301,6 @@ REPLAYS: dict[str, Replay] = {
         chile_compra_bulk,
         {"from_date": "2021-01-01", "until_date": "2021-03-31"},
         hits={f"/ocds.blob.core.windows.net/ocds/{month}.zip": 1 for month in ("202101", "202102", "202103")},
-    ),
-    "guatemala_guatecompras_bulk": Replay(
-        guatemala_guatecompras_bulk,
-        {"from_date": "2024-11-01", "until_date": "2025-01-31"},
-        env={"OCDS_ATLAS_READ_STREAM_THRESHOLD": "1000"},  # the real packages are read incrementally
-        hits={f"/ocds.guatecompras.gt/file/json/{month}": 1 for month in ("2024/11", "2024/12", "2025/1")},
     ),
     "costa_rica_poder_judicial_releases": Replay(
         costa_rica_poder_judicial_releases, hits={local_path(CR_PDF): 0, local_path(CR_ZIP): 1}

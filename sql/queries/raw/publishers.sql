@@ -3,9 +3,10 @@
 UPDATE publisher SET via = %(via)s, via_url = %(via_url)s WHERE id = %(id)s
 
 -- name: learn_publisher
--- What a crawl learnt about its publisher (a registry's title, source, licence, refresh frequency).
+-- What a crawl learnt about its publisher (a registry's title, source, licence, refresh frequency, country).
 UPDATE publisher
 SET title = coalesce(%(title)s, title),
+    country = coalesce(%(country)s, country),
     url = coalesce(%(url)s, url),
     licence = coalesce(%(licence)s, licence),
     update_frequency = coalesce(%(update_frequency)s, update_frequency),
