@@ -20,6 +20,7 @@ from aggregator.db import query
 from aggregator.notes import Note, add_notes
 from aggregator.raw import bodies, gcpause
 from aggregator.raw.convert import convert, spreadsheet_format
+from aggregator.raw.items import embedded_releases, is_compiled, ocds_version
 from aggregator.raw.read import Item, Problem, Source, iter_sources, read_source
 
 BATCH_SIZE = 1000
@@ -228,25 +229,12 @@ def aggregate_problems(problems: list[Problem], stage: str) -> list[Note]:
     return notes
 
 
-def ocds_version(package: dict[str, Any] | None, data: dict[str, Any], declared: str | None) -> str:
-    """The OCDS minor version of a release or record: the package's ``version``; else the publisher's declared
-    version; else a guess from the shape: 1.1 where the release has ``parties`` (which came with 1.1), else 1.0 (the
-    1.0 schema had no ``version``). Uganda's packages say no version, yet their parties are 1.1: upgraded as 1.0,
-    its buyer ``19`` and its party ``"19"`` became two parties."""
-    version = package.get("version") if package else None
-    if isinstance(version, str) and version.startswith("1."):
-        return version[:3]
-    if declared:
-        return declared
-    return "1.1" if "parties" in data else "1.0"
-
-
 def _store_batch(conn: psycopg.Connection, context: _Context, member: str | None, items: list[Item]) -> None:
     data: dict[bytes, bytes] = {}
     packages: dict[bytes, bytes] = {}
     planned = []
     for item in items:
-        embedded = _embedded_releases(item.data) if item.kind == "record" else []
+        embedded = embedded_releases(item.data) if item.kind == "record" else []
         hashes = [_body(release, data, context) for release in embedded]
         planned.append((item, _body(item.data, data, context), _package(item.package, packages), embedded, hashes))
     with conn.cursor() as cursor:
@@ -293,21 +281,6 @@ def _package(package: dict[str, Any] | None, store: dict[bytes, bytes]) -> bytes
     digest, text, _ = bodies.canonical(package)
     store[digest] = text
     return digest
-
-
-def _embedded_releases(record: dict[str, Any]) -> list[dict[str, Any]]:
-    """A record's full releases; linked releases (only ``url``, ``date``, ``tag``) are references, not data."""
-    releases = record.get("releases")
-    if not isinstance(releases, list):
-        return []
-    return [r for r in releases if isinstance(r, dict) and not set(r) <= {"url", "date", "tag"}]
-
-
-def is_compiled(release: dict[str, Any], declared: bool) -> bool:
-    """Whether a release is a compiled release, stored as its OCID's compiled release as published: declared so
-    (``load --compiled``, a spider of compiled releases), or tagged ``compiled`` as OCDS tags them."""
-    tag = release.get("tag")
-    return declared or (isinstance(tag, list) and "compiled" in tag)
 
 
 def _release_row(

@@ -21,7 +21,7 @@ import pytest
 
 from aggregator.compile import fastmerge
 from aggregator.compile.rules import rules_for
-from aggregator.raw.load import _embedded_releases
+from aggregator.raw.items import embedded_releases
 from aggregator.raw.read import iter_sources, read_source
 from aggregator.raw.shapes import Item, Problem
 from aggregator.sandbox import SANDBOX_PUBLISHERS
@@ -79,7 +79,7 @@ def directory_releases(directory: Path) -> list[dict[str, Any]]:
             continue
         for item in read_source(source):
             if isinstance(item, Item):
-                releases.extend(_embedded_releases(item.data) if item.kind == "record" else [item.data])
+                releases.extend(embedded_releases(item.data) if item.kind == "record" else [item.data])
     return releases
 
 
