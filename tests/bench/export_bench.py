@@ -6,6 +6,7 @@ be timed on the same database, ``--code`` naming the checkout whose ``ocds-atlas
     python -m tests.bench.export_bench prepare --work /tmp/eb --releases 30000   # generate, load, compile
     python -m tests.bench.export_bench export --work /tmp/eb --out /tmp/eb/out    # time an export
     python -m tests.bench.export_bench change --work /tmp/eb --share 0.01          # 1 % of OCIDs get a release
+    python -m tests.bench.export_bench change --work /tmp/eb --seed 2 --year 2023  # 1 %, all first dated 2023
     python -m tests.bench.export_bench export --work /tmp/eb --out /tmp/eb/out    # time the re-export
 
 Each ``export`` prints the command's CPU seconds and the server's (the embedded server is this run's own).
@@ -55,15 +56,21 @@ def prepare(work: Path, releases: int) -> None:
     run(_atlas("compile"), **quiet)
 
 
-def change(work: Path, share: float, seed: int) -> None:
-    """A new, later release for ``share`` of the OCIDs (its tender's title changed), loaded and compiled."""
+def change(work: Path, share: float, seed: int, year: str | None) -> None:
+    """A new, later release for ``share`` of the OCIDs (its tender's title changed), loaded and compiled; with
+    ``year``, OCIDs whose first release is dated that year only (as an incremental crawl brings recent ones)."""
     latest: dict[str, dict] = {}
+    first: dict[str, str] = {}
     for path in sorted((work / "data").glob("package-*.json")):
         for release in orjson.loads(path.read_bytes())["releases"]:
-            if release.get("ocid") and release.get("date", "") >= latest.get(release["ocid"], {}).get("date", ""):
-                latest[release["ocid"]] = release
+            ocid, date = release.get("ocid"), release.get("date", "")
+            if ocid and date >= latest.get(ocid, {}).get("date", ""):
+                latest[ocid] = release
+            if ocid and date and date < first.get(ocid, "9999"):
+                first[ocid] = date
     rng = random.Random(seed)
-    chosen = rng.sample(sorted(latest), max(1, round(share * len(latest))))
+    candidates = sorted(o for o in latest if year is None or first.get(o, "").startswith(year))
+    chosen = rng.sample(candidates, max(1, round(share * len(latest))))
     releases = []
     for ocid in chosen:
         release = latest[ocid]
@@ -105,13 +112,14 @@ def main() -> None:
     parser.add_argument("--releases", type=int, default=30_000)
     parser.add_argument("--share", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--year", help="change OCIDs whose first release is dated this year only")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout whose export is timed")
     args = parser.parse_args()
     if args.step == "prepare":
         prepare(args.work, args.releases)
     elif args.step == "change":
-        change(args.work, args.share, args.seed)
+        change(args.work, args.share, args.seed, args.year)
     else:
         export(args.work, args.out or args.work / "out", args.code)
 

@@ -304,3 +304,23 @@ def test_licences_become_data_package_licences():
         "name": "datos.gob.mx-libreusomx",
         "title": "datos.gob.mx libreusomx",
     }
+
+
+def test_csv_files_write_each_cell_as_csv_cell_does(tmp_path):
+    from contextlib import ExitStack
+
+    from aggregator.publish.tables import Column, CsvSink
+
+    types = ("text", "numeric", "float8", "bool", "date", "timestamptz", "_text", "int4")
+    columns = [Column(f"c{i}", t) for i, t in enumerate(types)]
+    rows = [
+        ("x", Decimal("1.50"), 0.1 + 0.2, True, date(2024, 1, 2), datetime(2024, 1, 2, 3, tzinfo=UTC), ["a", "b"], 7),
+        (None, None, None, False, None, None, None, None),
+    ]
+    with ExitStack() as stack:
+        CsvSink(stack, tmp_path / "t.csv", columns).write(rows)
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\n").writerows(
+        [[c.name for c in columns]] + [[csv_cell(v) for v in r] for r in rows]
+    )
+    assert (tmp_path / "t.csv").read_text(encoding="utf-8") == expected.getvalue()
