@@ -5,22 +5,21 @@
 
 -- name: publisher
 -- One row per publisher with compiled releases: its declaration (from its spider, or `load`) and the dates its
--- data cover (release dates: the first release date of its earliest compiled release, the latest release date
--- of its latest, dates before 1990 or after its last crawl started being placeholders).
+-- data cover: the earliest and latest date of its processes as the indicators date them (tender period's start,
+-- else release date; UTC days), leaving out dates after its last crawl started (placeholders; normalize already
+-- left out those before 1990).
 SELECT p.name AS publisher, p.title, p.country, p.region, p.level, p.url, p.licence, p.ocds_version,
        p.data_type, p.update_frequency, p.ocid_prefixes, p.spider, p.via, p.via_url,
        cov.coverage_start, cov.coverage_end, cov.compiled_releases
 FROM publisher p
 JOIN LATERAL (
-    SELECT (min(c.first_date) FILTER (WHERE c.first_date >= '1990-01-01' AND c.first_date <= lim.at))::date
-               AS coverage_start,
-           (max(c.last_date) FILTER (WHERE c.last_date >= '1990-01-01' AND c.last_date <= lim.at))::date
-               AS coverage_end,
-           count(*)::integer AS compiled_releases
-    FROM compiled_release c
+    SELECT (min(s.d) FILTER (WHERE s.d <= lim.at) AT TIME ZONE 'UTC')::date AS coverage_start,
+           (max(s.d) FILTER (WHERE s.d <= lim.at) AT TIME ZONE 'UTC')::date AS coverage_end,
+           (SELECT count(*) FROM compiled_release c WHERE c.publisher_id = p.id)::integer AS compiled_releases
+    FROM (SELECT coalesce(x.tender_start, x.release_date) AS d FROM process x WHERE x.publisher_id = p.id) s
     CROSS JOIN (SELECT coalesce(max(started_at), 'infinity') AS at FROM crawl WHERE publisher_id = p.id) lim
-    WHERE c.publisher_id = p.id
-) cov ON cov.compiled_releases > 0
+) cov ON true
+WHERE EXISTS (SELECT 1 FROM compiled_release c WHERE c.publisher_id = p.id)
 ORDER BY p.name COLLATE "C"
 
 -- name: process
