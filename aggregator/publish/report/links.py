@@ -11,6 +11,8 @@ from pathlib import Path
 from aggregator.errors import AtlasError
 from aggregator.publish.compiled import sha256_of
 
+TABLES = "Tables and the data package"
+
 
 @dataclass(frozen=True)
 class Link:
@@ -43,7 +45,15 @@ def read_links(export: Path, site: Path, base_url: str | None = None) -> list[Li
         href = f"{base_url.rstrip('/')}/{path}" if base_url else Path(os.path.relpath(export / path, site)).as_posix()
         size = resource.get("bytes") or (export / path).stat().st_size
         digest = resource.get("hash", "").removeprefix("sha256:") or sha256_of(export / path)
-        group = path.split("/")[1] if path.startswith("compiled/") else "Tables and the data package"
+        group = path.split("/")[1] if path.startswith("compiled/") else TABLES
         rows = resource.get("rows")
         links.append(Link(group, path, href, resource.get("description", ""), size_text(size), digest, rows))
-    return sorted(links, key=lambda link: (link.group != "Tables and the data package", link.group))
+    return sorted(links, key=lambda link: (link.group != TABLES, link.group))
+
+
+def grouped(links: list[Link]) -> list[tuple[str, list[Link]]]:
+    """The links by group, tables first, then each publisher's compiled releases."""
+    groups: dict[str, list[Link]] = {}
+    for link in links:
+        groups.setdefault(link.group, []).append(link)
+    return list(groups.items())

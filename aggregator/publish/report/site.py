@@ -25,7 +25,7 @@ from aggregator.publish.countries import country_name
 from aggregator.publish.report import compare
 from aggregator.publish.report.country import country_context
 from aggregator.publish.report.flags import read_flag_counts
-from aggregator.publish.report.links import read_links
+from aggregator.publish.report.links import grouped, read_links
 from aggregator.publish.report.units import comparison_units, publisher_of
 from aggregator.publish.report.values import catalogue, unit_of
 
@@ -69,7 +69,7 @@ def write_site(
         _write(env, "compare.html", directory / f"year-{year}.html", common, cmp=other, current=year, units=units)
     trends = compare.trends(units, values, definitions)
     _write(env, "trends.html", directory / "trends.html", common, trends=trends, units=units)
-    links = read_links(downloads, directory, downloads_url) if downloads else []
+    links = grouped(read_links(downloads, directory, downloads_url)) if downloads else []
     _write(env, "downloads.html", directory / "downloads.html", common, links=links, downloads_url=downloads_url)
     for code in codes:
         context = country_context(conn, code, publishers, values, definitions, flags, health or {}, now)
