@@ -13,6 +13,7 @@ from rich.table import Table
 from aggregator import settings
 from aggregator.db import query
 from aggregator.operate.crawl_runner import run_spider, sandbox_url
+from aggregator.operate.health import publishers_health
 from aggregator.operate.pipeline import compile_with_progress, console, export_with_progress
 from aggregator.publish.report.site import write_site
 from aggregator.sandbox import SANDBOX_PUBLISHERS
@@ -43,7 +44,8 @@ def run_demo(conn: psycopg.Connection, output: Path, out: Console) -> None:
     )
     out.print(f"raw files as crawled: {settings.files_store()}/<spider>/<crawl start>/")
     out.print(f"pipeline took {time.monotonic() - clock:.1f} s")
-    out.print(f"report: {write_site(conn, settings.home() / 'report')}", highlight=False)
+    health = {row["name"]: row["status"] for row in publishers_health(conn)}
+    out.print(f"report: {write_site(conn, settings.home() / 'report', output, None, health)}", highlight=False)
 
 
 def summary_table(conn: psycopg.Connection, crawl_ids: list[int], spiders: list[str], since: datetime) -> Table:

@@ -68,13 +68,32 @@ def _mb(size: int) -> str:
 
 
 @command()
-def report(directory: Annotated[Path, typer.Argument(help="Where to write the site.")]) -> None:
-    """Write a static HTML site that works offline: countries side by side on each indicator, a page per country
-    (indicators by year, field coverage, publishers' health, notes) and the methodology."""
+def report(
+    directory: Annotated[Path, typer.Argument(help="Where to write the site.")],
+    downloads: Annotated[
+        Path | None,
+        typer.Option(
+            help="An export directory (`ocds-atlas export`) to link, with sizes and checksums; default "
+            "$OCDS_ATLAS_HOME/export when it holds one."
+        ),
+    ] = None,
+    downloads_url: Annotated[
+        str | None, typer.Option(help="Where that export is published: links go there instead of to the files.")
+    ] = None,
+) -> None:
+    """Write a static HTML site that works offline: countries compared on one stated year (levels apart, partial
+    years marked), a page per year, trends, a page per country (publishers' coverage and freshness, indicators and
+    red flags by year, field coverage, notes), the downloads and the methodology."""
+    from aggregator.operate.health import publishers_health
     from aggregator.publish.report.site import write_site
 
+    if downloads is None and (settings.home() / "export" / "datapackage.json").is_file():
+        downloads = settings.home() / "export"
+    if downloads is not None and not (downloads / "datapackage.json").is_file():
+        raise AtlasError(f"{downloads} holds no export (no datapackage.json): run `ocds-atlas export {downloads}`")
     with connect_migrated() as conn:
-        home = write_site(conn, directory)
+        health = {row["name"]: row["status"] for row in publishers_health(conn)}
+        home = write_site(conn, directory, downloads, downloads_url, health)
     out.print(f"report: {home}", highlight=False)
 
 

@@ -163,7 +163,8 @@ def export_with_progress(conn: psycopg.Connection, directory: Path) -> list[Expo
 
         def written(file: ExportedFile) -> None:
             size = file.path.stat().st_size
-            console.print(f"{file.path}: {file.lines} {units[file.kind]}, {size:,} bytes", highlight=False)
+            unchanged = "" if file.written else " (unchanged, not rewritten)"
+            console.print(f"{file.path}: {file.lines} {units[file.kind]}, {size:,} bytes{unchanged}", highlight=False)
             status.update(f"exporting to {directory}… ({file.path.name} written)")
 
         files = export(conn, directory, written)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
+
+from aggregator.publish.compiled import CONTENT
+from aggregator.publish.downloads import Download, describe
 
 # Where the normalized layer's rate_source values come from (see aggregator/normalize/rates.py).
 RATE_SOURCES: dict[str, tuple[str, str]] = {
@@ -49,6 +53,9 @@ class Publisher:
     country: str
     url: str | None
     licence: str | None
+    level: str | None = None
+    coverage_start: date | None = None
+    coverage_end: date | None = None
 
 
 @dataclass(frozen=True)
@@ -63,8 +70,9 @@ class Resource:
     rows: int
     description: str
     fields: list[tuple[str, str]] = field(default_factory=list)  # (name, Table Schema type)
-    primary_key: list[str] = field(default_factory=list)
+    download: Download | None = None  # the table a csv or parquet file holds
     publisher: str | None = None  # a compiled file's publisher; None for files of every publisher
+    content: str = ""  # a compiled file's fingerprint (see aggregator.publish.compiled)
 
 
 def licence_entry(licence: str | None) -> dict[str, str] | None:
@@ -79,22 +87,33 @@ def licence_entry(licence: str | None) -> dict[str, str] | None:
     return {"name": re.sub(r"[^-a-zA-Z0-9._]+", "-", text).strip("-") or "other", "title": text}
 
 
-def descriptor(resources: list[Resource], publishers: list[Publisher], rate_sources: list[str]) -> dict[str, Any]:
+def descriptor(
+    resources: list[Resource], publishers: list[Publisher], rate_sources: list[str], created: date | None
+) -> dict[str, Any]:
+    """The package: its date is the newest release date in the data (never the clock's), its sources every
+    publisher (with its licence and the dates its data cover) and the exchange-rate tables used."""
     by_name = {p.name: p for p in publishers}
     all_licences = _unique(licence_entry(p.licence) for p in publishers)
-    return {
+    package: dict[str, Any] = {
         "profile": "data-package",
         "name": "ocds-atlas",
         "title": "ocds-atlas: compiled OCDS releases and the normalized cross-country tables",
         "description": (
             "Compiled releases per publisher (one OCDS compiled release a line, by year of the first release date), "
-            "the normalized tables as gzipped CSV (exact numbers) and Parquet (numbers as doubles), a cross-country "
-            "processes table with amounts converted to USD and EUR, and the indicator values. Data remain under "
-            "each publisher's licence: a table's licences are those of the publishers its rows come from."
+            "the normalized tables as gzipped CSV (exact numbers) and Parquet (numbers as doubles), every row keyed "
+            "by publisher and OCID, a cross-country processes table with amounts converted to USD, EUR and PPP "
+            "dollars, quality checks and the indicator values. Data remain under each publisher's licence (see "
+            "tables/publisher and the sources): a table's licences are those of the publishers its rows come from."
         ),
-        "sources": [_publisher_source(p) for p in publishers] + _rate_sources(rate_sources),
-        "resources": [_resource(r, by_name, all_licences) for r in resources],
     }
+    if created:
+        package["created"] = f"{created.isoformat()}T00:00:00Z"
+    package["licenses"] = all_licences
+    package["sources"] = [_publisher_source(p) for p in publishers] + _rate_sources(rate_sources)
+    package["resources"] = [_resource(r, by_name, all_licences) for r in resources]
+    if not package["licenses"]:
+        del package["licenses"]
+    return package
 
 
 def _resource(resource: Resource, publishers: dict[str, Publisher], all_licences: list[dict]) -> dict[str, Any]:
@@ -116,11 +135,10 @@ def _resource(resource: Resource, publishers: dict[str, Publisher], all_licences
                 entry["compression"] = "gz"
         else:
             entry.update(format="parquet", mediatype="application/vnd.apache.parquet")
-        schema: dict[str, Any] = {"fields": [{"name": n, "type": t} for n, t in resource.fields]}
-        if resource.primary_key:
-            schema["primaryKey"] = resource.primary_key
-        entry["schema"] = schema
+        entry["schema"] = _schema(resource)
     entry.update(bytes=resource.bytes, hash=f"sha256:{resource.sha256}")
+    if resource.content:
+        entry[CONTENT] = resource.content
     if resource.kind != "compiled":  # frictionless checks "rows" by reading the table
         entry["rows"] = resource.rows
     if resource.publisher is not None:
@@ -133,9 +151,33 @@ def _resource(resource: Resource, publishers: dict[str, Publisher], all_licences
     return entry
 
 
+def _schema(resource: Resource) -> dict[str, Any]:
+    """Every field with its type and description; the primary key and foreign keys (to the same format's files)."""
+    table = resource.download.name if resource.download else resource.name
+    schema: dict[str, Any] = {
+        "fields": [{"name": n, "type": t, "description": describe(table, n)} for n, t in resource.fields]
+    }
+    if resource.download:
+        schema["primaryKey"] = list(resource.download.primary_key)
+        suffix = "" if resource.download.path else f"-{resource.kind}"
+        keys = [
+            {"fields": list(k.fields), "reference": {"resource": f"{k.table}{suffix}", "fields": list(k.reference)}}
+            for k in resource.download.foreign_keys
+        ]
+        if keys:
+            schema["foreignKeys"] = keys
+    return schema
+
+
 def _publisher_source(publisher: Publisher) -> dict[str, str]:
     licence = publisher.licence or "licence not stated"
-    source = {"title": f"{publisher.title} ({publisher.name}, {publisher.country}; {licence})"}
+    covers = (
+        f"; data from {publisher.coverage_start} to {publisher.coverage_end}"
+        if publisher.coverage_start and publisher.coverage_end
+        else ""
+    )
+    level = f", {publisher.level}" if publisher.level else ""
+    source = {"title": f"{publisher.title} ({publisher.name}, {publisher.country}{level}; {licence}{covers})"}
     if publisher.url:
         source["path"] = publisher.url
     return source

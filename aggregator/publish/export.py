@@ -1,51 +1,32 @@
 """Bulk downloads: ``ocds-atlas export DIR`` writes
 
-- ``compiled/<publisher>/full.jsonl.gz``, ``<year>.jsonl.gz`` and ``undated.jsonl.gz``: one compiled release a line,
-  by OCID; a release's year is the UTC year of its first release's date (``compiled_release.first_date``);
-- ``tables/<table>.csv.gz`` and ``tables/<table>.parquet`` for every normalized table, and
-  ``tables/processes.parquet``: processes across countries with their publisher and converted amounts;
-  ``tables/red_flag.csv.gz`` and ``tables/red_flag.parquet``: every red flag, of a process or a party;
-- ``indicators.csv``: every indicator value (a header only when the indicators' table does not exist);
-- ``datapackage.json``: a Frictionless Data Package describing all of them; ``SHA256SUMS``: their checksums.
+- ``compiled/<publisher>/<year>.jsonl.gz`` and ``undated.jsonl.gz``: one compiled release a line, by OCID, by the
+  UTC year of its first release's date; ``full.jsonl.gz``: those files one after the other (see ``compiled``),
+  each rewritten only when its compiled releases changed;
+- ``tables/<table>.csv.gz`` and ``tables/<table>.parquet`` for every table of ``downloads.DOWNLOADS`` (publishers,
+  the normalized tables, the cross-country processes, quality), keyed by publisher and OCID; ``indicators.csv``;
+- ``datapackage.json``: a Frictionless Data Package describing every file and field, each publisher's licence and
+  the sources; ``SHA256SUMS``: their checksums.
 
 Everything is read in one repeatable-read snapshot through server-side cursors, in batches, and written as it
-is read (gzip streams, Parquet row groups), through ``*.partial`` files renamed into place. gzip headers have
-mtime 0 and no file name, so the same data give the same bytes.
+is read (gzip streams, Parquet row groups), through ``*.partial`` files renamed into place. Nothing depends on the
+clock or on the database's ids: the same data give the same bytes, however many times they were loaded.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import json
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from aggregator.db import query
-from aggregator.publish import datapackage
-from aggregator.publish.tables import Column, write_header_only, write_query
-
-NORMALIZED_TABLES = ("process", "award", "contract", "organization", "organization_identifier", "process_party")
-INDICATOR_COLUMNS = [
-    Column("indicator", "text"),
-    Column("level", "text"),
-    Column("country", "bpchar"),
-    Column("publisher", "text"),
-    Column("buyer_org_key", "text"),
-    Column("year", "int4"),
-    Column("value", "float8"),
-    Column("n_eligible", "int4"),
-    Column("n_total", "int4"),
-    Column("missing_share", "float8"),
-    Column("suppressed", "bool"),
-    Column("computed_at", "timestamptz"),
-]
+from aggregator.publish import compiled, datapackage
+from aggregator.publish.downloads import DOWNLOADS, Download
+from aggregator.publish.tables import Column, write_query
 
 
 @dataclass(frozen=True)
@@ -57,7 +38,10 @@ class ExportedFile:
     name: str = ""  # the data package's resource name
     description: str = ""
     columns: list[Column] = field(default_factory=list)
-    primary_key: list[str] = field(default_factory=list)
+    download: Download | None = None  # the table a csv or parquet file holds
+    sha256: str = ""  # known when the export computed it as it wrote (compiled files)
+    content: str = ""  # a compiled file's fingerprint
+    written: bool = True  # False: an unchanged compiled file left as it was
 
 
 def export(
@@ -65,6 +49,7 @@ def export(
 ) -> list[ExportedFile]:
     """Write every download into ``directory``; return what was written (not datapackage.json nor SHA256SUMS)."""
     directory.mkdir(parents=True, exist_ok=True)
+    previous = compiled.previous_files(directory)
     exported: list[ExportedFile] = []
 
     def add(files: list[ExportedFile]) -> None:
@@ -78,131 +63,95 @@ def export(
     with conn.transaction():
         if fresh:
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        rows = conn.execute(query("publish/export", "select_publishers")).fetchall()
-        for row in rows:
-            add(write_compiled(conn, row["id"], row["name"], directory / "compiled" / row["name"]))
-        for table in NORMALIZED_TABLES:
-            add(write_table(conn, table, directory / "tables"))
-        add([write_processes(conn, directory / "tables" / "processes.parquet")])
-        add(write_red_flags(conn, directory / "tables"))
-        add([write_indicators(conn, directory / "indicators.csv")])
+        for row in conn.execute(query("publish/export", "select_publishers")).fetchall():
+            add(write_compiled(conn, row["id"], row["name"], directory, previous))
+        publishers: list[Mapping[str, Any]] = []
+        for download in DOWNLOADS:
+            files, rows = write_download(conn, download, directory)
+            add(files)
+            if download.name == "publisher":
+                publishers = rows
         rate_sources = [r["source"] for r in conn.execute(query("publish/export", "select_rate_sources")).fetchall()]
-    publishers = [datapackage.Publisher(r["name"], r["title"], r["country"], r["url"], r["licence"]) for r in rows]
     _remove_stale(directory, {f.path for f in exported})
-    write_package(directory, exported, publishers, rate_sources)
+    write_package(directory, exported, [_publisher(r) for r in publishers], rate_sources)
     return exported
 
 
-def write_compiled(conn: psycopg.Connection, publisher_id: int, publisher: str, folder: Path) -> list[ExportedFile]:
-    """One pass over a publisher's compiled releases, by OCID, into full.jsonl.gz and one file per year."""
-    counts: dict[str, int] = {}
-    with ExitStack() as stack, conn.cursor(name="export_compiled") as cursor:
-        cursor.itersize = 1000
-        cursor.execute(query("publish/export", "select_compiled"), {"publisher_id": publisher_id})
-        streams: dict[str, IO[bytes]] = {}
-        for row in cursor:
-            line = row["body"].encode() + b"\n"
-            for part in ("full", "undated" if row["year"] is None else str(row["year"])):
-                if part not in streams:
-                    streams[part] = stack.enter_context(_gzip_file(folder / f"{part}.jsonl.gz"))
-                    counts[part] = 0
-                streams[part].write(line)
-                counts[part] += 1
-        if "full" not in streams:
-            stack.enter_context(_gzip_file(folder / "full.jsonl.gz"))
-            counts["full"] = 0
-    return [_compiled_file(publisher, folder, part, counts[part]) for part in sorted(counts, key=_part_order)]
+def write_compiled(
+    conn: psycopg.Connection, publisher_id: int, publisher: str, directory: Path, previous: dict[str, Any]
+) -> list[ExportedFile]:
+    relative = f"compiled/{publisher}"
+    written = compiled.write_publisher(conn, publisher_id, directory / relative, previous, relative)
+    return [_compiled_file(publisher, w) for w in written]
 
 
-def _part_order(part: str) -> tuple[int, str]:
-    return (0 if part == "full" else 2 if part == "undated" else 1, part)
-
-
-def _compiled_file(publisher: str, folder: Path, part: str, lines: int) -> ExportedFile:
-    what = {"full": "all years", "undated": "no release date"}.get(part, f"first release dated {part}")
+def _compiled_file(publisher: str, written: compiled.Written) -> ExportedFile:
+    part = written.part
+    what = {
+        "full": "all years: the files of each year one after the other, undated last",
+        "undated": "no release date",
+    }.get(part.name, f"first release dated {part.name}, UTC")
     return ExportedFile(
         publisher,
-        folder / f"{part}.jsonl.gz",
-        lines,
-        kind="compiled" if part == "full" else "compiled_part",
-        name=f"compiled-{publisher}-{part}",
+        written.path,
+        part.lines,
+        kind="compiled" if part.name == "full" else "compiled_part",
+        name=f"compiled-{publisher}-{part.name}",
         description=(
-            f"{lines} compiled releases of {publisher} ({what}), one a line, by OCID "
+            f"{part.lines} compiled releases of {publisher} ({what}), one a line, by OCID "
             f"(OCDS 1.1 release schema: {datapackage.OCDS_RELEASE_SCHEMA})."
         ),
+        sha256=written.sha256,
+        content=part.content,
+        written=written.written,
     )
 
 
-class _gzip_file:
-    """A gzip stream into ``path.partial``, renamed to ``path`` when closed without an error."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.partial = path.with_name(path.name + ".partial")
-
-    def __enter__(self) -> IO[bytes]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.raw = self.partial.open("wb")
-        self.gz = gzip.GzipFile(filename="", fileobj=self.raw, mode="wb", mtime=0, compresslevel=6)
-        return self.gz
-
-    def __exit__(self, kind: object, error: object, traceback: object) -> None:
-        self.gz.close()
-        self.raw.close()
-        if kind is None:
-            self.partial.replace(self.path)
-        else:
-            self.partial.unlink(missing_ok=True)
-
-
-def write_table(conn: psycopg.Connection, table: str, folder: Path) -> list[ExportedFile]:
-    names = [r["name"] for r in conn.execute(query("publish/export", "select_columns"), {"table": table}).fetchall()]
-    key = [r["name"] for r in conn.execute(query("publish/export", "select_primary_key"), {"table": table}).fetchall()]
-    statement = sql.SQL(query("publish/export", "select_table")).format(
-        columns=sql.SQL(", ").join(map(sql.Identifier, names)),
-        table=sql.Identifier(table),
-        order=sql.SQL(", ").join(map(sql.Identifier, key or names[:1])),
-    )
-    csv_path, parquet_path = folder / f"{table}.csv.gz", folder / f"{table}.parquet"
-    columns, rows = write_query(conn, statement, None, csv_path, parquet_path)
-    description = f"The normalized table {table} (see sql/migrations/0004_create_normalized_layer.sql)"
-    return [
-        ExportedFile(None, csv_path, rows, "csv", f"{table}-csv", description + ", exact numbers.", columns, key),
-        ExportedFile(None, parquet_path, rows, "parquet", f"{table}-parquet", description + ".", columns, key),
+def write_download(
+    conn: psycopg.Connection, download: Download, directory: Path
+) -> tuple[list[ExportedFile], list[Mapping[str, Any]]]:
+    """A table's files; and its rows when it is the publishers' table (small), for the data package."""
+    if (
+        download.needs
+        and not conn.execute(query("publish/downloads", "table_exists"), {"table": download.needs}).fetchone()[
+            "present"
+        ]
+    ):
+        return [], []
+    paths = {
+        fmt: directory / (download.path or f"tables/{download.name}.{'csv.gz' if fmt == 'csv' else fmt}")
+        for fmt in download.formats
+    }
+    statement = query("publish/downloads", download.name)
+    columns, count = write_query(conn, statement, None, paths.get("csv"), paths.get("parquet"))
+    files = [
+        ExportedFile(
+            None,
+            path,
+            count,
+            fmt,
+            download.name if download.path else f"{download.name}-{fmt}",
+            download.description + (" Exact numbers." if fmt == "csv" else " Numbers as doubles."),
+            columns,
+            download,
+        )
+        for fmt, path in paths.items()
     ]
+    rows = conn.execute(statement).fetchall() if download.name == "publisher" else []
+    return files, rows
 
 
-def write_processes(conn: psycopg.Connection, path: Path) -> ExportedFile:
-    columns, rows = write_query(conn, query("publish/export", "select_processes"), None, parquet_path=path)
-    description = (
-        "Processes across countries: country, publisher, year (tender period's start, else release date), buyer, "
-        "procedure, the tender's amount and the sums of awards' and contracts' amounts in USD, EUR and PPP dollars."
+def _publisher(row: Mapping[str, Any]) -> datapackage.Publisher:
+    return datapackage.Publisher(
+        row["publisher"],
+        row["title"],
+        row["country"],
+        row["url"],
+        row["licence"],
+        row["level"],
+        row["coverage_start"],
+        row["coverage_end"],
     )
-    return ExportedFile(None, path, rows, "parquet", "processes", description, columns)
-
-
-def write_red_flags(conn: psycopg.Connection, folder: Path) -> list[ExportedFile]:
-    csv_path, parquet_path = folder / "red_flag.csv.gz", folder / "red_flag.parquet"
-    columns, rows = write_query(conn, query("publish/export", "select_red_flags"), None, csv_path, parquet_path)
-    description = (
-        "Cardinal's red flags, per publisher: a process's (its ocid) or a party's (ocid empty; party_role buyer, "
-        "procuringEntity or tenderer, and party_id); details (JSON) holds Cardinal's value and what raised the flag"
-    )
-    return [
-        ExportedFile(None, csv_path, rows, "csv", "red_flag-csv", description + ", exact numbers.", columns),
-        ExportedFile(None, parquet_path, rows, "parquet", "red_flag-parquet", description + ".", columns),
-    ]
-
-
-def write_indicators(conn: psycopg.Connection, path: Path) -> ExportedFile:
-    description = "Indicator values per country, publisher or buyer and year, with sample size and missing share."
-    if conn.execute(query("publish/export", "indicator_table_exists")).fetchone()["present"]:
-        columns, rows = write_query(conn, query("publish/export", "select_indicators"), None, csv_path=path)
-    else:
-        write_header_only(path, INDICATOR_COLUMNS)
-        columns, rows = INDICATOR_COLUMNS, 0
-        description += " The indicators had not been computed (no indicator_value table): a header only."
-    return ExportedFile(None, path, rows, "csv", "indicators", description, columns)
 
 
 def _remove_stale(directory: Path, written: set[Path]) -> None:
@@ -213,19 +162,11 @@ def _remove_stale(directory: Path, written: set[Path]) -> None:
                 path.unlink()
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def write_package(
     directory: Path, files: list[ExportedFile], publishers: list[datapackage.Publisher], rate_sources: list[str]
 ) -> None:
     """datapackage.json, then SHA256SUMS of every file (datapackage.json included)."""
-    sums = {f.path.relative_to(directory).as_posix(): sha256_of(f.path) for f in files}
+    sums = {f.path.relative_to(directory).as_posix(): f.sha256 or compiled.sha256_of(f.path) for f in files}
     resources = [
         datapackage.Resource(
             name=f.name,
@@ -236,14 +177,16 @@ def write_package(
             rows=f.lines,
             description=f.description,
             fields=[(c.name, c.field_type) for c in f.columns],
-            primary_key=f.primary_key,
+            download=f.download,
             publisher=f.publisher,
+            content=f.content,
         )
         for f in files
     ]
+    created = max((p.coverage_end for p in publishers if p.coverage_end), default=None)
     package = directory / "datapackage.json"
-    text = json.dumps(datapackage.descriptor(resources, publishers, rate_sources), indent=2, ensure_ascii=False)
-    package.write_text(text + "\n", encoding="utf-8")
-    sums["datapackage.json"] = sha256_of(package)
+    descriptor = datapackage.descriptor(resources, publishers, rate_sources, created)
+    package.write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    sums["datapackage.json"] = compiled.sha256_of(package)
     lines = "".join(f"{digest}  {name}\n" for name, digest in sorted(sums.items()))
     (directory / "SHA256SUMS").write_text(lines, encoding="utf-8")

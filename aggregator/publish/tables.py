@@ -7,7 +7,7 @@ import csv
 import gzip
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -98,9 +98,33 @@ class Sink(Protocol):
     def write(self, rows: list[tuple]) -> None: ...
 
 
+def _utc(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _bool(value: bool | None) -> str | None:
+    return None if value is None else ("true" if value else "false")
+
+
+def _json(value: list | None) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+#: The columns whose values the csv module would not write as csv_cell does (it writes None as "", str() of the
+#: rest: text, numbers and dates as they should be).
+CONVERTERS: dict[str, Callable[[Any], str | None]] = {
+    "timestamptz": _utc,
+    "bool": _bool,
+    "_text": _json,
+    "json": _json,
+    "jsonb": _json,
+}
+
+
 class CsvSink:
     """A CSV file with a header row, gzipped when its name ends with .gz (mtime=0 and no file name in the gzip
-    header, so the same rows give the same bytes)."""
+    header, so the same rows give the same bytes). Cells are written as :func:`csv_cell` writes them; only the
+    columns whose type needs it are converted (``CONVERTERS``)."""
 
     def __init__(self, stack: ExitStack, path: Path, columns: list[Column]) -> None:
         raw: IO[bytes] = stack.enter_context(_partial(path))
@@ -109,9 +133,18 @@ class CsvSink:
         text = stack.enter_context(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
         self._writer = csv.writer(text, lineterminator="\n")
         self._writer.writerow([c.name for c in columns])
+        self._convert = [(i, CONVERTERS[c.pg_type]) for i, c in enumerate(columns) if c.pg_type in CONVERTERS]
 
     def write(self, rows: list[tuple]) -> None:
-        self._writer.writerows([csv_cell(v) for v in row] for row in rows)
+        if self._convert:
+            rows = [self._converted(row) for row in rows]
+        self._writer.writerows(rows)
+
+    def _converted(self, row: tuple) -> list:
+        cells = list(row)
+        for index, convert in self._convert:
+            cells[index] = convert(cells[index])
+        return cells
 
 
 class ParquetSink:

@@ -5,7 +5,7 @@ Definitions come from the indicator catalogue (``aggregator.compare.catalogue``)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,10 +38,6 @@ def catalogue() -> dict[str, Definition]:
         )
         for item in CATALOGUE
     }
-
-
-def definition_of(indicator: str, definitions: Mapping[str, Definition]) -> Definition:
-    return definitions.get(indicator) or Definition(indicator, indicator.replace("_", " "), "", "")
 
 
 def unit_of(definition: Definition) -> str:
@@ -124,9 +120,3 @@ def no_data(year: int | None = None) -> Cell:
 
 def _reason(row: Mapping[str, Any], definition: Definition) -> str:
     return suppression_reason(row, definition) if row.get("suppressed") else "no value computed"
-
-
-def latest(rows: Iterable[Mapping[str, Any]]) -> Mapping[str, Any]:
-    """The latest year's value that is shown (not suppressed), else the latest year's."""
-    ordered = sorted(rows, key=lambda r: (not r.get("suppressed") and r.get("value") is not None, r.get("year") or 0))
-    return ordered[-1]

@@ -1,75 +1,32 @@
 -- name: select_publishers
-SELECT p.id, p.name, p.title, p.country, p.url, p.licence FROM publisher p
+SELECT p.id, p.name FROM publisher p
 WHERE EXISTS (SELECT 1 FROM compiled_release c WHERE c.publisher_id = p.id)
-ORDER BY p.name
+ORDER BY p.name COLLATE "C"
 
--- name: select_compiled
--- The year of a compiled release is the UTC year of its first release's date; NULL (undated) when it has none.
-SELECT d.body::text AS body, extract(year FROM c.first_date AT TIME ZONE 'UTC')::integer AS year
+-- name: select_compiled_parts
+-- A publisher's compiled releases by part (the UTC year of the first release date; NULL: undated), with how many
+-- and a fingerprint of their OCIDs and bodies (the hash of each body's canonical JSON), in file order.
+SELECT extract(year FROM c.first_date AT TIME ZONE 'UTC')::integer AS year, count(*)::integer AS lines,
+       encode(sha256(convert_to(string_agg(c.ocid || ' ' || encode(d.hash, 'hex'), E'\n' ORDER BY c.ocid COLLATE "C"),
+                                'UTF8')), 'hex') AS content
 FROM compiled_release c
 JOIN data d ON d.id = c.data_id
 WHERE c.publisher_id = %(publisher_id)s
-ORDER BY c.ocid
+GROUP BY 1
+ORDER BY 1 NULLS LAST
 
--- name: select_columns
--- A table's columns in order, without bytea ones (internal hashes, not data).
-SELECT a.attname AS name
-FROM pg_attribute a
-WHERE a.attrelid = to_regclass(%(table)s) AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid <> 'bytea'::regtype
-ORDER BY a.attnum
-
--- name: select_primary_key
-SELECT a.attname AS name
-FROM pg_index i
-JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])
-WHERE i.indrelid = to_regclass(%(table)s) AND i.indisprimary
-ORDER BY array_position(i.indkey::int2[], a.attnum)
-
--- name: select_table
--- Formatted with psycopg.sql: {columns} and {order} are lists of identifiers, {table} an identifier.
-SELECT {columns} FROM {table} ORDER BY {order}
-
--- name: select_processes
--- One row per process across countries: its publisher, year (tender period's start, else release date, as the
--- indicators count it), buyer, procedure, and amounts converted (the tender's; the sums of its awards' and
--- contracts' converted amounts, with how many of them could be converted).
-SELECT
-    p.process_key, p.ocid, p.ocid_scope, p.is_primary, p.country, pub.name AS publisher,
-    pub.title AS publisher_title,
-    extract(year FROM coalesce(p.tender_start, p.release_date) AT TIME ZONE 'UTC')::integer AS year,
-    p.buyer_org_key, o.name AS buyer_name, p.buyer_country, p.title, p.tender_status,
-    p.procurement_method, p.procedure_type, p.procedure_type_source, p.main_procurement_category,
-    p.number_of_tenderers, p.release_date, p.tender_start, p.tender_end,
-    p.amount AS tender_amount, p.currency AS tender_currency, p.amount_usd AS tender_amount_usd,
-    p.amount_eur AS tender_amount_eur, p.amount_ppp AS tender_amount_ppp, p.rate_date AS tender_rate_date,
-    p.rate_source AS tender_rate_source,
-    p.award_count, a.awards_converted, a.award_amount_usd, a.award_amount_eur, a.award_amount_ppp,
-    a.first_award_date,
-    p.contract_count, k.contracts_converted, k.contract_amount_usd, k.contract_amount_eur, k.contract_amount_ppp,
-    p.compiled_release_id
-FROM process p
-JOIN publisher pub ON pub.id = p.publisher_id
-LEFT JOIN organization o ON o.org_key = p.buyer_org_key
-LEFT JOIN LATERAL (
-    SELECT count(amount_usd)::integer AS awards_converted, sum(amount_usd) AS award_amount_usd,
-        sum(amount_eur) AS award_amount_eur, sum(amount_ppp) AS award_amount_ppp, min(date) AS first_award_date
-    FROM award WHERE process_id = p.id
-) a ON true
-LEFT JOIN LATERAL (
-    SELECT count(amount_usd)::integer AS contracts_converted, sum(amount_usd) AS contract_amount_usd,
-        sum(amount_eur) AS contract_amount_eur, sum(amount_ppp) AS contract_amount_ppp
-    FROM contract WHERE process_id = p.id
-) k ON true
-ORDER BY p.country, pub.name, p.ocid
-
--- name: indicator_table_exists
-SELECT to_regclass('indicator_value') IS NOT NULL AS present
-
--- name: select_indicators
-SELECT indicator, level, country, publisher, buyer_org_key, year, value, n_eligible, n_total, missing_share,
-    suppressed, computed_at
-FROM indicator_value
-ORDER BY indicator, level, country, publisher NULLS FIRST, buyer_org_key NULLS FIRST, year
+-- name: select_compiled
+-- The compiled releases of some of a publisher's parts (years; -1 for undated), part by part as
+-- select_compiled_parts orders them, each by OCID.
+SELECT d.body::text AS body, coalesce(c.year::text, 'undated') AS part
+FROM (
+    SELECT ocid, data_id, extract(year FROM first_date AT TIME ZONE 'UTC')::integer AS year
+    FROM compiled_release
+    WHERE publisher_id = %(publisher_id)s
+) c
+JOIN data d ON d.id = c.data_id
+WHERE coalesce(c.year, -1) = ANY(%(years)s)
+ORDER BY c.year NULLS LAST, c.ocid COLLATE "C"
 
 -- name: select_rate_sources
 -- The exchange-rate sources the normalized amounts use, and 'ppp' when some amount is in PPP dollars.

@@ -87,3 +87,43 @@ FROM quality_check q
 JOIN publisher p ON p.name = q.publisher
 WHERE p.country = %(country)s
 ORDER BY q.n_failed DESC, q.publisher, q.check_id
+
+-- name: select_red_flag_table
+SELECT to_regclass('red_flag') IS NOT NULL AS present
+
+-- name: select_red_flag_counts
+-- Per publisher, year (tender period's start, else release date) and flag: the processes it was raised on (flags
+-- raised on parties have no process, and no year).
+SELECT pub.name AS publisher,
+       extract(year FROM coalesce(p.tender_start, p.release_date) AT TIME ZONE 'UTC')::integer AS year,
+       f.code AS flag, count(DISTINCT p.id)::integer AS flagged
+FROM red_flag f
+JOIN publisher pub ON pub.name = f.publisher
+JOIN process p ON p.publisher_id = pub.id AND p.ocid = f.ocid AND p.is_primary
+WHERE f.ocid IS NOT NULL AND coalesce(p.tender_start, p.release_date) IS NOT NULL
+GROUP BY 1, 2, 3
+
+-- name: select_year_counts
+-- Per publisher and year: its processes (each process once).
+SELECT pub.name AS publisher,
+       extract(year FROM coalesce(p.tender_start, p.release_date) AT TIME ZONE 'UTC')::integer AS year,
+       count(*)::integer AS n
+FROM process p
+JOIN publisher pub ON pub.id = p.publisher_id
+WHERE p.is_primary AND coalesce(p.tender_start, p.release_date) IS NOT NULL
+GROUP BY 1, 2
+
+-- name: select_publishers
+-- Every publisher, its declaration, the dates its data cover (as tables/publisher gives them) and its health.
+SELECT p.name, p.title, p.country, p.level, p.region, p.url, p.licence, p.update_frequency, p.is_sandbox,
+       p.last_crawl_at, p.last_success_at, p.failing_since, p.newest_release_at,
+       cov.coverage_start, cov.coverage_end, cov.compiled_releases
+FROM publisher p
+LEFT JOIN LATERAL (
+    SELECT (min(s.d) FILTER (WHERE s.d <= lim.at) AT TIME ZONE 'UTC')::date AS coverage_start,
+           (max(s.d) FILTER (WHERE s.d <= lim.at) AT TIME ZONE 'UTC')::date AS coverage_end,
+           (SELECT count(*) FROM compiled_release c WHERE c.publisher_id = p.id)::integer AS compiled_releases
+    FROM (SELECT coalesce(x.tender_start, x.release_date) AS d FROM process x WHERE x.publisher_id = p.id) s
+    CROSS JOIN (SELECT coalesce(max(started_at), 'infinity') AS at FROM crawl WHERE publisher_id = p.id) lim
+) cov ON true
+ORDER BY p.country, p.name
