@@ -192,3 +192,25 @@ def _scalar(value: Any) -> str | int | float | bool | None:
     if value is None or isinstance(value, str | int | float | bool):
         return value[:200] if isinstance(value, str) else value
     return type(value).__name__
+
+
+def ocds_version(package: dict[str, Any] | None, data: dict[str, Any], declared: str | None) -> str:
+    """The OCDS minor version of a release or record: the package's ``version``; else the publisher's declared
+    version; else 1.0 for a package without ``version`` (the 1.0 schema had none), and a guess from the shape
+    (``parties`` came with 1.1) for a bare item."""
+    version = package.get("version") if package else None
+    if isinstance(version, str) and version.startswith("1."):
+        return version[:3]
+    if declared:
+        return declared
+    if package is not None:
+        return "1.0"
+    return "1.1" if "parties" in data else "1.0"
+
+
+def embedded_releases(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """A record's full releases; linked releases (only ``url``, ``date``, ``tag``) are references, not data."""
+    releases = record.get("releases")
+    if not isinstance(releases, list):
+        return []
+    return [r for r in releases if isinstance(r, dict) and not set(r) <= {"url", "date", "tag"}]
