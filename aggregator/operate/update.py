@@ -25,6 +25,7 @@ from aggregator.db import query
 from aggregator.errors import AtlasError
 from aggregator.operate import scrapyd
 from aggregator.operate.health import DEFAULT_INTERVAL, INTERVALS, Health, crawl_interval, frequency, is_due
+from aggregator.raw.liveness import close_interrupted
 
 #: A crawl marked running for longer than this is taken to have died without closing its row.
 STALE_RUNNING = timedelta(days=2)
@@ -249,6 +250,7 @@ def run_update(
         if not locked:
             out.print("another `ocds-atlas update` is running: nothing done", highlight=False)
             return []
+        close_interrupted(conn)  # a crawl whose process died is not running: its publisher is due again
         decisions = choose(load_histories(conn), database_now(conn), names, include_sandbox)
         due = [d for d in decisions if d.due]
         print_not_due(out, decisions)
