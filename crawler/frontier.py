@@ -100,6 +100,7 @@ class Frontier:
             self.crawler.engine.crawl(request)  # type: ignore[union-attr]
         if self.resumed:
             self.crawler.stats.set_value("ocds_atlas/resumed_requests", len(self.resumed))
+            self.resumed = []
 
     def request_scheduled(self, request: Request, spider: Spider) -> None:
         key = request.meta.get(KEY)
@@ -114,12 +115,14 @@ class Frontier:
             "method": request.method,
             "essential": bool(request.meta.get(ESSENTIAL)),
         }
-        # A callback that is not the spider's method cannot be asked for again: such a request is only counted.
-        with contextlib.suppress(ValueError):  # pickled as Scrapy's disk queues pickle it: headers are bytes
-            entry["request"] = base64.b64encode(pickle.dumps(request.to_dict(spider=spider), protocol=4)).decode()
         self.pending[key] = entry
         self.objects[key] = id(request)
-        self._write({"scheduled": entry})
+        if self.log is not None:  # the request itself only in the log (a crawl may queue 100,000 of them)
+            # A callback that is not the spider's method cannot be asked for again: such a request is only counted.
+            with contextlib.suppress(ValueError):  # pickled as Scrapy's disk queues pickle it: headers are bytes
+                pickled = pickle.dumps(request.to_dict(spider=spider), protocol=4)
+                entry = {**entry, "request": base64.b64encode(pickled).decode()}
+            self._write({"scheduled": entry})
 
     def request_dropped(self, request: Request, spider: Spider) -> None:
         """The scheduler refused a request it had seen: if it was the one pending under its key, nothing is asked."""

@@ -21,9 +21,8 @@ import pytest
 
 from aggregator.compile import fastmerge
 from aggregator.compile.rules import rules_for
-from aggregator.raw.load import _embedded_releases
 from aggregator.raw.read import iter_sources, read_source
-from aggregator.raw.shapes import Item, Problem
+from aggregator.raw.shapes import Item, Problem, embedded_releases
 from aggregator.sandbox import SANDBOX_PUBLISHERS
 from aggregator.sandbox.generate import generate_releases
 from tests.conftest import PUBLISHERS, SHARED
@@ -79,7 +78,7 @@ def directory_releases(directory: Path) -> list[dict[str, Any]]:
             continue
         for item in read_source(source):
             if isinstance(item, Item):
-                releases.extend(_embedded_releases(item.data) if item.kind == "record" else [item.data])
+                releases.extend(embedded_releases(item.data) if item.kind == "record" else [item.data])
     return releases
 
 
