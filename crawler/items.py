@@ -14,6 +14,8 @@ class StoredFile:
     path: str
     url: str
     http_status: int
+    #: The key of the request it answers (see :mod:`crawler.frontier`).
+    request_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class FailedRequest:
     error: str
     #: The note's code: ``request_failed``, or ``response_too_large`` for a response cut at DOWNLOAD_MAXSIZE.
     code: str = "request_failed"
+    #: The key of the request (see :mod:`crawler.frontier`).
+    request_key: str | None = None
 
 
 #: A problem met while crawling (a next link that cannot be read, say), stored as a note of the crawl.

@@ -19,7 +19,9 @@ from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 from aggregator.operate.intake import Intake
+from aggregator.raw.acceptance import MISSING_STAT
 from aggregator.raw.load import FileOutcome, LoadOptions
+from crawler.frontier import CRAWL_ID, frontier_of
 from crawler.items import CrawlNote, FailedRequest, StoredFile
 from crawler.spiders.base import PublisherSpider
 
@@ -65,6 +67,9 @@ class StorePipeline:
         resumed = self._resumed_crawl_id()
         self.intake = Intake(spider.publisher_info(), spider.arguments, str(spider.files.directory), resumed)
         spider.crawl_id = self.intake.crawl_id
+        directory = job_dir(self.crawler.settings)
+        if directory:  # at once, not only when it closes: a crawl killed with SIGKILL can be resumed too
+            Path(directory, CRAWL_ID).write_text(str(self.intake.crawl_id), encoding="utf-8")
         self.options = LoadOptions(
             encoding=spider.encoding,
             root_path=spider.root_path,
@@ -82,7 +87,8 @@ class StorePipeline:
         directory = job_dir(self.crawler.settings)
         state = Path(directory, "spider.state") if directory else None
         if state is None or not state.is_file():
-            return None
+            written = Path(directory, CRAWL_ID) if directory else None
+            return int(written.read_text(encoding="utf-8")) if written and written.is_file() else None
         with state.open("rb") as f:
             return pickle.load(f).get("crawl_id")  # our own job directory's file
 
@@ -104,9 +110,8 @@ class StorePipeline:
             if len(self.pending) >= (1 if spider.sample else self.batch_size):
                 return self.flush(spider).addCallback(lambda _: item)
         elif isinstance(item, FailedRequest):
-            return self.in_thread(self.intake.failed, item.url, item.http_status, item.error, item.code).addCallback(
-                lambda _: item
-            )
+            stored = self.in_thread(self.intake.failed, item.url, item.http_status, item.error, item.code)
+            return stored.addCallback(lambda _: self._frontier_failure(item))
         elif isinstance(item, CrawlNote):
             return self.in_thread(self.intake.note, item).addCallback(lambda _: item)
         return item
@@ -120,12 +125,21 @@ class StorePipeline:
         message = f"the spider failed on this response ({error}): what it would have yielded afterwards is lost"
         self.in_thread(self.intake.note, CrawlNote("error", "callback_failed", message, {"url": response.url}))
 
+    def _frontier_failure(self, item: FailedRequest) -> FailedRequest:
+        frontier = frontier_of(self.crawler)
+        if frontier is not None:
+            frontier.failure(item.request_key)
+        return item
+
     def flush(self, spider: PublisherSpider) -> Deferred:
         """Load the pending files in the worker thread; then count them and stop a sample that is complete."""
         batch, self.pending = self.pending, []
-        return self.in_thread(self._load, spider, batch).addCallback(self._loaded, spider)
+        return self.in_thread(self._load, spider, batch).addCallback(self._loaded, spider, batch)
 
-    def _loaded(self, outcomes: list[FileOutcome], spider: PublisherSpider) -> None:
+    def _loaded(self, outcomes: list[FileOutcome], spider: PublisherSpider, batch: list[StoredFile]) -> None:
+        frontier = frontier_of(self.crawler)
+        for item in batch[: len(outcomes)] if frontier is not None else ():
+            frontier.done(item.request_key)  # type: ignore[union-attr]
         for outcome in outcomes:
             self.crawler.stats.inc_value("ocds_atlas/releases", outcome.releases)
             self.crawler.stats.inc_value("ocds_atlas/records", outcome.records)
@@ -156,6 +170,9 @@ class StorePipeline:
         if self.intake is None:
             self.thread.stop()
             return None
+        frontier = frontier_of(self.crawler)
+        if frontier is not None:
+            self.crawler.stats.set_value(MISSING_STAT, frontier.report(reason))
         done = self.in_thread(self.intake.close, reason, self.crawler.stats.get_stats())
         return done.addBoth(self._stop_thread)
 

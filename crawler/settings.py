@@ -52,7 +52,9 @@ if os.environ.get("OCDS_ATLAS_LOG_FORMAT", "").lower() == "json":
     LOG_FORMAT = "%(message)s"
 
 # Sentry, when SENTRY_DSN is set (crawler/extensions.py).
-EXTENSIONS = {"crawler.extensions.SentryExtension": 100}
+EXTENSIONS = {"crawler.extensions.SentryExtension": 100, "crawler.frontier.Frontier": 50}
+# What a crawl asked for and did not get, for its acceptance and for --resume (crawler/frontier.py).
+SPIDER_MIDDLEWARES = {"crawler.frontier.FrontierMiddleware": 50}
 
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
 

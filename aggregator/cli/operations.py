@@ -23,12 +23,15 @@ def status(
         str, typer.Option("--format", help="table, or json (crawls, publishers, queues: for monitoring).")
     ] = "table",
 ) -> None:
-    """Crawls, counts per publisher, notes by level, and normalized counts per country."""
+    """Crawls (running, finished, incomplete, failed, or interrupted: their process died), counts per publisher,
+    notes by level, and normalized counts per country."""
     from aggregator.cli.status import print_status, status_json
+    from aggregator.raw.liveness import close_interrupted
 
     if format not in ("table", "json"):
         raise AtlasError(f"--format must be table or json, not {format!r}")
     with connect_migrated() as conn:
+        close_interrupted(conn)  # crawls and loads whose process died show as interrupted
         if format == "json":
             print(status_json(conn, crawls))
         else:

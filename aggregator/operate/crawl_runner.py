@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import pickle
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -18,9 +20,10 @@ import psycopg
 from aggregator import db, settings
 from aggregator.db import query
 from aggregator.errors import AtlasError
-from aggregator.raw.acceptance import SUCCESSFUL
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+#: <linux/prctl.h>
+PR_SET_PDEATHSIG = 1
 
 
 @contextlib.contextmanager
@@ -73,7 +76,7 @@ def run_spider(
     crawl = conn.execute(query("raw/crawls", "select_last_crawl"), {"name": spider}).fetchone()
     if returncode != 0 or crawl is None or _marker(crawl) == before:
         raise AtlasError(f"the crawl of {spider} failed: {_last_error(log)} (log: {log})")
-    if crawl["close_reason"] in SUCCESSFUL:
+    if crawl["status"] == "finished":  # else it can be resumed: what it lacks is in the job directory
         shutil.rmtree(jobdir, ignore_errors=True)
     return crawl
 
@@ -93,11 +96,14 @@ def incremental_start(conn: psycopg.Connection, spider: str) -> str | None:
 def interrupted_arguments(conn: psycopg.Connection, jobdir: Path) -> dict[str, Any]:
     """The arguments of the crawl that the job directory holds (its id is in the spider's state, written by
     ``crawler.pipelines.StorePipeline``)."""
-    state = jobdir / "spider.state"
-    if not state.is_file():
+    state, written = jobdir / "spider.state", jobdir / "crawl_id"
+    if state.is_file():
+        with state.open("rb") as f:
+            crawl_id = pickle.load(f).get("crawl_id")  # a dict of plain values, written by our own pipeline
+    elif written.is_file():  # written when the crawl opened: a crawl killed before it closed left only this
+        crawl_id = int(written.read_text(encoding="utf-8"))
+    else:
         raise AtlasError(f"there is no interrupted crawl to resume ({jobdir} holds none)")
-    with state.open("rb") as f:
-        crawl_id = pickle.load(f).get("crawl_id")  # a dict of plain values, written by our own pipeline
     row = conn.execute(query("raw/crawls", "select_crawl"), {"id": crawl_id}).fetchone()
     if row is None:
         raise AtlasError(f"the interrupted crawl {crawl_id} is not in the database: it cannot be resumed")
@@ -118,7 +124,7 @@ def _environment(sandbox: str | None) -> dict[str, str]:
 
 
 def _run(command: list[str], env: dict[str, str], waiting: Callable[[], None] | None = None) -> int:
-    with subprocess.Popen(command, env=env, cwd=PROJECT_ROOT) as process:
+    with subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, preexec_fn=die_with_parent()) as process:
         try:
             while waiting is not None:
                 try:
@@ -131,6 +137,26 @@ def _run(command: list[str], env: dict[str, str], waiting: Callable[[], None] | 
             # Wait for it (a second interrupt forces it to stop), then say the crawl was interrupted.
             process.wait()
             raise
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """What a child runs before it starts, so that it is killed when this process dies, however it dies (SIGKILL
+    too): Linux's parent-death signal (``prctl(PR_SET_PDEATHSIG, SIGKILL)``, through ctypes). Killed, the crawl goes
+    silent and is closed as interrupted; ``--resume`` continues it. None where there is no prctl (not Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def set_parent_death_signal() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the signal was set
+            os._exit(1)
+
+    return set_parent_death_signal
 
 
 def _last_crawl(conn: psycopg.Connection, spider: str) -> tuple[int, Any] | None:

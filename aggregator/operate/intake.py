@@ -20,7 +20,7 @@ from aggregator.normalize.refresh import normalize
 from aggregator.notes import Note, add_notes
 from aggregator.operate import observability
 from aggregator.operate.health import record_health
-from aggregator.raw.acceptance import SUCCESSFUL, Acceptance, assess, high_water_mark
+from aggregator.raw.acceptance import MISSING_STAT, SUCCESSFUL, Acceptance, assess, high_water_mark
 from aggregator.raw.crawls import (
     LEARNT_STAT,
     PublisherInfo,
@@ -32,7 +32,10 @@ from aggregator.raw.crawls import (
     reopen_crawl,
     upsert_publisher,
 )
-from aggregator.raw.load import FileOutcome, LoadOptions, load_file, register_file
+from aggregator.raw.files import register_file
+from aggregator.raw.liveness import Heartbeat, close_interrupted
+from aggregator.raw.load import FileOutcome, LoadOptions, load_file
+from aggregator.raw.locks import one_at_a_time
 from aggregator.raw.shapes import Problem
 
 __all__ = ["SUCCESSFUL", "Intake"]
@@ -55,6 +58,7 @@ class Intake:
         self.arguments = arguments
         self.conn = db.connect(autocommit=True)
         migrate(self.conn)
+        close_interrupted(self.conn)
         self.publisher_id = upsert_publisher(self.conn, publisher)
         self.previous_stats: dict[str, Any] = {}
         if resume_crawl_id is None:
@@ -62,6 +66,8 @@ class Intake:
         else:
             self.previous_stats = reopen_crawl(self.conn, resume_crawl_id, self.publisher_id)
             self.crawl_id = resume_crawl_id
+        # While it runs, the crawl says so; killed, it goes silent and is closed as interrupted (liveness).
+        self.heartbeat = Heartbeat(self.crawl_id).start()
         self.started = time.monotonic()
         fields = {"event": "crawl_started", **self._identity(), "arguments": arguments}
         fields["resumed"] = resume_crawl_id is not None
@@ -105,15 +111,19 @@ class Intake:
         add_notes(self.conn, [note])
 
     def close(self, reason: str, stats: dict[str, Any]) -> None:
-        """Close the crawl, accepted (status ``finished``) or not (``failed``, with the reasons: see
+        """Close the crawl: accepted (status ``finished``), ``incomplete`` (it did not finish, or lacks an essential
+        request: ``stats[MISSING_STAT]``), or ``failed``, with the reasons (see
         :func:`aggregator.raw.acceptance.assess`); then compile what it touched, unless
         ``OCDS_ATLAS_COMPILE_AFTER_CRAWL=0`` (as ``ocds-atlas crawl`` sets, to compile with a progress bar and
         several workers itself), and normalize what compiling changed."""
         incremental = bool(self.arguments.get("incremental"))
-        acceptance = assess(reason, crawl_counts(self.conn, self.crawl_id), incremental=incremental)
-        status = "finished" if acceptance.accepted else "failed"
-        close_crawl(self.conn, self.crawl_id, status, reason, merge_stats(self.previous_stats, stats))
-        accept_crawl(self.conn, self.crawl_id, acceptance, high_water_mark(acceptance, reason, self.arguments))
+        missing = stats.get(MISSING_STAT) if isinstance(stats.get(MISSING_STAT), dict) else None
+        counts = crawl_counts(self.conn, self.crawl_id)
+        acceptance = assess(reason, counts, incremental=incremental, missing=missing)
+        self.heartbeat.stop()
+        close_crawl(self.conn, self.crawl_id, acceptance.status, reason, merge_stats(self.previous_stats, stats))
+        mark = high_water_mark(acceptance, reason, self.arguments)
+        accept_crawl(self.conn, self.crawl_id, acceptance, mark, missing)
         if isinstance(stats.get(LEARNT_STAT), dict):
             learn_publisher(self.conn, self.publisher_id, stats[LEARNT_STAT])
         record_health(self.conn, self.publisher_id, acceptance.counts.last_release_date)
@@ -123,9 +133,14 @@ class Intake:
                 self.crawl_id, self.publisher.name, self.publisher.spider, acceptance.reasons, reason
             )
         if os.environ.get("OCDS_ATLAS_COMPILE_AFTER_CRAWL", "1") != "0":
-            compile_ocids(self.conn, [self.publisher_id])
-            normalize(self.conn, [self.publisher_id], False)
+            with one_at_a_time(self.conn, "compile", "compile", on_wait=self._waiting):
+                compile_ocids(self.conn, [self.publisher_id])
+            with one_at_a_time(self.conn, "normalize", "normalize", on_wait=self._waiting):
+                normalize(self.conn, [self.publisher_id], False)
         self.conn.close()
+
+    def _waiting(self, line: str) -> None:
+        logger.info("crawl %s: %s", self.crawl_id, line, extra={"fields": {"event": "waiting", **self._identity()}})
 
     def _log_closed(self, reason: str, stats: dict[str, Any], acceptance: Acceptance) -> None:
         counts = acceptance.counts

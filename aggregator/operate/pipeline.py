@@ -19,6 +19,7 @@ from aggregator.publish.export import ExportedFile, export
 from aggregator.raw.bulk import expand_paths, load_paths
 from aggregator.raw.crawls import PublisherInfo, publisher_by_name
 from aggregator.raw.load import FileOutcome
+from aggregator.raw.locks import one_at_a_time
 
 if TYPE_CHECKING:
     from aggregator.normalize.refresh import NormalizeSummary
@@ -70,7 +71,7 @@ def load_with_progress(
             bar.advance(task)
 
         crawl_id, outcomes = load_paths(
-            conn, info, paths, encoding, advance, workers or settings.cores(), compiled=compiled
+            conn, info, paths, encoding, advance, workers or settings.cores(), compiled=compiled, on_wait=_say
         )
     notes = sum((o.notes for o in outcomes), start=type(outcomes[0].notes)()) if outcomes else {}
     console.print(
@@ -94,9 +95,9 @@ def compile_with_progress(
 ) -> CompileSummary:
     """Compile, then normalize what compiling changed (see :func:`normalize_with_progress`)."""
     ids = [publisher_by_name(conn, name)["id"] for name in publishers] if publishers else None
-    total = count_pending(conn, ids, full)
     workers = workers or settings.cores()
-    with progress() as bar:
+    with one_at_a_time(conn, "compile", "compile", on_wait=_say), progress() as bar:
+        total = count_pending(conn, ids, full)
         task = bar.add_task(f"compiling ({workers} workers)" if workers > 1 else "compiling", total=total)
         summary = compile_ocids(
             conn,
@@ -126,7 +127,7 @@ def normalize_with_progress(
     from aggregator.normalize import refresh
 
     ids = [publisher_by_name(conn, name)["id"] for name in publishers] if publishers else None
-    with progress() as bar:
+    with one_at_a_time(conn, "normalize", "normalize", on_wait=_say), progress() as bar:
         task = bar.add_task("normalizing", total=len(refresh.pending(conn, ids, full)))
         advance = lambda n: bar.advance(task, n)  # noqa: E731
         summary = refresh.normalize(conn, ids, full, advance, workers=workers, parallel=normalize_in_workers)
@@ -145,7 +146,8 @@ def indicators_with_progress(
     """Recompute the indicators, red flags and quality checks of the processes that changed (``parts`` of them)."""
     from aggregator.compare.refresh import refresh
 
-    with console.status("computing indicators…"):
+    waiting = one_at_a_time(conn, "indicators", "refresh of the indicators", on_wait=_say)
+    with waiting, console.status("computing indicators…"):
         summary = refresh(conn, full=full, parts=parts)
     groups = "all groups" if summary.full else f"{len(summary.groups)} country-year groups"
     console.print(
@@ -170,6 +172,10 @@ def export_with_progress(conn: psycopg.Connection, directory: Path) -> list[Expo
         files = export(conn, directory, written)
     console.print(f"{directory / 'datapackage.json'}, {directory / 'SHA256SUMS'}: {len(files)} files", highlight=False)
     return files
+
+
+def _say(line: str) -> None:
+    console.print(line, highlight=False)
 
 
 def _levels(counts: dict[str, int]) -> str:

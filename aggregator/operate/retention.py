@@ -106,10 +106,13 @@ def resumable_crawls(spiders: Iterable[str]) -> set[int]:
 
     crawl_ids = set()
     for spider in set(spiders):
-        state = job_directory(spider) / "spider.state"
+        state, written = job_directory(spider) / "spider.state", job_directory(spider) / "crawl_id"
+        crawl_id = None
         if state.is_file():
             with state.open("rb") as f:
                 crawl_id = pickle.load(f).get("crawl_id")  # a dict of plain values, written by our own pipeline
-            if crawl_id is not None:
-                crawl_ids.add(crawl_id)
+        elif written.is_file():  # a crawl killed before it closed (interrupted) names itself only there
+            crawl_id = int(written.read_text(encoding="utf-8"))
+        if crawl_id is not None:
+            crawl_ids.add(crawl_id)
     return crawl_ids

@@ -33,6 +33,7 @@ from aggregator.operate import probe as probing
 from aggregator.operate import scrapyd
 from aggregator.operate.health import DEFAULT_INTERVAL, INTERVALS, Health, crawl_interval, frequency, is_due
 from aggregator.operate.publishers import list_publishers
+from aggregator.raw.liveness import close_interrupted
 
 #: A crawl marked running for longer than this is taken to have died without closing its row.
 STALE_RUNNING = timedelta(days=2)
@@ -321,6 +322,7 @@ def run_update(
         if not locked:
             out.print("another `ocds-atlas update` is running: nothing done", highlight=False)
             return []
+        close_interrupted(conn)  # a crawl whose process died is not running: its publisher is due again
         declared = list_publishers(sandbox=True)
         gone = gone_publications(declared)
         decisions = choose(load_histories(conn), database_now(conn), names, include_sandbox, gone)

@@ -1,5 +1,10 @@
 """Loading files from disk (``ocds-atlas load``): one crawl of kind ``load``, its files stored by
-:func:`aggregator.raw.load.store_file`, in worker processes when there is enough to share."""
+:func:`aggregator.raw.load.store_file`, in worker processes when there is enough to share.
+
+One load of a publisher at a time (:mod:`aggregator.raw.locks`; a second waits, saying so). While it runs, it beats
+(:mod:`aggregator.raw.liveness`): killed, it is closed as ``interrupted`` by the next command, its rows kept but not
+compiled. Loaded again, a file the publisher already has (the same content, stored whole) is skipped with a note, so
+a load that was interrupted is finished by running it again, and an unchanged directory costs little."""
 
 from __future__ import annotations
 
@@ -14,7 +19,10 @@ import psycopg
 from aggregator import db
 from aggregator.errors import AtlasError
 from aggregator.raw.crawls import PublisherInfo, close_crawl, open_crawl, upsert_publisher
-from aggregator.raw.load import FileOutcome, LoadOptions, register_file, store_file
+from aggregator.raw.files import register_file
+from aggregator.raw.liveness import Heartbeat, close_interrupted
+from aggregator.raw.load import FileOutcome, LoadOptions, store_file
+from aggregator.raw.locks import one_at_a_time
 from aggregator.raw.sources import skipped
 
 
@@ -43,34 +51,45 @@ def load_paths(
     workers: int = 1,
     *,
     compiled: bool = False,
+    on_wait: Callable[[str], None] | None = None,
 ) -> tuple[int, list[FileOutcome]]:
     """Load files from disk as one crawl of kind ``load``; return the crawl's id and each file's outcome. With
     ``compiled``, the files hold compiled releases: each is stored as its OCID's compiled release, as published.
 
     Files are registered in order first, so that load order (file, then position in the file) does not depend on
-    which of the ``workers`` processes stores which file.
+    which of the ``workers`` processes stores which file. ``on_wait`` is told when another load of the publisher
+    runs: this one waits for it.
     """
     files = expand_paths(paths)
+    close_interrupted(conn)
     publisher_id = upsert_publisher(conn, publisher)
-    arguments = {"paths": [str(p) for p in paths], "encoding": encoding} | ({"compiled": True} if compiled else {})
-    crawl_id = open_crawl(conn, publisher_id, "load", arguments, None)
-    file_ids = [register_file(conn, crawl_id, path) for path in files]
-    jobs = [
-        (publisher_id, crawl_id, file_id, path, LoadOptions(encoding, publisher.ocds_version, compiled=compiled))
-        for file_id, path in zip(file_ids, files, strict=True)
-    ]
-    outcomes: dict[int, FileOutcome] = {}
-    for path, outcome in _run_jobs(conn, jobs, workers):
-        outcomes[outcome.crawl_file_id] = outcome
-        if on_file:
-            on_file(path, outcome)
-    ordered = [outcomes[file_id] for file_id in file_ids]
-    stats = {
-        "files": len(files),
-        "releases": sum(o.releases for o in ordered),
-        "records": sum(o.records for o in ordered),
-    }
-    close_crawl(conn, crawl_id, "finished", "finished", stats)
+    with one_at_a_time(conn, "load", f"load of {publisher.name}", publisher_id, on_wait):
+        arguments = {"paths": [str(p) for p in paths], "encoding": encoding} | ({"compiled": True} if compiled else {})
+        crawl_id = open_crawl(conn, publisher_id, "load", arguments, None)
+        with Heartbeat(crawl_id):
+            file_ids = [register_file(conn, crawl_id, path) for path in files]
+            jobs = [
+                (
+                    publisher_id,
+                    crawl_id,
+                    file_id,
+                    path,
+                    LoadOptions(encoding, publisher.ocds_version, compiled=compiled),
+                )
+                for file_id, path in zip(file_ids, files, strict=True)
+            ]
+            outcomes: dict[int, FileOutcome] = {}
+            for path, outcome in _run_jobs(conn, jobs, workers):
+                outcomes[outcome.crawl_file_id] = outcome
+                if on_file:
+                    on_file(path, outcome)
+        ordered = [outcomes[file_id] for file_id in file_ids]
+        stats = {
+            "files": len(files),
+            "releases": sum(o.releases for o in ordered),
+            "records": sum(o.records for o in ordered),
+        }
+        close_crawl(conn, crawl_id, "finished", "finished", stats)
     return crawl_id, ordered
 
 

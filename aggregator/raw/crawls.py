@@ -119,12 +119,17 @@ def crawl_counts(conn: psycopg.Connection, crawl_id: int) -> CrawlCounts:
 
 
 def accept_crawl(
-    conn: psycopg.Connection, crawl_id: int, acceptance: Acceptance, high_water_mark: datetime | None
+    conn: psycopg.Connection,
+    crawl_id: int,
+    acceptance: Acceptance,
+    high_water_mark: datetime | None,
+    missing: dict[str, Any] | None = None,
 ) -> None:
     params = {
         "id": crawl_id,
         "error_rate": acceptance.error_rate,
         "acceptance": orjson.dumps(acceptance.as_json()).decode(),
         "high_water_mark": high_water_mark,
+        "missing": orjson.dumps(missing).decode() if missing and missing.get("requests") else None,
     }
     conn.execute(query("raw/crawls", "accept_crawl"), params)

@@ -1,12 +1,12 @@
 """Loading files into the raw layer: every file a ``crawl_file``, every problem a note, bodies stored once.
 
 A file is stored in one transaction: if storing fails, nothing of that file is kept, the file's row says why, and
-everything stored before stays as it was.
+everything stored before stays as it was. Whatever reading or storing one file raises (but a lost connection) is a
+note on that file (``file_not_loaded``), and the files after it are loaded.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +20,7 @@ from aggregator.db import query
 from aggregator.notes import Note, add_notes
 from aggregator.raw import bodies, gcpause
 from aggregator.raw.convert import convert, spreadsheet_format
+from aggregator.raw.files import StoredBefore, content_key, file_sha256, register_file, stored_before
 from aggregator.raw.items import embedded_releases, is_compiled, ocds_version
 from aggregator.raw.read import Item, Problem, Source, iter_sources, read_source
 
@@ -58,6 +59,16 @@ class LoadOptions:
     compiled: bool = False
     ocid_from_id: bool = False
 
+    def reading(self) -> dict[str, Any] | None:
+        """What decides the rows a file gives (see :func:`aggregator.raw.files.content_key`); None for a reading cut
+        at a sample's limit, which stores part of the file."""
+        if self.limit is not None:
+            return None
+        reading: dict[str, Any] = {k: v for k, v in self.__dict__.items() if k not in ("limit", "date_range")}
+        if self.date_range is not None:
+            reading["date_range"] = [self.date_range.lower, self.date_range.upper]
+        return reading
+
 
 @dataclass
 class _Context:
@@ -68,38 +79,8 @@ class _Context:
     outcome: FileOutcome
     remaining: int | None = None
     problems: list[Problem] = field(default_factory=list)
-
-
-def file_digest(path: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            size += len(chunk)
-            digest.update(chunk)
-    return size, digest.hexdigest()
-
-
-def register_file(
-    conn: psycopg.Connection,
-    crawl_id: int,
-    path: Path | None,
-    url: str | None = None,
-    http_status: int | None = None,
-    error: str | None = None,
-) -> int:
-    """Record a file of a crawl (``path`` None for a request that stored nothing); return its id."""
-    size, sha256 = file_digest(path) if path is not None and path.is_file() else (None, None)
-    params = {
-        "crawl_id": crawl_id,
-        "url": url,
-        "path": None if path is None else str(path),
-        "size": size,
-        "sha256": sha256,
-        "http_status": http_status,
-        "error": error,
-    }
-    return conn.execute(query("raw/load", "insert_crawl_file"), params).fetchone()["id"]
+    #: The publisher had the file's content already: its row points there (see :func:`_already_stored`).
+    duplicate: bool = False
 
 
 def load_file(
@@ -123,16 +104,47 @@ def load_file(
 def store_file(
     conn: psycopg.Connection, publisher_id: int, crawl_id: int, file_id: int, path: Path, options: LoadOptions
 ) -> FileOutcome:
-    """Store the content of a registered file (see :func:`load_file`)."""
+    """Store the content of a registered file (see :func:`load_file`), unless the publisher already has it: a file
+    with the same content, stored whole and read the same way (see :mod:`aggregator.raw.files`)."""
     context = _Context(publisher_id, crawl_id, file_id, options, FileOutcome(file_id), options.limit)
+    key = content_key(publisher_id, file_sha256(conn, file_id), options.reading())
     try:
         with gcpause.paused(), conn.transaction():
-            _store_file(conn, context, path, options.encoding)
+            if key is not None:  # two crawls or loads storing the same content: one at a time
+                conn.execute(query("raw/load", "lock_content"), {"key": int.from_bytes(key[:8], "big", signed=True)})
+            before = stored_before(conn, file_id, key)
+            if before is not None:
+                _already_stored(conn, context, before, key)
+            else:
+                _store_file(conn, context, path, options.encoding)
+                conn.execute(query("raw/load", "set_content_key"), {"id": file_id, "key": key})
     except psycopg.DataError as error:
         context.outcome = FileOutcome(file_id)
         context.problems = [Problem("error", "file_not_stored", f"PostgreSQL refused the file: {error}", {})]
+    except Exception as error:  # whatever one file meets (a bug, a hostile shape), the load goes on
+        if conn.broken:
+            raise
+        context.outcome = FileOutcome(file_id)
+        context.problems = [file_not_loaded(error)]
     _finish_file(conn, context)
     return context.outcome
+
+
+def _already_stored(conn: psycopg.Connection, context: _Context, before: StoredBefore, key: bytes | None) -> None:
+    params = {"id": context.crawl_file_id, "stored_as": before.crawl_file_id, "key": key}
+    conn.execute(query("raw/load", "finish_duplicate_file"), {**params, **before.__dict__})
+    context.outcome.releases, context.outcome.records = before.releases, before.records
+    context.duplicate = True
+    data = {"crawl_file_id": before.crawl_file_id, "crawl_id": before.crawl_id}
+    message = "The publisher already has this file's content (the same SHA-256, read the same way): not stored again."
+    context.problems.append(Problem("info", "file_already_stored", message, data))
+
+
+def file_not_loaded(error: BaseException) -> Problem:
+    """The note on a file whose reading or storing raised: nothing of it is kept."""
+    detail = f"{type(error).__name__}: {error}"[:500]
+    message = f"The file could not be loaded ({detail}); nothing of it was stored, and the other files were loaded."
+    return Problem("error", "file_not_loaded", message, {"error": detail})
 
 
 def _store_file(conn: psycopg.Connection, context: _Context, path: Path, encoding: str | None) -> None:
@@ -207,10 +219,11 @@ def _finish_file(conn: psycopg.Connection, context: _Context) -> None:
     with conn.transaction():
         add_notes(conn, notes)
         outcome = context.outcome
-        conn.execute(
-            query("raw/load", "finish_crawl_file"),
-            {"id": outcome.crawl_file_id, "releases": outcome.releases, "records": outcome.records},
-        )
+        if not context.duplicate:
+            conn.execute(
+                query("raw/load", "finish_crawl_file"),
+                {"id": outcome.crawl_file_id, "releases": outcome.releases, "records": outcome.records},
+            )
     for note in notes:
         context.outcome.notes[note.level] += note.count
 
@@ -252,12 +265,20 @@ def _store_batch(conn: psycopg.Connection, context: _Context, member: str | None
             package_id = package_ids.get(package_hash) if package_hash else None
             rows.append(_release_row(context, member, item, item.data, data_ids[digest], package_id, None))
     _copy_releases(conn, rows)
-    ocids = sorted({row[5] for row in rows} | {item.data["ocid"] for item in items})
-    params = {"publisher_id": context.publisher_id, "crawl_file_id": context.crawl_file_id, "ocids": ocids}
-    conn.execute(query("raw/load", "queue_ocids"), params)
+    _queue(conn, context, [(row[5], row[11]) for row in rows], [(p[0].data["ocid"], data_ids[p[1]]) for p in records])
     context.outcome.items += len(items)
     context.outcome.records += len(records)
     context.outcome.releases += len(rows)
+
+
+def _queue(
+    conn: psycopg.Connection, context: _Context, releases: list[tuple[str, int]], records: list[tuple[str, int]]
+) -> None:
+    """Queue for compile the OCIDs that gained a body (see the ``queue_ocids`` query)."""
+    pairs = sorted({("release", *pair) for pair in releases} | {("record", *pair) for pair in records})
+    params = {"publisher_id": context.publisher_id, "crawl_file_id": context.crawl_file_id}
+    params |= {"kinds": [p[0] for p in pairs], "ocids": [p[1] for p in pairs], "data_ids": [p[2] for p in pairs]}
+    conn.execute(query("raw/load", "queue_ocids"), params)
 
 
 def _body(value: dict[str, Any], store: dict[bytes, bytes], context: _Context) -> bytes:

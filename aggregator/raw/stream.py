@@ -28,6 +28,7 @@ from typing import IO, Any
 import ijson
 import orjson
 
+from aggregator.raw.depth import DepthGuard, GuardedStream, TooDeep
 from aggregator.raw.shapes import PACKAGE_KEYS, Item, Problem, iter_items
 from aggregator.raw.sources import CHUNK, READ_ERRORS, ArchiveTooLarge, ReadLimits, Source
 from aggregator.raw.tail import members_after
@@ -58,7 +59,7 @@ def read_large(
             yield from items_of_values(_json_lines(reader), root_path, ocid_from_id)
         else:
             yield from _document(reader, root_path or "", ocid_from_id)
-    except ArchiveTooLarge as error:
+    except (ArchiveTooLarge, TooDeep) as error:
         yield error.problem
         return
     except ijson.JSONError as error:
@@ -76,11 +77,15 @@ class _Reader:
     plan: Plan
     passes: list[Counters] = field(default_factory=list)
 
-    def open(self) -> Utf8Stream:
+    def open(self, guarded: bool = True) -> IO[bytes]:
+        """A new UTF-8 stream of the source; ``guarded`` for ijson, which must not read past
+        :data:`aggregator.raw.depth.MAX_DEPTH` levels (JSON lines are read line by line with orjson, which stops
+        there itself)."""
         assert self.source.open is not None
         noted = any(p.code in ("decode_errors", "encoding_detected") for p in self.plan.problems)
         self.passes.append(Counters(self.plan.encoding, noted))
-        return Utf8Stream(self.source.open(), self.plan, self.passes[-1])
+        stream = Utf8Stream(self.source.open(), self.plan, self.passes[-1])
+        return GuardedStream(stream, DepthGuard(name=self.source.name)) if guarded else stream
 
     def most_read(self) -> Counters:
         """What the pass that read the most met (passes read the same bytes, some of them only in part)."""
@@ -94,7 +99,7 @@ class _Reader:
                 raw.seek(max(0, self.source.size - size))
                 return raw.read().replace(b"\x00", b"")
         tail = b""
-        with self.open() as stream:
+        with self.open(guarded=False) as stream:
             while chunk := stream.read(CHUNK):
                 tail = (tail + chunk)[-size:]
         return tail
@@ -105,7 +110,7 @@ class _Reader:
 
 def _is_json_lines(reader: _Reader) -> bool:
     """Whether the first non-blank line is a whole JSON value and another non-blank line follows."""
-    with io.BufferedReader(reader.open(), CHUNK) as stream:
+    with io.BufferedReader(reader.open(guarded=False), CHUNK) as stream:
         lines = (stream.readline(FIRST_LINE) for _ in itertools.count())
         first = next((line for line in lines if not line or line.strip()), b"")
         if not first.endswith(b"\n"):
@@ -119,7 +124,7 @@ def _is_json_lines(reader: _Reader) -> bool:
 
 def _json_lines(reader: _Reader) -> Iterator[Any | Problem]:
     offset = 0
-    with io.BufferedReader(reader.open(), CHUNK) as stream:
+    with io.BufferedReader(reader.open(guarded=False), CHUNK) as stream:
         for number, line in enumerate(stream, 1):
             if line.strip():
                 yield parse_line(line, number, offset)

@@ -16,6 +16,7 @@ import charset_normalizer
 import orjson
 from charset_normalizer.md import mess_ratio
 
+from aggregator.raw.depth import too_deep
 from aggregator.raw.shapes import Item, Problem, iter_items
 
 # Problems that read_source reports once per source, however many values or items cause them.
@@ -111,7 +112,9 @@ def iter_values(text: str) -> Iterator[Any | Problem]:
     """Yield each JSON value in ``text``: one document, JSON lines, or concatenated documents.
 
     Invalid JSON gives an ``invalid_json`` Problem; reading continues with the next line (JSON lines), or with
-    the next line that starts with ``{`` or ``[`` after the start of the invalid document (concatenated).
+    the next line that starts with ``{`` or ``[`` after the start of the invalid document (concatenated). JSON
+    nested too deeply for the parsers (orjson stops at 1,024 levels, the standard library at its recursion limit)
+    gives a ``nested_too_deeply`` Problem: for the line (JSON lines), or for the rest of the text.
     """
     if not text or text.isspace():
         yield Problem("error", "empty_file", "The file is empty or contains only whitespace.", {})
@@ -167,6 +170,9 @@ def parse_line(line: str | bytes, number: int, offset: int) -> Any | Problem:
             return _invalid_json(error.msg, number, error.colno, offset + error.pos)
         except UnicodeDecodeError as error:
             return _invalid_json(str(error), number, 0, offset)
+        except RecursionError:
+            problem = too_deep()
+            return Problem(problem.level, problem.code, problem.message, {**problem.data, "line": number})
 
 
 def _iter_concatenated(text: str) -> Iterator[Any | Problem]:
@@ -175,6 +181,9 @@ def _iter_concatenated(text: str) -> Iterator[Any | Problem]:
     while start := _NON_WHITESPACE.search(text, position):
         try:
             value, position = decoder.raw_decode(text, start.start())
+        except RecursionError:
+            yield too_deep()
+            return
         except json.JSONDecodeError as error:
             yield _invalid_json(error.msg, error.lineno, error.colno, error.pos)
             match = _NEXT_DOCUMENT.search(text, start.start())

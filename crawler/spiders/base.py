@@ -19,6 +19,7 @@ from aggregator import settings as atlas_settings
 from aggregator.dates import DateRange
 from aggregator.raw.crawls import PublisherInfo
 from crawler.files import FilesStore
+from crawler.frontier import KEY, frontier_of
 from crawler.items import CrawlNote, FailedRequest, StoredFile
 from crawler.middlewares import RequestRefused
 from crawler.spiders.declarations import (
@@ -308,7 +309,11 @@ class PublisherSpider(scrapy.Spider):
         return iter(())
 
     def failed(self, failure: Failure) -> Iterator[Any]:
+        key = failure.request.meta.get(KEY)
         if isinstance(failure.value, RequestRefused):
+            frontier = frontier_of(getattr(self, "crawler", None))
+            if frontier is not None:
+                frontier.done(key)  # refused on purpose: nothing is missing
             yield failure.value.note
             return
         response = getattr(failure.value, "response", None)
@@ -318,12 +323,12 @@ class PublisherSpider(scrapy.Spider):
             # Scrapy cancels a download that passes DOWNLOAD_MAXSIZE (nothing else cancels ours).
             limit = failure.request.meta.get("download_maxsize", self.settings.getint("DOWNLOAD_MAXSIZE"))
             error = f"the response was cut: it is larger than DOWNLOAD_MAXSIZE ({limit} bytes)"
-            yield FailedRequest(url, status, error, "response_too_large")
+            yield FailedRequest(url, status, error, "response_too_large", key)
             return
         if status in REFUSALS and self.refusal_reason:
             message = f"the publisher refused the request (HTTP {status}): {self.refusal_reason}"
             yield self.note("error", "publisher_refused", message, url=url)
-        yield FailedRequest(url, status, f"{failure.type.__name__}: {failure.getErrorMessage()}")
+        yield FailedRequest(url, status, f"{failure.type.__name__}: {failure.getErrorMessage()}", request_key=key)
 
     def note(self, level: str, code: str, message: str, **data: Any) -> CrawlNote:
         return CrawlNote(level, code, message, data)

@@ -15,6 +15,7 @@ from scrapy.http import Response
 from aggregator.raw.read import Problem, iter_sources
 from aggregator.raw.sources import READ_ERRORS
 from aggregator.raw.utf8 import open_utf8
+from crawler.frontier import ESSENTIAL
 from crawler.handlers import STREAMED_PATH
 from crawler.spiders.base import PublisherSpider
 from crawler.spiders.declarations import OCDS_DATA
@@ -80,7 +81,9 @@ class PagedSpider(PublisherSpider):
                 link=link,
             )
         else:
-            yield self.request(response.urljoin(link), meta={OCDS_DATA: True} if response.meta.get(OCDS_DATA) else {})
+            # A next page is essential: if it fails, the pages after it are unknown (crawler.frontier).
+            meta = {ESSENTIAL: True, **({OCDS_DATA: True} if response.meta.get(OCDS_DATA) else {})}
+            yield self.request(response.urljoin(link), meta=meta)
 
 
 def resolve_pointer(document: Any, pointer: str) -> Any:

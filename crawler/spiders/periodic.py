@@ -13,6 +13,7 @@ import orjson
 import scrapy
 from scrapy.http import Response
 
+from crawler.frontier import ESSENTIAL
 from crawler.spiders.base import PublisherSpider
 
 PERIODS = ("year", "month", "day", "fiscal_year")
@@ -121,7 +122,8 @@ class PeriodicSpider(PublisherSpider):
         url = window_url(self.url_template, window, self.date_format, self.year_offset)
         body = orjson.dumps(fill_template(self.body_template, window, self.date_format))
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        return self.request(url, method="POST", body=body, headers=headers, meta={"period_window": window})
+        meta = {"period_window": window, ESSENTIAL: True}
+        return self.request(url, method="POST", body=body, headers=headers, meta=meta)
 
     @classmethod
     def fiscal_year(cls) -> FiscalYear | None:
@@ -140,7 +142,10 @@ class PeriodicSpider(PublisherSpider):
             return
         windows = self.window_urls()
         for url in self.start_requests_urls():
-            yield self.request(url, meta={"period_window": windows[url]} if url in windows else {})
+            # A window is essential: lost, its releases are unknown (crawler.frontier).
+            yield self.request(
+                url, meta={ESSENTIAL: True, **({"period_window": windows[url]} if url in windows else {})}
+            )
 
     def request(self, url: str, **kwargs: Any) -> scrapy.Request:
         if self.missing_period_statuses:

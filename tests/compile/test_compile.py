@@ -60,8 +60,8 @@ def test_a_changed_release_recompiles_one_ocid(atlas_env, conn, tmp_path):
 
 
 def test_unchanged_ocids_are_neither_read_nor_merged(atlas_env, conn, tmp_path, monkeypatch):
-    """A re-crawl that gives the same bodies queues nothing: only the OCID that gained a body is queued, read and
-    merged."""
+    """A re-load that gives the same bodies queues nothing (only the OCID that gained a body is queued); compiling
+    them all, only the changed one is read and merged."""
     from aggregator.compile import run as compile_module
 
     invoke("load", str(PUBLISHERS / "armenia_armeps"), "--publisher", "armenia", "--country", "AM")
@@ -86,7 +86,8 @@ def test_unchanged_ocids_are_neither_read_nor_merged(atlas_env, conn, tmp_path, 
 
     monkeypatch.setattr(compile_module, "_inputs", spy_inputs)
     monkeypatch.setattr(compile_module, "compile_ocid", spy_compile)
-    assert "compiled 1 OCIDs: 1 written, 0 unchanged" in invoke("compile", "--workers", "1")
+    assert [row["ocid"] for row in conn.execute("SELECT ocid FROM compile_queue")] == [ocid]
+    assert "compiled 900 OCIDs: 1 written, 899 unchanged" in invoke("compile", "--workers", "1", "--full")
     assert read == merged == [ocid]
     assert compiled(conn)[ocid]["tender"]["title"] == "Changed"
 

@@ -13,10 +13,15 @@ LIMIT %(limit)s
 -- name: select_publisher_counts
 SELECT p.name, p.title, p.country, p.is_sandbox,
        (SELECT count(*) FROM crawl_file f JOIN crawl c ON c.id = f.crawl_id WHERE c.publisher_id = p.id) AS files,
-       (SELECT count(*) FROM release r WHERE r.publisher_id = p.id) AS releases,
-       (SELECT count(*) FROM record r WHERE r.publisher_id = p.id) AS records,
+       (SELECT count(*) FROM release r JOIN crawl c ON c.id = r.crawl_id
+        WHERE r.publisher_id = p.id AND c.status <> 'interrupted') AS releases,
+       (SELECT count(*) FROM record r JOIN crawl c ON c.id = r.crawl_id
+        WHERE r.publisher_id = p.id AND c.status <> 'interrupted') AS records,
        (SELECT count(*) FROM compiled_release c WHERE c.publisher_id = p.id) AS compiled_releases,
-       n.info, n.warning, n.error, p.endpoint_failing_since
+       n.info, n.warning, n.error, p.endpoint_failing_since,
+       -- Kept, not compiled: what crawls and loads that died stored.
+       (SELECT count(*) FROM release r JOIN crawl c ON c.id = r.crawl_id
+        WHERE r.publisher_id = p.id AND c.status = 'interrupted') AS interrupted_releases
 FROM publisher p
 CROSS JOIN LATERAL (
     SELECT coalesce(sum(count) FILTER (WHERE level = 'info'), 0) AS info,

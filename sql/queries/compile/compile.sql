@@ -25,12 +25,14 @@ SELECT count(*) AS ocids FROM (
 ) AS keys
 
 -- name: select_releases
--- compile._inputs reads the columns by position: keep their order.
+-- compile._inputs reads the columns by position: keep their order. The rows of a crawl or load that died
+-- (interrupted) are kept but not compiled (aggregator/raw/liveness.py).
 SELECT r.id, r.crawl_file_id, r.ordinal, r.ocid, r.release_id, r.date, r.date_text, r.ocds_version, r.data_id, d.body,
        r.compiled, pd.body -> 'extensions' AS extensions
 FROM release r
 JOIN raw_data d ON d.id = r.data_id
 LEFT JOIN package_data pd ON pd.id = r.package_data_id
+JOIN crawl c ON c.id = r.crawl_id AND c.status <> 'interrupted'
 WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
 
 -- name: select_release_keys
@@ -39,6 +41,7 @@ SELECT r.id, r.crawl_file_id, r.ordinal, r.ocid, r.release_id, r.date, r.date_te
        r.compiled, pd.body -> 'extensions' AS extensions
 FROM release r
 LEFT JOIN package_data pd ON pd.id = r.package_data_id
+JOIN crawl c ON c.id = r.crawl_id AND c.status <> 'interrupted'
 WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
 
 -- name: select_records
@@ -46,6 +49,7 @@ SELECT r.id, r.crawl_file_id, r.ordinal, r.ocid, r.ocds_version, r.data_id, d.bo
 FROM record r
 JOIN raw_data d ON d.id = r.data_id
 LEFT JOIN package_data pd ON pd.id = r.package_data_id
+JOIN crawl c ON c.id = r.crawl_id AND c.status <> 'interrupted'
 WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
 
 -- name: commit_without_waiting
@@ -100,4 +104,5 @@ WHERE publisher_id = %(publisher_id)s AND ocid = ANY(%(ocids)s) AND queued_at <=
 SELECT r.id, r.crawl_file_id, r.ordinal, r.ocid, r.ocds_version, r.data_id, NULL AS body, pd.body -> 'extensions' AS extensions
 FROM record r
 LEFT JOIN package_data pd ON pd.id = r.package_data_id
+JOIN crawl c ON c.id = r.crawl_id AND c.status <> 'interrupted'
 WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)

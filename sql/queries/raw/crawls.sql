@@ -23,8 +23,8 @@ ON CONFLICT (name) DO UPDATE SET
 RETURNING id
 
 -- name: insert_crawl
-INSERT INTO crawl (publisher_id, kind, arguments, files_path)
-VALUES (%(publisher_id)s, %(kind)s, %(arguments)s::jsonb, %(files_path)s)
+INSERT INTO crawl (publisher_id, kind, arguments, files_path, heartbeat_at)
+VALUES (%(publisher_id)s, %(kind)s, %(arguments)s::jsonb, %(files_path)s, now())
 RETURNING id
 
 -- name: close_crawl
@@ -40,22 +40,34 @@ LIMIT 1
 
 -- name: reopen_crawl
 -- A crawl that resumes (from Scrapy's job directory) continues its row.
-UPDATE crawl SET status = 'running', ended_at = NULL
+UPDATE crawl SET status = 'running', ended_at = NULL, heartbeat_at = now()
 WHERE id = %(id)s AND publisher_id = %(publisher_id)s AND kind = 'crawl'
 RETURNING stats
 
 -- name: select_crawl_counts
+-- A failed request fetched later in the same crawl (it resumed) is not failed any more. A file whose content the
+-- publisher had (stored_as) counts the releases and records found there, and their dates.
 SELECT count(*) AS requests,
-       count(*) FILTER (WHERE error IS NOT NULL) AS failed,
-       (SELECT count(*) FROM release WHERE crawl_id = %(id)s) AS releases,
-       (SELECT count(*) FROM record WHERE crawl_id = %(id)s) AS records,
-       (SELECT max(date) FROM release WHERE crawl_id = %(id)s) AS last_release_date
-FROM crawl_file
-WHERE crawl_id = %(id)s
+       count(*) FILTER (WHERE f.error IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM crawl_file g
+           WHERE g.crawl_id = f.crawl_id AND g.url = f.url AND g.error IS NULL AND g.id > f.id
+       )) AS failed,
+       coalesce(sum(f.releases), 0)::bigint AS releases,
+       coalesce(sum(f.records), 0)::bigint AS records,
+       greatest(
+           (SELECT max(date) FROM release WHERE crawl_id = %(id)s),
+           (SELECT max(r.date) FROM release r
+            WHERE r.crawl_id IN (SELECT o.crawl_id FROM crawl_file d JOIN crawl_file o ON o.id = d.stored_as
+                                 WHERE d.crawl_id = %(id)s)
+              AND r.crawl_file_id IN (SELECT d.stored_as FROM crawl_file d WHERE d.crawl_id = %(id)s))
+       ) AS last_release_date
+FROM crawl_file f
+WHERE f.crawl_id = %(id)s
 
 -- name: accept_crawl
 UPDATE crawl
-SET error_rate = %(error_rate)s, acceptance = %(acceptance)s::jsonb, high_water_mark = %(high_water_mark)s
+SET error_rate = %(error_rate)s, acceptance = %(acceptance)s::jsonb, high_water_mark = %(high_water_mark)s,
+    missing = %(missing)s::jsonb
 WHERE id = %(id)s
 
 -- name: select_high_water_mark

@@ -19,25 +19,33 @@ COPY release (publisher_id, crawl_id, crawl_file_id, member, ordinal, ocid, rele
 FROM STDIN
 
 -- name: queue_ocids
--- The batch's OCIDs that gained a body (release or record) they did not have: stored by this file, and by no other
--- file of the publisher. A file loaded again, or a release published again unchanged, queues nothing.
+-- An OCID is queued for compile only when it gains a body it did not have: a release or record body that no other
+-- file of the publisher gave it (in a crawl or load that did not die: an interrupted one's rows are not compiled).
+WITH stored (kind, ocid, data_id) AS (
+    SELECT * FROM unnest(%(kinds)s::text[], %(ocids)s::text[], %(data_ids)s::bigint[])
+), gained AS (
+    SELECT DISTINCT s.ocid FROM stored s
+    WHERE NOT EXISTS (
+        SELECT 1 FROM release r JOIN crawl c ON c.id = r.crawl_id
+        WHERE s.kind = 'release' AND r.publisher_id = %(publisher_id)s AND r.ocid = s.ocid AND r.data_id = s.data_id
+          AND r.crawl_file_id <> %(crawl_file_id)s AND c.status <> 'interrupted'
+    ) AND NOT EXISTS (
+        SELECT 1 FROM record r JOIN crawl c ON c.id = r.crawl_id
+        WHERE s.kind = 'record' AND r.publisher_id = %(publisher_id)s AND r.ocid = s.ocid AND r.data_id = s.data_id
+          AND r.crawl_file_id <> %(crawl_file_id)s AND c.status <> 'interrupted'
+    )
+)
 INSERT INTO compile_queue (publisher_id, ocid)
-SELECT DISTINCT %(publisher_id)s::int, ocid FROM (
-    SELECT r.ocid FROM release r
-    WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s::text[])
-      AND r.crawl_file_id = %(crawl_file_id)s
-      AND NOT EXISTS (SELECT 1 FROM release o
-                      WHERE o.publisher_id = r.publisher_id AND o.ocid = r.ocid AND o.data_id = r.data_id
-                        AND o.crawl_file_id <> r.crawl_file_id)
-    UNION ALL
-    SELECT r.ocid FROM record r
-    WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s::text[])
-      AND r.crawl_file_id = %(crawl_file_id)s
-      AND NOT EXISTS (SELECT 1 FROM record o
-                      WHERE o.publisher_id = r.publisher_id AND o.ocid = r.ocid AND o.data_id = r.data_id
-                        AND o.crawl_file_id <> r.crawl_file_id)
-) gained
+SELECT %(publisher_id)s, ocid FROM gained
 ON CONFLICT (publisher_id, ocid) DO UPDATE SET queued_at = now()
+
+-- name: lock_content
+-- Held until the file's transaction ends: two crawls or loads storing the same content take turns, and the second
+-- finds it stored (select_stored_before).
+SELECT pg_advisory_xact_lock(%(key)s::bigint)
+
+-- name: set_content_key
+UPDATE crawl_file SET content_key = %(key)s WHERE id = %(id)s
 
 -- name: count_crawl_ocids
 -- The distinct OCIDs a crawl (or load) stored, counted here rather than kept in memory while loading.
@@ -46,3 +54,20 @@ SELECT count(*) AS ocids FROM (
     UNION
     SELECT ocid FROM record WHERE crawl_id = %(crawl_id)s
 ) AS stored
+
+-- name: select_file_sha256
+SELECT sha256 FROM crawl_file WHERE id = %(id)s
+
+-- name: select_stored_before
+-- The earliest file holding this content whole, in a crawl or load that did not die (an interrupted one's rows are
+-- not compiled: its files are stored again).
+SELECT f.id, f.crawl_id, f.releases, f.records
+FROM crawl_file f JOIN crawl c ON c.id = f.crawl_id
+WHERE f.content_key = %(key)s AND f.id <> %(id)s AND f.stored_as IS NULL AND c.status <> 'interrupted'
+ORDER BY f.id
+LIMIT 1
+
+-- name: finish_duplicate_file
+UPDATE crawl_file
+SET stored_as = %(stored_as)s, releases = %(releases)s, records = %(records)s, loaded_at = now()
+WHERE id = %(id)s
