@@ -132,8 +132,9 @@ def _table(texts: list[dict[str, str]], columns: Sequence[str], title: str | Non
         numeric = any(t[column][:1].isdigit() or t[column][:1] == "-" for t in texts) and all(
             not t[column] or _numeric(t[column]) for t in texts
         )
-        # A column of single words (names, codes, numbers) keeps its width; those of several words wrap.
-        words = all(" " not in t[column] for t in texts)
+        # A column of single words (names, codes, numbers) under a one-word header keeps its width; those of several
+        # words wrap, headers included (a header that could not wrap was cut: "orgs by identifi").
+        words = all(" " not in t[column] for t in [*texts, {column: header}])
         longest = max((len(word) for t in [*texts, {column: header}] for word in t[column].split()), default=1)
         table.add_column(
             header, justify="right" if numeric else "left", overflow="fold", no_wrap=words, min_width=longest

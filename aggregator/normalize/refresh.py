@@ -125,12 +125,18 @@ def normalize(
             normalize_batch(conn, batch, ctx, summary)
             if on_batch:
                 on_batch(len(batch))
+    finish_run(conn, summary)
+    return summary
+
+
+def finish_run(conn: psycopg.Connection, summary: NormalizeSummary) -> None:
+    """What a run does once its batches are done, here or in workers: the organizations they touched, then the
+    routes that publish one process, and the run's notes."""
     with conn.transaction():
         refresh_organizations(conn)
     with conn.transaction():
         compare_routes(conn, sorted(summary.global_keys), summary)
         add_notes(conn, summary.run_problems + run_notes(summary))
-    return summary
 
 
 def refresh_organizations(conn: psycopg.Connection) -> None:

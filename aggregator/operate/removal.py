@@ -19,6 +19,7 @@ from aggregator import settings
 from aggregator.compare.refresh import refresh
 from aggregator.db import query
 from aggregator.errors import AtlasError
+from aggregator.normalize.refresh import refresh_organizations
 
 #: Every table with a column naming a publisher (``publisher_id``, or ``publisher`` by name) that removal empties;
 #: a test fails when a migration adds one that is not here.
@@ -78,8 +79,8 @@ def remove_publisher(conn: psycopg.Connection, name: str) -> Footprint:
         _mend_shared(conn, shared)
         conn.execute(query("operate/removal", "delete_raw"), params)
         conn.execute(query("operate/removal", "delete_publisher"), params)
-        if had_processes:
-            refresh(conn)  # the country's values without the publisher's processes (their facts subtracted)
+    if had_processes:
+        refresh(conn)  # the country's values without the publisher's processes (their facts subtracted)
     _delete_directories(directories)
     return held
 
@@ -87,7 +88,8 @@ def remove_publisher(conn: psycopg.Connection, name: str) -> Footprint:
 def _mend_shared(conn: psycopg.Connection, shared: dict[str, Any]) -> None:
     """Organizations no process names any more go; a process key another route publishes gets its primary row."""
     if shared["org_keys"]:
-        conn.execute(query("normalize/normalize", "delete_orphan_organizations"), {"keys": shared["org_keys"]})
+        conn.execute(query("normalize/normalize", "mark_organizations"), {"keys": shared["org_keys"]})
+        refresh_organizations(conn)  # those no process names any more go
     if shared["process_keys"]:
         conn.execute(query("normalize/normalize", "update_primary"), {"keys": shared["process_keys"]})
 

@@ -115,9 +115,7 @@ def test_publishers_remove_asks_then_deletes_every_row(loaded, conn):
         )
         assert orphans.fetchone()["n"] == 0, table
     # The country's values are recomputed from jalisco's processes alone.
-    jalisco_years = conn.execute(
-        "SELECT count(*) AS n FROM indicator_process WHERE level = 'country' AND indicator = 'processes'"
-    ).fetchone()["n"]
+    jalisco_years = conn.execute("SELECT count(*) AS n FROM indicator_fact").fetchone()["n"]  # one row a process
     assert 0 < conn.execute(total).fetchone()["n"] == jalisco_years < before_total
     assert (
         invoke("publishers", "remove", "cdmx", "--yes").output.strip()

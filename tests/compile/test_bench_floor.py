@@ -54,6 +54,7 @@ def test_the_floor_stores_each_body_once_and_one_compiled_release_per_ocid(tmp_p
     assert set(measured.pieces) == {
         "parse the packages",
         "hash the releases",
+        "compress the releases",
         "send the bodies",
         "merge each OCID",
         "hash the compiled releases",

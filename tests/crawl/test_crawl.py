@@ -102,7 +102,7 @@ def test_date_range_uses_the_publisher_filter(atlas_env, conn):
 def test_unknown_spider_is_one_clear_error(atlas_env):
     result = runner.invoke(app, ["crawl", "no_such_spider"])
     assert result.exit_code == 1
-    assert "the crawl of no_such_spider failed" in result.output
+    assert result.output.count("\n") == 1 and "unknown spider 'no_such_spider'" in result.output
     assert "Traceback" not in result.output
 
 

@@ -199,7 +199,7 @@ def test_the_publishers_command_shows_health_and_the_registry_publications(atlas
     assert {row["status"] for row in others} == {"never crawled"}
     as_csv = cli("--format", "csv", "--health", DATABASE_URL=database_url)
     assert as_csv.stdout.splitlines()[0].endswith(
-        ",via,status,last_crawl_at,last_success_at,failing_since,stale_since,due"
+        ",via,status,last_crawl_at,last_success_at,failing_since,stale_since,endpoint_failing_since,endpoint_problem,due"
     )
     table = cli(DATABASE_URL=database_url, COLUMNS="300")  # the table shows health by default
     assert "data_registry.42" in table.stdout and "failing" in table.stdout

@@ -28,7 +28,6 @@ from aggregator.cli.main import app
 from aggregator.compile import run as compile_module
 from aggregator.errors import AtlasError
 from aggregator.normalize import refresh
-from aggregator.notes import add_notes
 from aggregator.operate import tasks
 from aggregator.operate import workers as worker
 from aggregator.operate.workers import compile_jobs, compile_summary, normalize_jobs, normalize_summary, queue_batches
@@ -219,9 +218,7 @@ def test_a_killed_worker_loses_nothing(loaded, database_url, tmp_path, monkeypat
     jobs = queue_batches(conn, normalize_jobs(batches, date.today()))
     assert_retried_elsewhere(conn, *kill_one_mid_job(conn, database_url, "process", tmp_path, "normalize"))
     summary = normalize_summary(worker.summaries(conn, jobs))
-    with conn.transaction():  # what the normalize command does once its jobs are done
-        refresh.compare_routes(conn, sorted(summary.global_keys), summary)
-        add_notes(conn, summary.run_problems + refresh.run_notes(summary))
+    refresh.finish_run(conn, summary)  # what the normalize command does once its jobs are done
     assert (summary.compiled_releases, summary.written, summary.unchanged) == (1192, 1192, 0)
     assert without_examples(summary.problems) == without_examples(normalized.problems)
 

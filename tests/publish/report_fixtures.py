@@ -91,12 +91,12 @@ def build_atlas(conn: psycopg.Connection) -> psycopg.Connection:
     )
     conn.execute("UPDATE publisher SET newest_release_at = '2024-02-20T10:00:00Z' WHERE id = %s", (xa,))
     _dated(conn, xa, "XA", "xa", ["2022-01-10", "2023-06-01", "2024-02-20"])
-    flagged = _dated(conn, xb, "XB", "xb", ["2022-01-05", *[f"2023-0{m}-01" for m in range(1, 9)], "2024-12-20"])
+    _dated(conn, xb, "XB", "xb", ["2022-01-05", *[f"2023-0{m}-01" for m in range(1, 9)], "2024-12-20"])
     _dated(conn, city, "XB", "city", ["2022-02-01", "2023-05-05", "2024-11-30"])
     _dated(conn, xc, "XC", "xc", ["2023-03-02", "2024-12-28"])
     conn.execute(
-        "INSERT INTO red_flag (process_id, flag) VALUES (%s, 'R024'), (%s, 'R024'), (%s, 'R003')",
-        (flagged[1], flagged[2], flagged[3]),
+        "INSERT INTO red_flag (publisher, ocid, code) "
+        "VALUES ('sandbox_xb', 'xb-1', 'R024'), ('sandbox_xb', 'xb-2', 'R024'), ('sandbox_xb', 'xb-3', 'R003')"
     )
     _value(conn, "single_bid_share", "XA", 2022, 0.38)
     _value(conn, "single_bid_share", "XA", 2023, 0.42)
