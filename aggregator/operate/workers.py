@@ -40,6 +40,7 @@ from aggregator.operate.tasks import (
     make_app,
     worker_name,
 )
+from aggregator.raw.processes import without_main_module
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +88,9 @@ def serve_here(url: str, concurrency: int, options: WorkerOptions) -> None:
         return
     context = multiprocessing.get_context("spawn")
     processes = [context.Process(target=serve, args=(url, options), name=f"worker-{n}") for n in range(concurrency)]
-    for process in processes:
-        process.start()
+    with without_main_module():
+        for process in processes:
+            process.start()
     # Ctrl-C reaches every process of the terminal's group, and each worker stops by itself; SIGTERM is passed on.
     previous = {
         signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
@@ -362,5 +364,6 @@ class LocalWorkers:
 
     def _start(self) -> multiprocessing.process.BaseProcess:
         process = multiprocessing.get_context("spawn").Process(target=serve, args=(self.url, self.options))
-        process.start()
+        with without_main_module():
+            process.start()
         return process

@@ -23,6 +23,7 @@ from aggregator.raw.files import register_file
 from aggregator.raw.liveness import Heartbeat, close_interrupted
 from aggregator.raw.load import FileOutcome, LoadOptions, store_file
 from aggregator.raw.locks import one_at_a_time
+from aggregator.raw.processes import without_main_module
 from aggregator.raw.sources import skipped
 
 
@@ -110,7 +111,8 @@ def _run_jobs(
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=(db.resolve_url(),)
     ) as pool:
-        futures = {pool.submit(_store_in_worker, job): job[3] for job in jobs}
+        with without_main_module():  # the processes start as jobs are submitted
+            futures = {pool.submit(_store_in_worker, job): job[3] for job in jobs}
         for future in as_completed(futures):
             yield futures[future], future.result()
 
