@@ -51,7 +51,8 @@ def load_and_report(
     for verdict in verdicts:
         console.print(verdict.line(), highlight=False, markup=False, soft_wrap=True)
     failed = [verdict for verdict in verdicts if verdict.failed]
-    if not existed and not any(outcome.items for outcome in outcomes):
+    holds = conn.execute(query("cli/loading", "select_publisher_holds_data"), {"name": publisher}).fetchone()
+    if not existed and not holds["present"]:  # a load beside it (which this one waited for) may have stored data
         remove_publisher(conn, publisher)
         console.print(f"publisher {publisher} not kept: the load stored nothing", highlight=False)
     if failed:

@@ -27,7 +27,7 @@ def load(directory: Path, publisher: str = "cdmx", *options: str) -> str:
 
 
 def counts(conn) -> dict[str, int]:
-    tables = ("release", "record", "data", "package_data", "crawl", "crawl_file")
+    tables = ("release", "record", "raw_data", "package_data", "crawl", "crawl_file")
     return {table: conn.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"] for table in tables}
 
 
@@ -74,7 +74,7 @@ def test_a_changed_file_is_stored_and_only_the_ocids_that_gained_a_body_are_queu
     load(directory)
     after = counts(conn)
     assert after["release"] == before["release"] + len(value["releases"])  # the changed file is stored
-    assert after["data"] == before["data"] + 1  # one new body
+    assert after["raw_data"] == before["raw_data"] + 1  # one new body
     assert queued(conn) == [changed["ocid"]]  # the others gained nothing
 
 
