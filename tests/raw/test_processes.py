@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -44,7 +45,9 @@ def spawned_has(name: str) -> bool:
 def test_a_process_spawned_in_the_block_does_not_import_the_main_module_again(tmp_path):
     script = tmp_path / "command.py"
     script.write_text(SCRIPT)
-    result = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    run = [sys.executable, str(script)]
+    result = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     outside, inside, restored = json.loads(result.stdout)
     assert (outside, inside, restored) == (True, False, True)
