@@ -95,7 +95,9 @@ def _progress(conn: Any, spider: str, every: float) -> Iterator[CrawlProgress]:
     """In a terminal, a status line with the crawl's counts; elsewhere, a log line every ``every`` seconds."""
     read = functools.partial(read_counts, conn, spider)
     if not console.is_terminal:
-        yield CrawlProgress(spider, read, console, every)
+        progress = CrawlProgress(spider, read, console, every)
+        yield progress
+        progress.finish(read_counts(conn, spider, running=False))
         return
     with console.status(f"crawling {spider}…") as status:
         yield CrawlProgress(spider, read, console, every, status)

@@ -33,9 +33,11 @@ def elapsed(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}"
 
 
-def read_counts(conn: psycopg.Connection, spider: str) -> Counts | None:
-    """The counts of the spider's running crawl, or None before its child process has opened it."""
-    row = conn.execute(query("cli/progress", "select_running_crawl"), {"spider": spider}).fetchone()
+def read_counts(conn: psycopg.Connection, spider: str, running: bool = True) -> Counts | None:
+    """The counts of the spider's running crawl (or, with ``running`` false, of its newest), or None before its
+    child process has opened it."""
+    name = "select_running_crawl" if running else "select_latest_crawl"
+    row = conn.execute(query("cli/progress", name), {"spider": spider}).fetchone()
     if row is None:
         return None
     return Counts(**conn.execute(query("cli/progress", "select_crawl_progress"), {"crawl_id": row["id"]}).fetchone())
@@ -70,3 +72,11 @@ class CrawlProgress:
         else:
             self.console.print(line, highlight=False, soft_wrap=True)
             self.logged = now
+
+    def finish(self, counts: Counts | None) -> None:
+        """Outside a terminal, one last line with the counts the crawl closed with (a crawl that loads its files at
+        the end, or ends between two lines, would otherwise leave its last line at nothing)."""
+        if self.status is None and counts is not None:
+            self.last = counts
+            line = f"crawled {self.spider}: {counts.describe()} ({elapsed(self.clock() - self.started)})"
+            self.console.print(line, highlight=False, soft_wrap=True)

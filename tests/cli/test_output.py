@@ -100,4 +100,5 @@ def test_a_crawl_outside_a_terminal_logs_its_counts(atlas_env):
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if line.startswith("crawling sandbox_xc: ")]
     assert lines, result.output
-    assert any(" 0 pages" not in line and "releases" in line for line in lines), lines
+    last = [line for line in result.output.splitlines() if line.startswith("crawled sandbox_xc: ")]
+    assert len(last) == 1 and " 0 pages" not in last[0] and " 0 releases" not in last[0], result.output

@@ -7,6 +7,15 @@ WHERE c.kind = 'crawl' AND c.status = 'running' AND (p.spider = %(spider)s OR p.
 ORDER BY c.id DESC
 LIMIT 1
 
+-- name: select_latest_crawl
+-- The spider's newest crawl, whatever its status (for the line said when it has closed).
+SELECT c.id
+FROM crawl c
+JOIN publisher p ON p.id = c.publisher_id
+WHERE c.kind = 'crawl' AND (p.spider = %(spider)s OR p.name = %(spider)s)
+ORDER BY c.id DESC
+LIMIT 1
+
 -- name: select_crawl_progress
 -- What a crawl has fetched and stored so far: responses (pages), files loaded, releases and records.
 SELECT count(*) AS pages,
