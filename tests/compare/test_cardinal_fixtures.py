@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -11,12 +12,14 @@ import pytest
 
 from aggregator.compare.redflags import parse_settings, prepare_all, read_settings, run
 from aggregator.compare.redflags.settings import CODES
+from tests.conftest import SHARED
 
-FIXTURES = Path("/work/shared/data/cardinal-fixtures")
+FIXTURES = SHARED / "cardinal-fixtures"
 INDICATORS = sorted(path.stem for path in (FIXTURES / "indicators").glob("*.jsonl"))
 PREPARE = sorted(path.stem for path in (FIXTURES / "prepare").glob("*.jsonl"))
 # The examples of Cardinal's documentation, which its own tests run (trycmd): settings files as users write them.
-REFERENCE = Path("/work/ref/cardinal-rs")
+#: A checkout of open-contracting/cardinal-rs, when one is at hand (CARDINAL_RS_DIR); its examples are skipped else.
+REFERENCE = Path(os.environ.get("CARDINAL_RS_DIR", "cardinal-rs-not-set"))
 EXAMPLE = re.compile(r"\$ ocdscardinal indicators --settings (\S+) --no-meta (\S+)\n(.*)\n")
 EXAMPLES = sorted((REFERENCE / "docs/cli/indicators/R").glob("0*.md")) if REFERENCE.is_dir() else []
 

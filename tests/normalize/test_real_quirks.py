@@ -5,16 +5,13 @@ tenderers without ``numberOfTenderers`` (counted)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from aggregator.standard import release_schema
+from tests.conftest import PUBLISHERS
 from tests.indicator_fixtures import invoke
 
-PUBLISHERS = Path(__file__).resolve().parents[3] / "shared" / "data" / "publishers"
-if not PUBLISHERS.is_dir():
-    PUBLISHERS = Path("/work/shared/data/publishers")
 pytestmark = pytest.mark.skipif(not PUBLISHERS.is_dir(), reason="../shared/data/publishers is not here")
 
 
