@@ -28,6 +28,7 @@ class AlbaniaKppSpider(PeriodicSpider):
     publisher_name = "Komisioni i Prokurimit Publik (KPP)"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     url = "https://kpp.al"
     update_frequency = "daily"
     root_path = "result"

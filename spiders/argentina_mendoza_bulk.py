@@ -28,6 +28,7 @@ class ArgentinaMendozaBulkSpider(SimpleSpider):
     publisher_name = "Gobierno de la Provincia de Mendoza"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     level = "regional"
     region = "M"
     url = "https://datosabiertos-compras.mendoza.gov.ar"

@@ -40,6 +40,7 @@ class ArmeniaArmepsSpider(PagedSpider):
     publisher_name = "Armenian e-Procurement System (ARMEPS)"
     data_type = "release_package"
     ocds_version = "1.1"
+    licence_stated = False  # none on its pages, in its data or in the Data Registry (checked 2026-11)
     url = "https://armeps.am"
     update_frequency = "continuous"
     ocid_prefixes = ("AM-PPS-",)

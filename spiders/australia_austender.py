@@ -27,6 +27,7 @@ class AustraliaAustenderSpider(PeriodicSpider, PagedSpider):
     publisher_name = "Department of Finance: AusTender"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     url = "https://www.tenders.gov.au"
     update_frequency = "daily"
     dates_at_load = False  # the windows are the publisher's own filter

@@ -39,6 +39,7 @@ class BrazilComprasSpider(IndexSpider, PagedSpider):
     publisher_name = "Compras.gov.br"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     url = "https://www.gov.br/compras"
     update_frequency = "daily"
     concurrency = 1

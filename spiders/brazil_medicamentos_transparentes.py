@@ -32,6 +32,7 @@ class BrazilMedicamentosTransparentesSpider(IndexSpider):
     publisher_name = "Transparência Brasil: Medicamentos Transparentes"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     url = "https://medicamentos.transparencia.org.br"
     update_frequency = "irregular"
     listings = True  # the index lists files; the zips are OCDS

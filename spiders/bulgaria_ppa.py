@@ -36,6 +36,7 @@ class BulgariaPpaSpider(SimpleSpider):
     publisher_name = "Public Procurement Agency (PPA)"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     url = "https://www.aop.bg"
     update_frequency = "monthly"
     dates_at_load = True

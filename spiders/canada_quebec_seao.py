@@ -37,6 +37,7 @@ class CanadaQuebecSeaoSpider(CkanSpider):
     publisher_name = "Secrétariat du Conseil du trésor du Québec (SEAO)"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("ocid_prefixes",)  # not in the reference crawler; not checkable offline
     level = "regional"
     region = "QC"
     url = "https://www.seao.gouv.qc.ca"

@@ -22,6 +22,7 @@ class ColombiaAniRecordsSpider(SimpleSpider):
     publisher_name = "Agencia Nacional de Infraestructura (ANI)"
     data_type = "record_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     url = "https://www.ani.gov.co"
     update_frequency = "never"
     dates_at_load = True

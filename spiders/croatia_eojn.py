@@ -24,6 +24,7 @@ class CroatiaEojnSpider(PostbackSpider):
     publisher_name = "Elektronički oglasnik javne nabave (EOJN RH)"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     url = "https://eojn.nn.hr"
     update_frequency = "irregular"
     dates_at_load = True

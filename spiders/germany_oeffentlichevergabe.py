@@ -24,6 +24,7 @@ class GermanyOeffentlichevergabeSpider(PeriodicSpider):
     publisher_name = "Bekanntmachungsservice (oeffentlichevergabe.de)"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     url = "https://www.oeffentlichevergabe.de"
     update_frequency = "daily"
     dates_at_load = True

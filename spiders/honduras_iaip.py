@@ -32,6 +32,7 @@ class HondurasIaipSpider(SimpleSpider):
     publisher_name = "Instituto de Acceso a la Información Pública (IAIP)"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     url = "https://portalunico.iaip.gob.hn"
     update_frequency = "irregular"
     dates_at_load = True

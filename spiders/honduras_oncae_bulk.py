@@ -36,6 +36,7 @@ class HondurasOncaeBulkSpider(PeriodicSpider):
     publisher_name = "Oficina Normativa de Contratación y Adquisiciones del Estado (ONCAE)"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence",)  # not in the reference crawler; not checkable offline
     url = "https://oncae.gob.hn"
     update_frequency = "irregular"
     ocid_prefixes = ("ocds-lcuori-",)

@@ -29,6 +29,7 @@ class HondurasSefinApiSpider(PeriodicSpider):
     publisher_name = "Secretaría de Finanzas de Honduras (SEFIN)"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     url = "https://www.sefin.gob.hn/edca/"
     update_frequency = "daily"
     dates_at_load = True

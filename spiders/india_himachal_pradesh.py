@@ -39,6 +39,7 @@ class IndiaHimachalPradeshSpider(SimpleSpider):
     publisher_name = "Government of Himachal Pradesh: Finance Department"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     level = "regional"
     region = "HP"
     url = "https://himachal.nic.in/en-IN/finance.html"

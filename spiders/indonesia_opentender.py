@@ -33,6 +33,7 @@ class IndonesiaOpentenderSpider(PeriodicSpider):
     publisher_name = "Indonesia Corruption Watch: opentender.net"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     url = "https://opentender.net"
     update_frequency = "irregular"
     concurrency = 1

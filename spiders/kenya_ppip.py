@@ -35,6 +35,7 @@ class KenyaPpipSpider(PagedSpider):
     publisher_name = "Public Procurement Regulatory Authority: PPIP"
     data_type = "release_package"
     ocds_version = "1.1"
+    licence_stated = False  # none on its pages, in its data or in the Data Registry (checked 2026-11)
     url = "https://tenders.go.ke"
     update_frequency = "daily"
     ocid_prefixes = ("ocds-5whusi-",)

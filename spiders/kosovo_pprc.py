@@ -26,6 +26,7 @@ class KosovoPprcSpider(PeriodicSpider):
     publisher_name = "Public Procurement Regulatory Commission (PPRC)"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     url = "https://ocdskrpp.rks-gov.net"
     update_frequency = "daily"
     dates_at_load = False  # the days filter tender end dates, not release dates

@@ -23,6 +23,7 @@ class LiberiaPpccSpider(EgpSpider):
     country = "LR"
     publisher_name = "Public Procurement and Concessions Commission (PPCC)"
     url = "https://ppcc.gov.lr"
+    licence_stated = False  # none on its pages, in its data or in the Data Registry (checked 2026-11)
     ocid_prefixes = ("ocds-dwjm7l-",)
     facts_from = (
         "kingfisher-collect:liberia_records@2026-07",

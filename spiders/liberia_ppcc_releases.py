@@ -29,6 +29,7 @@ class LiberiaPpccReleasesSpider(IndexSpider):
     publisher_name = "Public Procurement and Concessions Commission (PPCC)"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence",)  # not in the reference crawler; not checkable offline
     url = "https://ppcc.gov.lr"
     update_frequency = "daily"
     ocid_prefixes = ("ocds-dwjm7l-",)

@@ -25,6 +25,7 @@ class MalawiManepsRecordsSpider(IndexSpider):
     publisher_name = "PPDA: MANEPS"
     data_type = "record_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     url = "https://maneps.mw"
     update_frequency = "daily"
     listings = True  # the index lists OCIDs; the record packages are OCDS

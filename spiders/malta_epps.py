@@ -23,6 +23,7 @@ class MaltaEppsSpider(EgpSpider):
     country = "MT"
     publisher_name = "Department of Contracts: e-PPS"
     url = "https://www.etenders.gov.mt"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     facts_from = ("kingfisher-collect:malta@2026-07",)
 
     # EgpSpider

@@ -26,10 +26,10 @@ class MexicoAguascalientesPlataformaDigitalEstatalSpider(SimpleSpider):
     publisher_name = "Plataforma Digital Estatal de Aguascalientes"
     data_type = "release_package_list"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     level = "regional"
     region = "AGU"
     url = "https://plataformadigitalestatal.org"
-    licence = None  # not stated
     update_frequency = "irregular"
     dates_at_load = True
     listings = True  # the page that links the file is HTML

@@ -21,7 +21,7 @@ class MexicoAguascalientesSeseaPlataformaDigitalNacionalSpider(MexicoPlataformaD
     publisher_name = "SESEA Aguascalientes (Plataforma Digital Nacional)"
     level = "regional"
     region = "AGU"
-    licence = None  # not stated
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     facts_from = ("kingfisher-collect:mexico_aguascalientes_sesea_plataforma_digital_nacional@2026-07", *PDN_FACTS)
 
     # MexicoPlataformaDigitalNacionalBase

@@ -28,6 +28,7 @@ class MexicoCdmxSpider(SimpleSpider):
     publisher_name = "Ciudad de México: Secretaría de Finanzas"
     data_type = "release_package"
     ocds_version = "1.0"
+    licence_stated = False  # none on its pages, in its data or in the Data Registry (checked 2026-11)
     level = "city"
     region = "CMX"
     url = "http://www.contratosabiertos.cdmx.gob.mx"

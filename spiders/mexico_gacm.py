@@ -22,6 +22,8 @@ class MexicoGacmSpider(SimpleSpider):
     publisher_name = "Grupo Aeroportuario de la Ciudad de México"
     data_type = "release_package"
     ocds_version = "1.0"
+    licence_stated = False  # none on its pages, in its data or in the Data Registry (checked 2026-11)
+    no_ocid_prefix = "its OCIDs are bare numbers"
     url = "https://www.gob.mx/gacm"
     update_frequency = "never"
     available = False

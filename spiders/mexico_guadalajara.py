@@ -24,7 +24,7 @@ class MexicoGuadalajaraSpider(MexicoEdcaBase):
     level = "city"
     region = "JAL"
     url = "https://contratacionesabiertas.guadalajara.gob.mx:4000/contratacionesabiertas/datosabiertos"
-    licence = None  # not stated
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     update_frequency = "never"
     facts_from = ("kingfisher-collect:mexico_guadalajara@2026-07", *EDCA_FACTS)
 

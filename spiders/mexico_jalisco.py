@@ -28,6 +28,7 @@ class MexicoJaliscoSpider(SimpleSpider):
     publisher_name = "Jalisco: Secretaría de Planeación, Administración y Finanzas"
     data_type = "record_package"
     ocds_version = "1.1"
+    licence_stated = False  # none on its pages, in its data or in the Data Registry (checked 2026-11)
     level = "regional"
     region = "JAL"
     url = "https://contratacionesabiertas.jalisco.gob.mx"

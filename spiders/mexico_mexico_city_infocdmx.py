@@ -25,7 +25,7 @@ class MexicoMexicoCityInfocdmxSpider(MexicoEdcaBase):
     level = "city"
     region = "CMX"
     url = "https://dashboard.infocdmx.org.mx/contratacionesabiertas/datosabiertos"
-    licence = None  # not stated
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     update_frequency = "irregular"
     browser_user_agent = True
     facts_from = ("kingfisher-collect:mexico_mexico_city_infocdmx@2026-07", *EDCA_FACTS)

@@ -21,7 +21,7 @@ class MexicoMexicoStateSesaemmPlataformaDigitalNacionalSpider(MexicoPlataformaDi
     publisher_name = "SESAEMM Estado de México (Plataforma Digital Nacional)"
     level = "regional"
     region = "MEX"
-    licence = None  # not stated
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     facts_from = ("kingfisher-collect:mexico_mexico_state_sesaemm_plataforma_digital_nacional@2026-07", *PDN_FACTS)
 
     # MexicoPlataformaDigitalNacionalBase

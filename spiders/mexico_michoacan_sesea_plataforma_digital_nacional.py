@@ -21,7 +21,7 @@ class MexicoMichoacanSeseaPlataformaDigitalNacionalSpider(MexicoPlataformaDigita
     publisher_name = "SESEA Michoacán (Plataforma Digital Nacional)"
     level = "regional"
     region = "MIC"
-    licence = None  # not stated
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     facts_from = ("kingfisher-collect:mexico_michoacan_sesea_plataforma_digital_nacional@2026-07", *PDN_FACTS)
 
     # MexicoPlataformaDigitalNacionalBase

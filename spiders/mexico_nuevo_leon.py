@@ -25,6 +25,7 @@ class MexicoNuevoLeonSpider(SearchSpider, SimpleSpider):
     publisher_name = "Nuevo León: Dirección General de Adquisiciones y Servicios"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("ocid_prefixes",)  # not in the reference crawler; not checkable offline
     level = "regional"
     region = "NLE"
     url = "https://catalogodatos.nl.gob.mx"

@@ -21,7 +21,7 @@ class MexicoPueblaStateSeseapPlataformaDigitalNacionalSpider(MexicoPlataformaDig
     publisher_name = "SESEAP Puebla (Plataforma Digital Nacional)"
     level = "regional"
     region = "PUE"
-    licence = None  # not stated
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     facts_from = ("kingfisher-collect:mexico_puebla_state_seseap_plataforma_digital_nacional@2026-07", *PDN_FACTS)
 
     # MexicoPlataformaDigitalNacionalBase

@@ -28,8 +28,8 @@ class MexicoQuienEsQuienReleasesSpider(IndexSpider, PeriodicSpider):
     publisher_name = "QuiénEsQuién.Wiki"
     data_type = "release"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     url = "https://www.quienesquien.wiki"
-    licence = None  # not stated
     update_frequency = "never"
     root_path = "data.item"
     dates_at_load = False  # the days are the publisher's own filter (by the contracts' start dates)

@@ -21,7 +21,7 @@ class MexicoQuintanaRooSesaeqrooPlataformaDigitalNacionalSpider(MexicoPlataforma
     publisher_name = "SESAEQROO Quintana Roo (Plataforma Digital Nacional)"
     level = "regional"
     region = "ROO"
-    licence = None  # not stated
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     facts_from = ("kingfisher-collect:mexico_quintana_roo_sesaeqroo_plataforma_digital_nacional@2026-07", *PDN_FACTS)
 
     # MexicoPlataformaDigitalNacionalBase

@@ -21,7 +21,7 @@ class MexicoVeracruzStateSeseaPlataformaDigitalNacionalSpider(MexicoPlataformaDi
     publisher_name = "SESEA Veracruz (Plataforma Digital Nacional)"
     level = "regional"
     region = "VER"
-    licence = None  # not stated
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     facts_from = ("kingfisher-collect:mexico_veracruz_state_sesea_plataforma_digital_nacional@2026-07", *PDN_FACTS)
 
     # MexicoPlataformaDigitalNacionalBase

@@ -25,7 +25,7 @@ class MexicoYucatanInaipSpider(MexicoEdcaBase):
     level = "regional"
     region = "YUC"
     url = "https://contratacionesabiertas.inaipyucatan.org.mx/contratacionesabiertas/datosabiertos"
-    licence = None  # not stated
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     update_frequency = "irregular"
     facts_from = ("kingfisher-collect:mexico_yucatan_inaip@2026-07", *EDCA_FACTS)
 

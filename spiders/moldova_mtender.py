@@ -38,6 +38,7 @@ class MoldovaMtenderSpider(SimpleSpider):
     publisher_name = "MTender (Public Procurement Agency of Moldova)"
     data_type = "record_package"
     ocds_version = "1.1"
+    licence_stated = False  # none on its pages, in its data or in the Data Registry (checked 2026-11)
     url = "https://mtender.gov.md"
     update_frequency = "continuous"
     ocid_prefixes = ("ocds-b3wdp1-",)

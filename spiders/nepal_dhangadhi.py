@@ -26,6 +26,7 @@ class NepalDhangadhiSpider(PeriodicSpider):
     publisher_name = "Dhangadhi Sub-Metropolitan City"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     level = "city"
     region = "P7"
     url = "https://ims.susasan.org/dhangadhi"

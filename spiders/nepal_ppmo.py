@@ -30,6 +30,7 @@ class NepalPpmoSpider(PeriodicSpider):
     publisher_name = "Public Procurement Monitoring Office (PPMO)"
     data_type = "release_package"
     ocds_version = "1.0"
+    licence_stated = False  # none on its pages, in its data or in the Data Registry (checked 2026-11)
     url = "https://ppmo.gov.np"
     update_frequency = "never"
     ocid_prefixes = ("ocds-rw2stw-",)

@@ -33,6 +33,7 @@ class NetherlandsTendernedSpider(SimpleSpider):
     publisher_name = "TenderNed"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     url = "https://www.tenderned.nl"
     update_frequency = "monthly"
     dates_at_load = True

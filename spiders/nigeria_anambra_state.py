@@ -24,7 +24,7 @@ class NigeriaAnambraStateSpider(NigeriaBonMaximusBase):
     publisher_name = "Anambra State Bureau of Public Procurement"
     region = "AN"
     url = "https://eprocure.bpp.an.gov.ng"
-    licence = None  # not stated
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     facts_from = ("kingfisher-collect:nigeria_anambra_state@2026-07", *BON_MAXIMUS_FACTS)
 
     # NigeriaBonMaximusBase

@@ -36,6 +36,7 @@ class NigeriaEkitiSpider(SimpleSpider):
     publisher_name = "Ekiti State Bureau of Public Procurement"
     data_type = "release_package"
     ocds_version = "1.1"
+    licence_stated = False  # none on its pages, in its data or in the Data Registry (checked 2026-11)
     level = "regional"
     region = "EK"
     url = "https://bpp.ekitistate.gov.ng"

@@ -23,7 +23,7 @@ class NigeriaOsunStateSpider(NigeriaBonMaximusBase):
     publisher_name = "Osun State Bureau of Public Procurement"
     region = "OS"
     url = "https://egp.osunstate.gov.ng"
-    licence = None  # not stated
+    unchecked = ("licence",)  # not in the reference crawler; not checkable offline
     ocid_prefixes = ("ocds-xwwr9a-",)  # as kingfisher-collect's example link shows
     facts_from = ("kingfisher-collect:nigeria_osun_state@2026-07", *BON_MAXIMUS_FACTS)
 

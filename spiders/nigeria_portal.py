@@ -27,8 +27,8 @@ class NigeriaPortalSpider(ArchiveSpider):
     publisher_name = "Bureau of Public Procurement: NOCOPO"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     url = "https://nocopo.bpp.gov.ng"
-    licence = None  # not stated
     update_frequency = "irregular"
     dates_at_load = True
     facts_from = ("kingfisher-collect:nigeria_portal@2026-07", "https://nocopo.bpp.gov.ng/Open-Data")

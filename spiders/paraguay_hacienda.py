@@ -41,6 +41,7 @@ class ParaguayHaciendaSpider(AccessTokenSpider, PeriodicSpider):
     publisher_name = "Ministerio de Hacienda del Paraguay"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     url = "https://datos.hacienda.gov.py"
     update_frequency = "never"
     credentials = ("PARAGUAY_HACIENDA_REQUEST_TOKEN", "PARAGUAY_HACIENDA_CLIENT_SECRET")

@@ -33,6 +33,7 @@ class PeruComprasApiSpider(SimpleSpider):
     publisher_name = "Perú Compras: Central de Compras Públicas"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     url = "https://www.perucompras.gob.pe"
     update_frequency = "daily"
     dates_at_load = False  # the API's own filter

@@ -35,6 +35,7 @@ class PeruComprasBulkSpider(SimpleSpider):
     publisher_name = "Perú Compras: Central de Compras Públicas"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     url = "https://www.perucompras.gob.pe"
     update_frequency = "monthly"
     dates_at_load = True

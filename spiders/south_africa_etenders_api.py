@@ -28,6 +28,7 @@ class SouthAfricaEtendersApiSpider(PeriodicSpider, PagedSpider):
     publisher_name = "National Treasury: eTenders"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     url = "https://www.etenders.gov.za"
     update_frequency = "daily"
     concurrency = 1

@@ -31,6 +31,8 @@ class TaiwanAacSpider(SimpleSpider):
     publisher_name = "Agency Against Corruption, Ministry of Justice"
     data_type = "release_package"
     ocds_version = "1.1"
+    licence_stated = False  # none on its pages, in its data or in the Data Registry (checked 2026-11)
+    unchecked = ("ocid_prefixes",)  # not in the reference crawler; not checkable offline
     url = "https://www.aac.moj.gov.tw"
     update_frequency = "monthly"
     dates_at_load = True

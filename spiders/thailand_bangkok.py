@@ -25,6 +25,7 @@ class ThailandBangkokSpider(PeriodicSpider):
     publisher_name = "Bangkok Metropolitan Administration (BMA)"
     data_type = "release_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     level = "city"
     region = "10"  # ISO 3166-2:TH-10, Krung Thep Maha Nakhon
     url = "https://opencontract.bangkok.go.th"

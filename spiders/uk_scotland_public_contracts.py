@@ -27,6 +27,7 @@ class UkScotlandPublicContractsSpider(ProactisSpider):
     level = "regional"
     region = "SCT"
     url = "https://www.publiccontractsscotland.gov.uk"
+    unchecked = ("licence",)  # not in the reference crawler; not checkable offline
     ocid_prefixes = ("ocds-r6ebe6-",)
     facts_from = (
         "kingfisher-collect:united_kingdom_scotland@2026-07",

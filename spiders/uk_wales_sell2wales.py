@@ -27,6 +27,7 @@ class UkWalesSell2WalesSpider(ProactisSpider):
     level = "regional"
     region = "WLS"
     url = "https://www.sell2wales.gov.wales"
+    unchecked = ("licence",)  # not in the reference crawler; not checkable offline
     ocid_prefixes = ("ocds-kuma6s-",)
     facts_from = ("kingfisher-collect:united_kingdom_wales@2026-07", "https://api.sell2wales.gov.wales/v1")
 

@@ -35,6 +35,7 @@ class UnitedStatesPortlandSpider(SimpleSpider):
     publisher_name = "City of Portland"
     data_type = "record_package"
     ocds_version = "1.1"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     level = "city"
     region = "OR"
     url = "https://www.portland.gov/business-opportunities/ocds"

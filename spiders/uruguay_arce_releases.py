@@ -1,12 +1,9 @@
-from collections.abc import Iterator
-from typing import Any
+from scrapy.http import Request, Response
 
-from scrapy.http import Response, TextResponse
-
-from crawler.spiders import PeriodicSpider
+from spiders.uruguay_arce_base import ARCE_DOCS, UruguayArceFeedBase
 
 
-class UruguayArceReleasesSpider(PeriodicSpider):
+class UruguayArceReleasesSpider(UruguayArceFeedBase):
     """
     Publisher
       Agencia Reguladora de Compras Estatales (ARCE)
@@ -26,33 +23,8 @@ class UruguayArceReleasesSpider(PeriodicSpider):
     name = "uruguay_arce_releases"
 
     # PublisherSpider
-    country = "UY"
-    publisher_name = "Agencia Reguladora de Compras Estatales (ARCE)"
     data_type = "release_package"
-    ocds_version = "1.1"
-    url = "https://www.comprasestatales.gub.uy"
-    licence = "https://www.agesic.gub.uy/innovaportal/file/6327/1/licencia-de-datos-abiertos.pdf"
-    update_frequency = "continuous"
-    ocid_prefixes = ("ocds-yfs5dr-",)
-    delay = 0.9
-    allowed_domains = ("comprasestatales.gub.uy",)  # the feeds' links may drop the www
-    dates_at_load = True
-    listings = True  # a month's RSS feed; each item's release package is OCDS
-    browser_user_agent = True
-    facts_from = (
-        "kingfisher-collect:uruguay_releases@2026-07",
-        "https://www.gub.uy/agencia-compras-contrataciones-estado/datos-y-estadisticas/datos/open-contracting",
-    )
+    facts_from = ("kingfisher-collect:uruguay_releases@2026-07", ARCE_DOCS)
 
-    # PeriodicSpider
-    url_template = "https://www.comprasestatales.gub.uy/ocds/rss/{year}/{month:02d}"
-    period = "month"
-    default_from_date = "2017-11-01"
-
-    def parse_listing(self, response: Response) -> Iterator[Any]:
-        if not isinstance(response, TextResponse) or not response.xpath("//channel"):
-            yield self.note("error", "feed_unreadable", "the month's feed is not RSS", url=response.url)
-            return
-        links = [link.strip() for link in response.xpath("//item/link/text()").getall() if link.strip()]
-        for link in links:
-            yield self.ocds_request(response.urljoin(link))
+    def item_request(self, response: Response, title: str, link: str) -> Request | None:
+        return self.ocds_request(response.urljoin(link)) if link else None

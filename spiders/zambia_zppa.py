@@ -23,6 +23,7 @@ class ZambiaZppaSpider(EgpSpider):
     country = "ZM"
     publisher_name = "Zambia Public Procurement Authority (ZPPA)"
     ocds_version = "1.0"
+    unchecked = ("licence", "ocid_prefixes")  # not in the reference crawler; not checkable offline
     url = "https://www.zppa.org.zm"
     facts_from = ("kingfisher-collect:zambia@2026-07",)
 

@@ -164,6 +164,15 @@ def facts_sources(publisher: dict[str, Any]) -> str:
     return ", ".join(sources) or "not stated"
 
 
+def licence_cell(publisher: dict[str, Any]) -> str:
+    """The licence as a link, or why there is none: each publication's own, not stated, or not yet checked."""
+    if publisher["licence"]:
+        return f"[licence]({publisher['licence']})"
+    if publisher["country"] == ANY_COUNTRY:
+        return "each publication's"
+    return "not yet checked" if "licence" in publisher.get("unchecked", ()) else "not stated"
+
+
 def to_markdown(publishers: list[dict[str, Any]]) -> str:
     """The README's publisher table: one row per real spider."""
     lines = [
@@ -172,7 +181,7 @@ def to_markdown(publishers: list[dict[str, Any]]) -> str:
     ]
     for p in publishers:
         publisher = f"[{p['publisher_name']}]({p['url']})" if p["url"] else p["publisher_name"]
-        licence = f"[licence]({p['licence']})" if p["licence"] else "not stated"
+        licence = licence_cell(p)
         shape = p["kind"] + (f" (credentials: {cell(p['credentials'])})" if p["credentials"] else "")
         level = p["level"] + (f" ({p['region']})" if p["region"] else "")
         country = "any" if p["country"] == ANY_COUNTRY else p["country"]

@@ -14,6 +14,9 @@ from scrapy.commands import ScrapyCommand
 
 from crawler.spiders.base import PublisherSpider
 
+#: The Data Registry's spider: each publication comes with its own licence and OCID prefix.
+ANY_COUNTRY = "ZZ"
+
 #: The docstring's headings, in this order; ``Publisher`` is required.
 HEADINGS = ("Publisher", "API documentation", "Bulk download documentation", "Shape", "Spider arguments", "Caveats")
 DATA_FORMATS = (None, "csv", "xlsx")
@@ -109,6 +112,27 @@ def check_declarations(spider: type[PublisherSpider]) -> list[str]:
             "must declare facts_from: the reference spider (kingfisher-collect:NAME@YYYY-MM) and/or the "
             "publisher's documentation URLs its facts were taken from"
         )
+    if not spider.is_sandbox and spider.country != ANY_COUNTRY:
+        problems += check_licence_and_prefixes(spider)
+    return problems
+
+
+def check_licence_and_prefixes(spider: type[PublisherSpider]) -> list[str]:
+    """A real spider says its licence and OCID prefixes, or why it has none, or that they are not yet checked."""
+    problems = []
+    unknown = set(spider.unchecked) - {"licence", "ocid_prefixes"}
+    if unknown:
+        problems.append(f"unchecked may name licence and ocid_prefixes, not {sorted(unknown)}")
+    if spider.licence is None and spider.licence_stated and "licence" not in spider.unchecked:
+        problems.append(
+            "declare licence, or licence_stated = False (the publisher states none), or unchecked = ('licence',)"
+        )
+    if spider.licence is not None and (not spider.licence_stated or "licence" in spider.unchecked):
+        problems.append("a declared licence is neither unstated (licence_stated = False) nor unchecked")
+    if not spider.ocid_prefixes and not spider.no_ocid_prefix and "ocid_prefixes" not in spider.unchecked:
+        problems.append("declare ocid_prefixes, or no_ocid_prefix = 'why', or unchecked = ('ocid_prefixes',)")
+    if spider.ocid_prefixes and (spider.no_ocid_prefix or "ocid_prefixes" in spider.unchecked):
+        problems.append("declared ocid_prefixes are neither missing (no_ocid_prefix) nor unchecked")
     return problems
 
 

@@ -60,22 +60,15 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.crawler_process is not None
         loader = self.crawler_process.spider_loader
-        unknown = sorted(set(args) - set(loader.list()))
-        if unknown:
-            raise UsageError(f"no such spider(s): {', '.join(unknown)}")
-        names = sorted(set(args)) or spiders_to_run(loader, opts.include_sandbox)
-        if not names:
+        choice = choose_spiders(loader, sorted(set(args)), opts.include_sandbox, opts.dry_run)
+        if not choice:
             print("no spider to run (the sandbox's are left out unless --include-sandbox)")
             return
         arguments = {} if opts.dry_run or opts.sample is None else {"sample": opts.sample}
-        # A spider whose credentials are not in the environment, or that needs arguments, cannot start: it is
-        # skipped, and said so.
-        # A spider whose publication is gone is skipped too, unless it is named.
-        skipped = {name: skip_reason(loader.load(name), opts.dry_run, named=bool(args)) for name in names}
-        for name in names:
-            if skipped[name]:
-                print(f"{name}: skipped, {skipped[name]}")
-        names = [name for name in names if not skipped[name]]
+        for name, reason in choice.items():
+            if reason:
+                print(f"{name}: skipped, {reason}")
+        names = [name for name, reason in choice.items() if not reason]
         if not names:
             return
         crawlers = {name: self.crawler_process.create_crawler(name) for name in names}
@@ -91,6 +84,22 @@ class Command(ScrapyCommand):
             failed += not ok
             print(f"{name}: {line}")
         self.exitcode = 1 if failed or self.crawler_process.bootstrap_failed else 0
+
+
+def choose_spiders(
+    spider_loader: Any, named: list[str], include_sandbox: bool, dry_run: bool, gone_unnamed: bool = True
+) -> dict[str, str | None]:
+    """The spiders a command runs, each with why it is skipped (None: it runs), in order: the ``named`` ones, or
+    else every spider (the sandbox's only with ``include_sandbox``; those whose publication is gone only with
+    ``gone_unnamed``, as skipped). A name that is no spider is a usage error."""
+    unknown = sorted(set(named) - set(spider_loader.list()))
+    if unknown:
+        raise UsageError(f"no such spider(s): {', '.join(unknown)}")
+    names = list(dict.fromkeys(named)) or spiders_to_run(spider_loader, include_sandbox)
+    choice = {name: skip_reason(spider_loader.load(name), dry_run, named=bool(named)) for name in names}
+    if named or gone_unnamed:
+        return choice
+    return {name: reason for name, reason in choice.items() if getattr(spider_loader.load(name), "available", True)}
 
 
 def spiders_to_run(spider_loader: Any, include_sandbox: bool) -> list[str]:

@@ -29,7 +29,7 @@ from scrapy.exceptions import IgnoreRequest, StopDownload, UsageError
 from scrapy.http import Response
 
 from aggregator.raw.expect import Verdict, classify_body
-from crawler.commands.crawlall import _files_store_elsewhere, skip_reason, spiders_to_run
+from crawler.commands.crawlall import _files_store_elsewhere, choose_spiders
 from crawler.items import CrawlNote
 from crawler.spiders.declarations import OCDS_DATA
 
@@ -77,16 +77,13 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.crawler_process is not None
         loader = self.crawler_process.spider_loader
-        unknown = sorted(set(args) - set(loader.list()))
-        if unknown:
-            raise UsageError(f"no such spider(s): {', '.join(unknown)}")
-        names = list(dict.fromkeys(args)) or spiders_to_probe(loader, opts.include_sandbox)
+        # A named spider is probed even if its publication is gone; unnamed, such a spider is left out.
+        choice = choose_spiders(loader, args, opts.include_sandbox, dry_run=True, gone_unnamed=False)
         results: dict[str, dict[str, Any]] = {}
         crawlers = {}
-        for name in names:
+        for name, reason in choice.items():
             spider = loader.load(name)
             results[name] = declared(spider)
-            reason = skip_reason(spider, dry_run=True, named=True)
             if reason or not hasattr(spider, "data_type"):
                 results[name]["skipped"] = reason or "not a publisher's spider"
             else:
@@ -106,14 +103,13 @@ class Command(ScrapyCommand):
                 results[name]["problem"] = (
                     f"no request was made ({stats.get('finish_reason', 'the spider did not start')})"
                 )
-        print(json.dumps([results[name] for name in names], ensure_ascii=False))
+        print(json.dumps([results[name] for name in choice], ensure_ascii=False))
 
 
 def spiders_to_probe(spider_loader: Any, include_sandbox: bool) -> list[str]:
     """The spiders probed when none is named: every real one (the sandbox's too with ``include_sandbox``) whose
     publication is not gone."""
-    names = spiders_to_run(spider_loader, include_sandbox)
-    return [name for name in names if getattr(spider_loader.load(name), "available", True)]
+    return list(choose_spiders(spider_loader, [], include_sandbox, dry_run=True, gone_unnamed=False))
 
 
 def declared(spider: Any) -> dict[str, Any]:

@@ -132,6 +132,13 @@ class PublisherSpider(scrapy.Spider):
     licence: ClassVar[str | None] = None
     update_frequency: ClassVar[str | None] = None
     ocid_prefixes: ClassVar[tuple[str, ...]] = ()
+    #: False when the publisher states no licence (its pages, its data's ``license``, the Data Registry: checked).
+    licence_stated: ClassVar[bool] = True
+    #: Why the publisher's OCIDs carry no registered prefix, when ``ocid_prefixes`` is empty for that reason.
+    no_ocid_prefix: ClassVar[str | None] = None
+    #: Declarations ("licence", "ocid_prefixes") not yet checked on the publisher's own pages: shown as not yet
+    #: checked, never guessed.
+    unchecked: ClassVar[tuple[str, ...]] = ()
     is_sandbox: ClassVar[bool] = False
     encoding: ClassVar[str | None] = None
     root_path: ClassVar[str | None] = None

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.commands.checkall import check_docstring, spider_class_name
+from crawler.commands.checkall import check_docstring, check_licence_and_prefixes, spider_class_name
 from crawler.commands.crawlall import dry_run_outcome
+from spiders.sandbox_xa import SandboxXaSpider
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,6 +35,7 @@ class GoodOneSpider(SimpleSpider):
     data_type = "release_package"
     ocds_version = "1.1"
     licence = "https://creativecommons.org/licenses/by/4.0/"
+    ocid_prefixes = ("ocds-abc123-",)
     facts_from = ("https://example.org/docs",)
     start_urls = ("https://example.org/releases.json",)
 '''
@@ -49,6 +51,9 @@ BAD = {
     + GOOD.replace("GoodOneSpider", "OtherSpider"),
     "left_todo": GOOD.replace("good_one", "left_todo").replace("GoodOne", "LeftTodo") + "# TODO: finish\n",
     "no_facts": GOOD.replace("good_one", "no_facts").replace("GoodOne", "NoFacts").replace("    facts_from", "    # "),
+    "no_prefixes": GOOD.replace("good_one", "no_prefixes")
+    .replace("GoodOne", "NoPrefixes")
+    .replace("    ocid_", "    # "),
 }
 
 
@@ -128,6 +133,7 @@ def test_checkall_reports_every_bad_spider(tmp_path):
         "two_spiders": "defines 2 spiders, not one",
         "left_todo": "a TODO is left",
         "no_facts": "must declare facts_from",
+        "no_prefixes": "declare ocid_prefixes",
     }
     for module, problem in expected.items():
         assert any(line.startswith(f"somespiders.{module}: ") and problem in line for line in lines), (module, lines)
@@ -145,7 +151,12 @@ FILLED = {
     'publisher_name = "TODO"': 'publisher_name = "Ministry of Finance of Exampleland"',
     'data_type = "TODO"  # one of crawler.spiders.declarations.DATA_TYPES': 'data_type = "release_package"',
     'ocds_version = "1.1"  # TODO: 1.0 or 1.1, when the packages do not say': 'ocds_version = "1.1"',
-    "licence = None  # TODO: the licence's URL, if the publisher names one": "licence = None",
+    "licence = None  # TODO: the licence's URL; or licence_stated = False when the publisher states none": (
+        "licence_stated = False"
+    ),
+    'ocid_prefixes = ()  # TODO: the OCID prefixes ("ocds-xxxxxx-",); or no_ocid_prefix = "why there is none"': (
+        'ocid_prefixes = ("ocds-abc123-",)'
+    ),
     'facts_from = ()  # TODO: where the facts come from: "kingfisher-collect:NAME@YYYY-MM", documentation URLs': (
         'facts_from = ("https://example.org/docs",)'
     ),
@@ -257,3 +268,30 @@ def test_crawlall_crawls_every_spider_with_a_sample(atlas_env, conn, sandbox, tm
     assert [(c["name"], c["close_reason"]) for c in crawls] == [
         (name, "sample") for name in ("sandbox_xa", "sandbox_xb", "sandbox_xb_city", "sandbox_xc")
     ]
+
+
+def test_checkall_refuses_a_spider_silent_on_its_licence_or_prefixes():
+    class Silent(SandboxXaSpider):
+        name = "silent"
+        is_sandbox = False
+        licence = None
+        ocid_prefixes = ()
+
+    problems = check_licence_and_prefixes(Silent)
+    assert any("declare licence" in problem for problem in problems)
+    assert any("declare ocid_prefixes" in problem for problem in problems)
+
+    class Checked(Silent):
+        name = "checked"
+        licence_stated = False
+        no_ocid_prefix = "bare numbers"
+
+    assert check_licence_and_prefixes(Checked) == []
+
+    class Contradicts(Silent):
+        name = "contradicts"
+        licence = "https://example.org/licence"
+        ocid_prefixes = ("ocds-abc123-",)
+        unchecked = ("licence", "ocid_prefixes", "url")
+
+    assert len(check_licence_and_prefixes(Contradicts)) == 3
