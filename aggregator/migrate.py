@@ -1,6 +1,8 @@
 """Forward-only migrations: ``sql/migrations/NNNN_verb_object.sql``, applied in order and recorded with a checksum.
 
-An applied file whose content changed is refused: write a new migration instead.
+An applied file whose content changed is refused: write a new migration instead. Commands that write migrate
+(:func:`migrate`); commands that only read check that nothing is pending (:func:`check_current`) and change
+nothing, so that a role that may only read can run them.
 """
 
 from __future__ import annotations
@@ -55,20 +57,17 @@ def available(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
 
 
 def migrate(conn: psycopg.Connection, directory: Path = MIGRATIONS_DIR) -> list[str]:
-    """Apply the migrations not yet applied; return their names. Refuse if an applied file changed."""
+    """Apply the migrations not yet applied; return their names. Refuse if an applied file changed. With nothing to
+    apply, nothing is written (a role without CREATE may run it)."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_ID,))
-        conn.execute(_CREATE_TABLE)
-        rows = conn.execute("SELECT name, checksum FROM schema_migration").fetchall()
-        applied = {_value(row, "name", 0): _value(row, "checksum", 1) for row in rows}
+        if not _recorded(conn):  # CREATE TABLE IF NOT EXISTS would need CREATE on the schema even when it exists
+            conn.execute(_CREATE_TABLE)
+        applied = _applied(conn)
         done = []
         for migration in available(directory):
             if migration.name in applied:
-                if applied[migration.name] != migration.checksum:
-                    raise AtlasError(
-                        f"migration {migration.name} was changed after it was applied; "
-                        "migrations are forward-only: restore the file and add a new migration"
-                    )
+                _check_unchanged(migration, applied[migration.name])
                 continue
             conn.execute(migration.sql)
             conn.execute(
@@ -80,6 +79,49 @@ def migrate(conn: psycopg.Connection, directory: Path = MIGRATIONS_DIR) -> list[
             if name in applied or name in done:
                 _function(target)(conn)
     return done
+
+
+def pending(conn: psycopg.Connection, directory: Path = MIGRATIONS_DIR) -> list[str]:
+    """The migrations not applied yet, in order, read without writing or locking. Refuse if an applied file
+    changed."""
+    applied = _applied(conn) if _recorded(conn) else {}
+    names = []
+    for migration in available(directory):
+        if migration.name in applied:
+            _check_unchanged(migration, applied[migration.name])
+        else:
+            names.append(migration.name)
+    return names
+
+
+def check_current(conn: psycopg.Connection, directory: Path = MIGRATIONS_DIR) -> None:
+    """Raise :class:`AtlasError`, in one line saying what to run, unless every migration is applied."""
+    names = pending(conn, directory)
+    if not names:
+        return
+    if len(names) == len(available(directory)):
+        state = "the database is not initialised (no migration applied)"
+    else:
+        state = f"the database is {len(names)} migration(s) behind this ocds-atlas (next: {names[0]})"
+    raise AtlasError(f"{state}: run `ocds-atlas migrate` as the database's owner; reading commands do not migrate")
+
+
+def _recorded(conn: psycopg.Connection) -> bool:
+    row = conn.execute("SELECT to_regclass('schema_migration') IS NOT NULL AS present").fetchone()
+    return bool(_value(row, "present", 0))
+
+
+def _applied(conn: psycopg.Connection) -> dict[str, str]:
+    rows = conn.execute("SELECT name, checksum FROM schema_migration").fetchall()
+    return {_value(row, "name", 0): _value(row, "checksum", 1) for row in rows}
+
+
+def _check_unchanged(migration: Migration, checksum: str) -> None:
+    if checksum != migration.checksum:
+        raise AtlasError(
+            f"migration {migration.name} was changed after it was applied; "
+            "migrations are forward-only: restore the file and add a new migration"
+        )
 
 
 def _function(target: str) -> Callable[[psycopg.Connection], None]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from aggregator import db, settings
 from aggregator.cli.guard import guarded
+from aggregator.errors import AtlasError
 from aggregator.operate.pipeline import make_console
 
 
@@ -55,10 +56,54 @@ def observe(
 
 
 def connect_migrated():
+    """A connection for a command that writes: the database migrated first, and this role able to write (else one
+    line saying so, before any work)."""
     from aggregator.cli.checks import check_database_url
-    from aggregator.migrate import migrate
+    from aggregator.operate.access import session
 
     check_database_url(settings.database_url())
     conn = db.connect(autocommit=True)
-    migrate(conn)
+    try:
+        run_migrations(conn)
+        who = session(conn)
+        if not who.can_write:
+            raise AtlasError(
+                f"permission denied: role {who.role} may only read this database (or the server is read-only), and "
+                "this command writes: run it as the database's owner"
+            )
+    except BaseException:
+        conn.close()
+        raise
     return conn
+
+
+def connect_reading():
+    """A connection for a command that only reads: nothing migrated, nothing written; a database that is not
+    migrated to this version is one line saying to run `ocds-atlas migrate`."""
+    from aggregator.cli.checks import check_database_url
+    from aggregator.migrate import check_current
+
+    check_database_url(settings.database_url())
+    conn = db.connect(autocommit=True)
+    try:
+        check_current(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def run_migrations(conn: Any) -> list[str]:
+    """Migrate; a role that may not (a reader) is one line saying who may."""
+    import psycopg
+
+    from aggregator.migrate import migrate
+
+    try:
+        return migrate(conn)
+    except psycopg.errors.InsufficientPrivilege as error:
+        role = conn.execute("SELECT current_user AS role").fetchone()["role"]
+        reason = str(error).strip().splitlines()[0]
+        raise AtlasError(
+            f"{reason}: role {role} may not migrate this database; run `ocds-atlas migrate` as the database's owner"
+        ) from None

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from aggregator import db, settings
-from aggregator.cli.app import DateOption, command, connect_migrated, console, out
+from aggregator.cli.app import DateOption, command, connect_migrated, connect_reading, console, out, run_migrations
 from aggregator.cli.checks import check_country, check_ocds_version, check_publisher_name, check_spider
 from aggregator.cli.progress import CrawlProgress, read_counts
 from aggregator.errors import AtlasError
@@ -21,10 +21,8 @@ from aggregator.errors import AtlasError
 @command("migrate")
 def migrate_command() -> None:
     """Apply the database migrations not applied yet."""
-    from aggregator.migrate import migrate
-
     with db.connect(autocommit=True) as conn:
-        applied = migrate(conn)
+        applied = run_migrations(conn)
     out.print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
 
 
@@ -208,7 +206,7 @@ def export(directory: Annotated[Path, typer.Argument(help="Where to write the do
     .parquet, DIR/tables/processes.parquet, DIR/indicators.csv, DIR/datapackage.json and DIR/SHA256SUMS."""
     from aggregator.operate.pipeline import export_with_progress
 
-    with connect_migrated() as conn:
+    with connect_reading() as conn:
         export_with_progress(conn, directory)
 
 

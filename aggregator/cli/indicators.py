@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from aggregator.cli.app import connect_migrated, out
+from aggregator.cli.app import connect_migrated, connect_reading, out
 from aggregator.cli.guard import guarded
 from aggregator.cli.output import csv_document as to_csv
 from aggregator.cli.output import emit, human, json_document
@@ -54,7 +54,7 @@ def indicators(
     if by not in EXTRA:
         raise AtlasError(f"unknown level {by!r}: use country, publisher or buyer")
     code = country.upper() if country else None
-    with connect_migrated() as conn:
+    with connect_reading() as conn:
         if flags:
             show.render(red_flags.counts(conn, code), COUNT_COLUMNS, fmt, "red flags", out)
             return
@@ -86,7 +86,7 @@ def explain(
     _check_format(fmt)
     if indicator not in BY_ID:
         raise AtlasError(f"unknown indicator {indicator!r}: see `ocds-atlas indicators catalogue`")
-    with connect_migrated() as conn:
+    with connect_reading() as conn:
         rows = show.explain(conn, indicator, country.upper(), year)
     columns = ("ocid", "in_scope", "eligible", "contribution", "weight")
     kinds = {"contribution": BY_ID[indicator].unit} if BY_ID[indicator].unit == "share" else {}
@@ -151,7 +151,7 @@ def red_flags_command(
             raise AtlasError("--prepared needs --publisher")
         _write_prepared(publisher)
         return
-    with connect_migrated() as conn:
+    with connect_reading() as conn:
         country_code = country.upper() if country else None
         if listing:
             rows = red_flags.flag_list(conn, country_code, publisher, code.upper() if code else None)
@@ -166,7 +166,7 @@ def red_flags_command(
 def _write_prepared(publisher: str) -> None:
     from aggregator.raw.crawls import publisher_by_name
 
-    with connect_migrated() as conn, conn.transaction():
+    with connect_reading() as conn, conn.transaction():
         publisher_id = publisher_by_name(conn, publisher)["id"]
         for release, _ in red_flags.prepared_releases(conn, publisher_id, red_flags.settings_of(publisher)):
             out.file.write(json.dumps(release, ensure_ascii=False, separators=(",", ":")) + "\n")
@@ -182,7 +182,7 @@ def quality(
     """Field coverage and consistency checks per publisher, with failing OCIDs."""
 
     _check_format(fmt)
-    with connect_migrated() as conn:
+    with connect_reading() as conn:
         coverage = show.coverage(conn, publisher)
         checks = show.checks(conn, publisher)
     if fmt == "json":

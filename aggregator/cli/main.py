@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from aggregator.cli import database, flow, indicators, notes, operations, publishers
+from aggregator.cli import access, database, flow, indicators, notes, operations, publishers
 from aggregator.cli.app import app, command
 
-__all__ = ["app", "flow", "main", "notes", "operations"]
+__all__ = ["access", "app", "flow", "main", "notes", "operations"]
 
 app.add_typer(indicators.indicators_app, name="indicators")
 app.add_typer(publishers.publishers_app, name="publishers")

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from aggregator.cli.app import command, connect_migrated, console, out
+from aggregator.cli.app import command, connect_reading, console, out
 from aggregator.cli.checks import check_publisher_name
 from aggregator.cli.output import FORMATS, emit
 from aggregator.db import query
@@ -36,7 +36,7 @@ def notes(
     if publisher is not None:
         check_publisher_name(publisher)
     params = {"publisher": publisher, "crawl": crawl, "code": code, "level": level, "ocid": ocid}
-    with connect_migrated() as conn:
+    with connect_reading() as conn:
         rows = conn.execute(query("cli/notes", "select_notes"), params | {"limit": limit}).fetchall()
         total = conn.execute(query("cli/notes", "count_notes"), params).fetchone()["n"]
     if fmt != "table":

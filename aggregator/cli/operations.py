@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from aggregator import settings
-from aggregator.cli.app import command, connect_migrated, out
+from aggregator.cli.app import command, connect_migrated, connect_reading, out
 from aggregator.errors import AtlasError
 
 
@@ -24,18 +24,26 @@ def status(
     ] = "table",
 ) -> None:
     """Crawls (running, finished, incomplete, failed, or interrupted: their process died), counts per publisher,
-    notes by level, and normalized counts per country."""
+    notes by level, and normalized counts per country. Reads only (a read-only role may run it), but for closing
+    the runs whose process died, when this role may write."""
     from aggregator.cli.status import print_status, status_json
-    from aggregator.raw.liveness import close_interrupted
+    from aggregator.operate.access import session
+    from aggregator.raw.liveness import close_interrupted, presumed_interrupted
 
     if format not in ("table", "json"):
         raise AtlasError(f"--format must be table or json, not {format!r}")
-    with connect_migrated() as conn:
-        close_interrupted(conn)  # crawls and loads whose process died show as interrupted
-        if format == "json":
-            print(status_json(conn, crawls))
+    with connect_reading() as conn:
+        # Crawls and loads whose process died show as interrupted: closed (with a note, their OCIDs queued) when
+        # this role may write; else only shown so, and the next writing command closes them.
+        presumed: frozenset[int] = frozenset()
+        if session(conn).can_write:
+            close_interrupted(conn)
         else:
-            print_status(conn, out, crawls)
+            presumed = presumed_interrupted(conn)
+        if format == "json":
+            print(status_json(conn, crawls, presumed))
+        else:
+            print_status(conn, out, crawls, presumed)
 
 
 @command()
@@ -94,7 +102,7 @@ def report(
         downloads = settings.home() / "export"
     if downloads is not None and not (downloads / "datapackage.json").is_file():
         raise AtlasError(f"{downloads} holds no export (no datapackage.json): run `ocds-atlas export {downloads}`")
-    with connect_migrated() as conn:
+    with connect_reading() as conn:
         health = {row["name"]: row["status"] for row in publishers_health(conn)}
         home = write_site(conn, directory, downloads, downloads_url, health)
     out.print(f"report: {home}", highlight=False)

@@ -14,9 +14,22 @@ from rich.console import Console, RenderableType
 from aggregator.cli.output import fit_table
 from aggregator.db import query
 
+#: The close reason shown for a run whose process died, which a read-only role cannot close.
+NOT_CLOSED = "heartbeat lost; not closed yet: a writing command closes it"
 
-def print_status(conn: psycopg.Connection, out: Console, crawls: int) -> None:
-    recent = conn.execute(query("cli/status", "select_crawls"), {"limit": crawls}).fetchall()
+
+def presumed(rows: list[dict[str, Any]], ids: frozenset[int]) -> list[dict[str, Any]]:
+    """The rows, those of runs whose process died (``ids``, left running by a role that cannot close them) shown
+    as interrupted."""
+    marked = {"status": "interrupted"}
+    return [
+        row | marked | ({"close_reason": NOT_CLOSED} if "close_reason" in row else {}) if row["id"] in ids else row
+        for row in rows
+    ]
+
+
+def print_status(conn: psycopg.Connection, out: Console, crawls: int, dead: frozenset[int] = frozenset()) -> None:
+    recent = presumed(conn.execute(query("cli/status", "select_crawls"), {"limit": crawls}).fetchall(), dead)
     out.print(
         fit_table([crawl_cells(row) for row in recent], CRAWL_COLUMNS, title="recent crawls and loads", width=out.width)
     )
@@ -29,10 +42,10 @@ def print_status(conn: psycopg.Connection, out: Console, crawls: int) -> None:
         out.print(_table(title, cursor, out.width))
 
 
-def status_json(conn: psycopg.Connection, crawls: int) -> str:
+def status_json(conn: psycopg.Connection, crawls: int, dead: frozenset[int] = frozenset()) -> str:
     """Recent crawls, publishers (counts, notes by level, last crawl) and queue sizes, as one JSON document whose
-    numbers are numbers and times ISO 8601."""
-    last = conn.execute(query("cli/status", "select_last_crawl_per_publisher")).fetchall()
+    numbers are numbers and times ISO 8601. ``dead``: runs whose process died, not closed (shown interrupted)."""
+    last = presumed(conn.execute(query("cli/status", "select_last_crawl_per_publisher")).fetchall(), dead)
     last_crawls = {row.pop("publisher"): row for row in last}
     publishers = conn.execute(query("cli/status", "select_publisher_counts"), {"names": None}).fetchall()
     for publisher in publishers:
@@ -40,7 +53,9 @@ def status_json(conn: psycopg.Connection, crawls: int) -> str:
         publisher["last_crawl"] = last_crawls.get(publisher["name"])
     document = {
         "generated_at": datetime.now(UTC),
-        "crawls": conn.execute(query("cli/status", "select_crawls_for_monitoring"), {"limit": crawls}).fetchall(),
+        "crawls": presumed(
+            conn.execute(query("cli/status", "select_crawls_for_monitoring"), {"limit": crawls}).fetchall(), dead
+        ),
         "publishers": publishers,
         "queues": _queues(conn),
     }

@@ -116,8 +116,10 @@ def health_connection() -> psycopg.Connection:
 
 def read_health(conn: psycopg.Connection, now: datetime | None = None) -> list[dict[str, Any]]:
     """Every stored publisher with its health (read only: a database that is not migrated is an error)."""
+    from aggregator.migrate import check_current
     from aggregator.operate.health import publishers_health
 
+    check_current(conn)
     try:
         return publishers_health(conn, now)
     except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn):

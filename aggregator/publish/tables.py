@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import json
+import operator
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -37,6 +39,8 @@ TYPES: dict[str, tuple[str, pa.DataType]] = {
     "_text": ("array", pa.list_(pa.string())),
 }
 STRING = ("string", pa.string())
+#: The types whose values are Python strings as read (the only cells that can hold a carriage return as is).
+TEXT_TYPES = frozenset({"text", "varchar", "bpchar", "name"})
 
 
 @dataclass(frozen=True)
@@ -124,21 +128,44 @@ CONVERTERS: dict[str, Callable[[Any], str | None]] = {
 class CsvSink:
     """A CSV file with a header row, gzipped when its name ends with .gz (mtime=0 and no file name in the gzip
     header, so the same rows give the same bytes). Cells are written as :func:`csv_cell` writes them; only the
-    columns whose type needs it are converted (``CONVERTERS``)."""
+    columns whose type needs it are converted (``CONVERTERS``). Text is written exactly as stored: a cell that
+    starts like a spreadsheet formula (``=``, ``+``, ``-``, ``@``) is not altered, and a cell holding a carriage
+    return is quoted (see :meth:`write`)."""
 
     def __init__(self, stack: ExitStack, path: Path, columns: list[Column]) -> None:
         raw: IO[bytes] = stack.enter_context(_partial(path))
         if path.suffix == ".gz":
             raw = stack.enter_context(gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0, compresslevel=6))
-        text = stack.enter_context(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
-        self._writer = csv.writer(text, lineterminator="\n")
+        self._text = stack.enter_context(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
+        self._writer = csv.writer(self._text, lineterminator="\n")
         self._writer.writerow([c.name for c in columns])
         self._convert = [(i, CONVERTERS[c.pg_type]) for i, c in enumerate(columns) if c.pg_type in CONVERTERS]
+        texts = [i for i, c in enumerate(columns) if c.pg_type in TEXT_TYPES]
+        # The text cells of a row, as a tuple (itemgetter gives a bare value for one index).
+        self._texts = operator.itemgetter(*texts, *texts[:1]) if texts else None
+        self._line = io.StringIO()
+        self._crlf = csv.writer(self._line, lineterminator="\r\n")
 
     def write(self, rows: list[tuple]) -> None:
         if self._convert:
             rows = [self._converted(row) for row in rows]
-        self._writer.writerows(rows)
+        if not self._has_carriage_return(rows):
+            self._writer.writerows(rows)
+            return
+        # The csv module quotes a cell holding a character of its line terminator, "\n" here, but not one holding
+        # only "\r", which a reader takes for the end of the row. Rows written with "\r\n" quote it; their own
+        # terminator becomes "\n" again.
+        for row in rows:
+            self._line.seek(0)
+            self._line.truncate()
+            self._crlf.writerow(row)
+            self._text.write(self._line.getvalue()[:-2] + "\n")
+
+    def _has_carriage_return(self, rows: list[tuple] | list[list]) -> bool:
+        """Whether a text cell of the batch holds "\r" (the text cells joined and searched at C speed)."""
+        if self._texts is None:
+            return False
+        return "\r" in "".join(filter(None, itertools.chain.from_iterable(map(self._texts, rows))))
 
     def _converted(self, row: tuple) -> list:
         cells = list(row)

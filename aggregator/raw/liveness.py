@@ -3,8 +3,9 @@
 While a crawl or load runs, a thread of its process updates its row's ``heartbeat_at`` every ``heartbeat_seconds()``
 (``OCDS_ATLAS_HEARTBEAT_SECONDS``, default 10), on a connection of its own. A process that is killed (SIGKILL, a
 crash, the machine going down) stops beating; a row silent for ``LEASE_BEATS`` heartbeats is closed as
-``interrupted`` by the next command that looks (a load, a crawl, a compile, ``status``): its end is its last
-heartbeat, a note says so, and its rows are kept but not compiled (the OCIDs it touched are queued, so that what
+``interrupted`` by the next command that looks (a load, a crawl, a compile, ``status`` when its role may write;
+``status`` run by a read-only role shows it as interrupted and closes nothing): its end is its last heartbeat, a
+note says so, and its rows are kept but not compiled (the OCIDs it touched are queued, so that what
 was compiled from them is compiled again without them). A crawl resumes its row (``ocds-atlas crawl NAME
 --resume``); a load is simply run again, and stores the files whole once more.
 """
@@ -85,6 +86,13 @@ def close_interrupted(conn: psycopg.Connection) -> list[dict[str, Any]]:
         conn.execute(query("raw/liveness", "queue_interrupted_ocids"), {"ids": ids})
         add_notes(conn, [_interrupted_note(row) for row in closed])
     return closed
+
+
+def presumed_interrupted(conn: psycopg.Connection) -> frozenset[int]:
+    """The running crawls and loads that :func:`close_interrupted` would close, closing nothing (for a role that
+    may only read)."""
+    rows = conn.execute(query("raw/liveness", "select_presumed_interrupted"), {"lease": lease()}).fetchall()
+    return frozenset(row["id"] for row in rows)
 
 
 def _interrupted_note(row: dict[str, Any]) -> Note:

@@ -17,3 +17,9 @@ SELECT publisher_id, ocid FROM release WHERE crawl_id = ANY(%(ids)s::bigint[])
 UNION
 SELECT publisher_id, ocid FROM record WHERE crawl_id = ANY(%(ids)s::bigint[])
 ON CONFLICT (publisher_id, ocid) DO UPDATE SET queued_at = now()
+
+-- name: select_presumed_interrupted
+-- What close_interrupted would close, for a session that may not write.
+SELECT c.id
+FROM crawl c
+WHERE c.status = 'running' AND coalesce(c.heartbeat_at, c.started_at) < now() - %(lease)s::interval
