@@ -63,7 +63,7 @@ def run_spider(
         if incremental:
             arguments.update(from_date=incremental_start(conn, spider), incremental="true")
     before = _last_crawl(conn, spider)
-    log = settings.home() / "logs" / f"{spider}.log"
+    log = settings.spider_path("logs", spider, ".log")
     log.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"LOG_FILE={log}", "-s", f"JOBDIR={jobdir}"]
     for name, value in arguments.items():
@@ -79,7 +79,7 @@ def run_spider(
 
 
 def job_directory(spider: str) -> Path:
-    return settings.home() / "jobs" / spider
+    return settings.spider_path("jobs", spider)
 
 
 def incremental_start(conn: psycopg.Connection, spider: str) -> str | None:

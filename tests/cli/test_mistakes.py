@@ -28,10 +28,38 @@ def test_unknown_spider_is_one_line_with_suggestions_and_no_log(atlas_env):
     assert not (atlas_env / "logs").exists()
 
 
+@pytest.mark.parametrize("name", ["../../x", "/tmp/x", "x/../../y", "Mexico_CDMX", "a b", "x\n", ""])
+@pytest.mark.parametrize("listed", [True, False], ids=["listed", "unlisted"])
+def test_a_spider_name_that_is_not_one_reaches_no_path(name, listed, atlas_env, monkeypatch, tmp_path):
+    """Checked before the spiders are listed, and again where the crawl's paths are made: with spider modules that
+    only Scrapy could list (``unlisted``), ``crawl ../../x`` wrote its log outside the home."""
+    if not listed:
+        monkeypatch.setenv("OCDS_ATLAS_SPIDER_MODULES", "somewhere.else")
+    before = set(tmp_path.rglob("*"))
+    line = one_error_line("crawl", name)
+    assert (
+        line == f"error: {name!r} is not a spider name: lower-case letters, digits and '_', starting with a "
+        "letter or a digit (e.g. mexico_cdmx)"
+    )
+    assert set(tmp_path.rglob("*")) == before  # no log, no job directory, anywhere
+    for argument in (["update", "--publisher", name], ["probe", name]):
+        assert one_error_line(*argument) == line
+
+
+def test_the_crawls_paths_are_made_only_of_spider_names(atlas_env):
+    from aggregator.errors import AtlasError
+    from aggregator.operate.crawl_runner import job_directory
+
+    assert job_directory("mexico_cdmx") == atlas_env.resolve() / "jobs" / "mexico_cdmx"
+    with pytest.raises(AtlasError, match="is not a spider name"):
+        job_directory("../../x")
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
         (["--publisher", "Bad Name", "--country", "MX"], "--publisher 'Bad Name' is not a publisher key"),
+        (["--publisher", "cdmx\n", "--country", "MX"], "--publisher 'cdmx\\n' is not a publisher key"),
         (["--publisher", "cdmx", "--country", "Mexico"], "did you mean MX (Mexico)?"),
         (["--publisher", "cdmx", "--country", "MX", "--ocds-version", "2.0"], "use 1.0 or 1.1"),
         (["--publisher", "cdmx", "--country", "MX", "--encoding", "klingon"], "unknown encoding 'klingon'"),
