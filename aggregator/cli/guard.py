@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import typer
+from rich.text import Text
 
 from aggregator.errors import AtlasError
 from aggregator.operate.observability import report_failure
@@ -32,7 +33,8 @@ def guarded(function: Callable[..., None]) -> Callable[..., None]:
             if os.environ.get("OCDS_ATLAS_DEBUG"):
                 raise
             message = str(error) if isinstance(error, AtlasError) else f"{type(error).__name__}: {error}"
-            console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)  # one line, however long
+            # One line, however long; the message is data (names, titles, paths), never markup.
+            console.print(Text.assemble(("error:", "red"), " ", message), highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
     return run
