@@ -82,6 +82,25 @@ def test_a_malformed_database_url_is_one_line(url, atlas_env, monkeypatch):
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        "host=127.0.0.1 port=1 user=atlas password=secret dbname=atlas",
+        "host=127.0.0.1 port=1 password='a secret' dbname=atlas",
+        "host=127.0.0.1 port=1 password = 'it\\'s secret' dbname=atlas",
+        "postgresql://atlas:secret@127.0.0.1:1/atlas",
+        "postgresql://atlas@127.0.0.1:1/atlas?password=secret&connect_timeout=5",
+    ],
+)
+def test_a_server_that_cannot_be_reached_is_one_line_without_the_password(url, atlas_env, monkeypatch):
+    """Port 1 of this machine: nothing listens there."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    db.resolve_url.cache_clear()
+    line = one_error_line("status")
+    assert line.startswith("error: cannot connect to PostgreSQL at ") and "127.0.0.1" in line
+    assert "secret" not in line and "***" in line
+
+
+@pytest.mark.parametrize(
     ("content", "name", "reason"),
     [
         (b"this is not json", "bad.json", "[invalid_json]"),
