@@ -132,3 +132,49 @@ def test_a_load_with_one_bad_file_keeps_the_good_ones_and_exits_1(atlas_env, con
     assert conn.execute("SELECT count(*) AS n FROM release").fetchone()["n"] > 0
     note = conn.execute("SELECT code FROM note").fetchone()
     assert note["code"] == "invalid_json"
+
+
+DISK_FULL = """
+CREATE FUNCTION public.disk_full() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+    RAISE EXCEPTION 'could not extend file "base/1/2": No space left on device'
+        USING ERRCODE = 'disk_full', HINT = 'Check free disk space.';
+END $$;
+CREATE TRIGGER disk_full BEFORE INSERT ON task_queue.procrastinate_jobs FOR EACH ROW EXECUTE FUNCTION public.disk_full()
+"""
+
+
+def test_a_database_error_says_its_cause(atlas_env, conn, monkeypatch):
+    """The task queue's library wraps the database's error in its own, which says only "Database error."."""
+    from aggregator.compile import run
+
+    path = str(PUBLISHERS / "mexico_cdmx" / "release-package")
+    assert runner.invoke(app, ["load", path, "--publisher", "cdmx", "--country", "MX"]).exit_code == 0
+    conn.execute(DISK_FULL)  # the disk fills up as compile queues its batches
+    monkeypatch.setattr(run, "PARALLEL_MIN_OCIDS", 0)
+    line = one_error_line("compile", "--workers", "2")
+    assert line == (
+        'error: ConnectorException: Database error.; caused by DiskFull: could not extend file "base/1/2": '
+        "No space left on device"
+    )
+
+
+def test_an_error_is_described_with_its_causes():
+    from aggregator.errors import AtlasError, describe
+
+    try:
+        try:
+            try:
+                raise KeyError("x")
+            except KeyError:
+                raise OSError("first line\nHINT: and the others") from None
+        except OSError as error:
+            raise RuntimeError("wrapped") from error
+    except RuntimeError as error:
+        assert describe(error) == "RuntimeError: wrapped; caused by OSError: first line"  # no KeyError: suppressed
+    try:
+        try:
+            raise ValueError("bad")
+        except ValueError as error:
+            raise AtlasError("what a person reads, which names the bad value") from error
+    except AtlasError as error:
+        assert describe(error) == "what a person reads, which names the bad value"
