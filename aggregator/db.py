@@ -24,6 +24,10 @@ from aggregator.errors import AtlasError
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 EMBEDDED_DATABASE = "ocds_atlas"
 _NAME = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+#: libpq's keyword form: a value is a word, or quoted with '' in which \' and \\ are escapes.
+_KEYWORD_PASSWORD = re.compile(r"""(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s']\S*)""", re.IGNORECASE)
+_QUERY_PASSWORD = re.compile(r"((?:^|&)password=)[^&]*", re.IGNORECASE)
 
 
 def embedded_server_url(database: str = EMBEDDED_DATABASE) -> str:
@@ -87,19 +91,24 @@ def connect(url: str | None = None, **kwargs: Any) -> psycopg.Connection[dict[st
     try:
         return psycopg.connect(target, row_factory=dict_row, **kwargs)
     except psycopg.OperationalError as error:
-        raise AtlasError(f"cannot connect to PostgreSQL at {redact(target)}: {str(error).strip()}") from error
+        reason = " ".join(line.strip() for line in str(error).splitlines() if line.strip())  # one line
+        raise AtlasError(f"cannot connect to PostgreSQL at {redact(target)}: {reason}") from error
     except psycopg.ProgrammingError as error:  # libpq cannot read the connection string
         reason = str(error).strip().replace(target, redact(target))
         raise AtlasError(f"{redact(target)} is not a PostgreSQL connection string: {reason}") from error
 
 
-def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
+def redact(conninfo: str) -> str:
+    """The connection string without its password, for messages and logs: a URL's (``user:password@``, and a
+    ``password`` parameter), or a keyword string's ``password=…``, quoted (``password='a b'``) or not."""
+    if not _URL.match(conninfo):
+        return _KEYWORD_PASSWORD.sub(r"\1***", conninfo)
+    parts = urlsplit(conninfo)
+    netloc = parts.netloc
     if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
+        netloc = netloc.replace(f":{parts.password}@", ":***@")
+    query = _QUERY_PASSWORD.sub(r"\1***", parts.query)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 @functools.cache

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+
+from aggregator.errors import AtlasError
 
 #: The standard's website, which serves the release archives (``1__1__5.zip`` …) that hold the schemas.
 DEFAULT_STANDARD_URL = "https://standard.open-contracting.org/schema/"
@@ -22,6 +25,26 @@ def cores() -> int:
 def home() -> Path:
     """The directory for the embedded database, the files store, caches and default outputs."""
     return Path(os.environ.get("OCDS_ATLAS_HOME", "var")).resolve()
+
+
+#: A spider's name, which names its publisher, its log, its job directory and its files: lower-case letters, digits
+#: and "_" (matched whole: ``$`` would let a final newline through).
+SPIDER_NAME = re.compile(r"[a-z0-9][a-z0-9_]*")
+
+
+def check_spider_name(name: str) -> str:
+    """The name, if it is a spider's; else an error, before the name reaches a path (``../../x``) or the database."""
+    if not SPIDER_NAME.fullmatch(name):
+        raise AtlasError(
+            f"{name!r} is not a spider name: lower-case letters, digits and '_', starting with a letter or a digit "
+            "(e.g. mexico_cdmx)"
+        )
+    return name
+
+
+def spider_path(folder: str, spider: str, suffix: str = "") -> Path:
+    """``$OCDS_ATLAS_HOME/<folder>/<spider><suffix>``, only for a spider's name: never outside the home."""
+    return home() / folder / f"{check_spider_name(spider)}{suffix}"
 
 
 def database_url() -> str | None:

@@ -17,12 +17,13 @@ from pathlib import Path
 
 import psycopg
 
+from aggregator import settings
 from aggregator.errors import AtlasError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 COUNTRIES = Path(__file__).resolve().parent / "data" / "countries.csv"
 #: A publisher's key, as the ``publisher`` table's CHECK constraint says.
-PUBLISHER_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+PUBLISHER_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 OCDS_VERSIONS = ("1.0", "1.1")
 _USER_ASSIGNED = re.compile(r"^(AA|Q[M-Z]|X[A-Z]|ZZ)$")
 _SPIDER_NAME = re.compile(r"^    name\s*=\s*[\"']([^\"']+)[\"']", re.MULTILINE)
@@ -60,7 +61,7 @@ def _words(name: str) -> list[str]:
 
 
 def check_publisher_name(value: str) -> str:
-    if not PUBLISHER_NAME.match(value):
+    if not PUBLISHER_NAME.fullmatch(value):
         raise AtlasError(
             f"--publisher {value!r} is not a publisher key: lower-case letters, digits, '_', '.' and '-', "
             "starting with a letter or a digit (e.g. mexico_cdmx)"
@@ -113,6 +114,7 @@ def spider_names() -> set[str] | None:
 
 
 def check_spider(name: str) -> str:
+    settings.check_spider_name(name)
     names = spider_names()
     if names is None or name in names:
         return name

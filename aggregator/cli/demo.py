@@ -9,6 +9,7 @@ from pathlib import Path
 import psycopg
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from aggregator import settings
 from aggregator.db import query
@@ -30,7 +31,7 @@ def run_demo(conn: psycopg.Connection, output: Path, out: Console) -> None:
     crawl_ids = []
     with sandbox_url() as url:
         for spider in spiders:
-            with console.status(f"crawling {spider} from the sandbox at {url}…"):
+            with console.status(Text(f"crawling {spider} from the sandbox at {url}…")):
                 row = run_spider(conn, spider, sandbox=url)
             crawl_ids.append(row["id"])
             console.print(f"crawl {row['id']} of {spider}: {row['status']} ({row['close_reason']})", highlight=False)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 
 from aggregator import db, settings
 from aggregator.cli.app import DateOption, command, connect_migrated, connect_reading, console, out, run_migrations
@@ -97,7 +98,7 @@ def _progress(conn: Any, spider: str, every: float) -> Iterator[CrawlProgress]:
         yield progress
         progress.finish(read_counts(conn, spider, running=False))
         return
-    with console.status(f"crawling {spider}…") as status:
+    with console.status(Text(f"crawling {spider}…")) as status:
         yield CrawlProgress(spider, read, console, every, status)
 
 

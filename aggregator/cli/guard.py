@@ -8,8 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import typer
+from rich.text import Text
 
-from aggregator.errors import AtlasError
+from aggregator.errors import describe
 from aggregator.operate.observability import report_failure
 from aggregator.operate.pipeline import console
 
@@ -31,8 +32,9 @@ def guarded(function: Callable[..., None]) -> Callable[..., None]:
             report_failure(error)  # once: Sentry's excepthook drops the same error if it is re-raised below
             if os.environ.get("OCDS_ATLAS_DEBUG"):
                 raise
-            message = str(error) if isinstance(error, AtlasError) else f"{type(error).__name__}: {error}"
-            console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)  # one line, however long
+            message = describe(error)  # with its cause: "ConnectorException: Database error." alone said nothing
+            # One line, however long; the message is data (names, titles, paths), never markup.
+            console.print(Text.assemble(("error:", "red"), " ", message), highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
     return run

@@ -160,6 +160,8 @@ def update(
     probed first, and one that fails is not crawled (its health says since when)."""
     from aggregator.operate.update import run_update
 
+    for name in publisher or []:
+        settings.check_spider_name(name)
     with connect_migrated() as conn:
         run_update(
             conn,
@@ -192,6 +194,8 @@ def probe(
 
     if format not in ("table", "json"):
         raise AtlasError(f"--format must be table or json, not {format!r}")
+    for name in spiders or []:
+        settings.check_spider_name(name)  # not an option of scrapy's
     options = probing.ProbeOptions(timeout=timeout, requests=requests, include_sandbox=include_sandbox)
     results = probing.probe(spiders, options)
     if record:

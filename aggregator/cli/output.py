@@ -140,7 +140,7 @@ def _table(texts: list[dict[str, str]], columns: Sequence[str], title: str | Non
             header, justify="right" if numeric else "left", overflow="fold", no_wrap=words, min_width=longest
         )
     for text in texts:
-        table.add_row(*(text[c] for c in columns))
+        table.add_row(*(Text(text[c]) for c in columns))  # data, never markup (a title "[/x]" is a title)
     return table
 
 
@@ -151,7 +151,7 @@ def _numeric(text: str) -> bool:
 def _width(table: Table) -> int:
     """The narrowest the table can be with each cell wrapped between words (each column as wide as its longest
     word)."""
-    console = Console(width=10_000, file=io.StringIO())
+    console = Console(width=10_000, file=io.StringIO(), markup=False)
     return Measurement.get(console, console.options, table).minimum
 
 
@@ -163,7 +163,7 @@ def records(texts: list[dict[str, str]], columns: Sequence[str], title: str | No
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column(overflow="fold")
         for column in columns:
-            grid.add_row(column.replace("_", " "), text[column])
+            grid.add_row(column.replace("_", " "), Text(text[column]))
         parts += [Text(f"─ {number} ─", style="dim"), grid]
     return Group(*parts)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import psycopg
 from rich.console import Console
 from rich.status import Status
+from rich.text import Text
 
 from aggregator.db import query
 
@@ -68,7 +69,7 @@ class CrawlProgress:
         self.last = self.read() or self.last
         line = f"crawling {self.spider}: {self.last.describe()} ({elapsed(now - self.started)})"
         if self.status is not None:
-            self.status.update(line)
+            self.status.update(Text(line))  # a status's text is markup, unless Text
         else:
             self.console.print(line, highlight=False, soft_wrap=True)
             self.logged = now

@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from aggregator.compare.facts import indicators_query
 from aggregator.db import query
@@ -51,7 +52,7 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, tit
         for column in columns:
             table.add_column(column)
         for row in rows:
-            table.add_row(*(_cell(row[c]) for c in columns))
+            table.add_row(*(Text(_cell(row[c])) for c in columns))  # data, never markup
         out.print(table)
 
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import pickle
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -20,10 +18,9 @@ import psycopg
 from aggregator import db, settings
 from aggregator.db import query
 from aggregator.errors import AtlasError
+from aggregator.raw.processes import parent_death_signal
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-#: <linux/prctl.h>
-PR_SET_PDEATHSIG = 1
 
 
 @contextlib.contextmanager
@@ -66,7 +63,7 @@ def run_spider(
         if incremental:
             arguments.update(from_date=incremental_start(conn, spider), incremental="true")
     before = _last_crawl(conn, spider)
-    log = settings.home() / "logs" / f"{spider}.log"
+    log = settings.spider_path("logs", spider, ".log")
     log.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"LOG_FILE={log}", "-s", f"JOBDIR={jobdir}"]
     for name, value in arguments.items():
@@ -82,7 +79,7 @@ def run_spider(
 
 
 def job_directory(spider: str) -> Path:
-    return settings.home() / "jobs" / spider
+    return settings.spider_path("jobs", spider)
 
 
 def incremental_start(conn: psycopg.Connection, spider: str) -> str | None:
@@ -124,7 +121,9 @@ def _environment(sandbox: str | None) -> dict[str, str]:
 
 
 def _run(command: list[str], env: dict[str, str], waiting: Callable[[], None] | None = None) -> int:
-    with subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, preexec_fn=die_with_parent()) as process:
+    """Run the crawl's child, which is killed if this process dies, however it dies (SIGKILL too): killed, the
+    crawl goes silent and is closed as interrupted; ``--resume`` continues it."""
+    with subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, preexec_fn=parent_death_signal()) as process:
         try:
             while waiting is not None:
                 try:
@@ -137,26 +136,6 @@ def _run(command: list[str], env: dict[str, str], waiting: Callable[[], None] | 
             # Wait for it (a second interrupt forces it to stop), then say the crawl was interrupted.
             process.wait()
             raise
-
-
-def die_with_parent() -> Callable[[], None] | None:
-    """What a child runs before it starts, so that it is killed when this process dies, however it dies (SIGKILL
-    too): Linux's parent-death signal (``prctl(PR_SET_PDEATHSIG, SIGKILL)``, through ctypes). Killed, the crawl goes
-    silent and is closed as interrupted; ``--resume`` continues it. None where there is no prctl (not Linux)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    parent = os.getpid()
-
-    def set_parent_death_signal() -> None:
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != parent:  # the parent died before the signal was set
-            os._exit(1)
-
-    return set_parent_death_signal
 
 
 def _last_crawl(conn: psycopg.Connection, spider: str) -> tuple[int, Any] | None:

@@ -31,7 +31,8 @@ SECRET_KEY = re.compile(r"password|passwd|secret|token|api_?key|credential|autho
 #: A database URL (any PostgreSQL one), or any URL's ``user:password@``, or a libpq ``password=...``.
 DATABASE_URL = re.compile(r"\bpostgres(?:ql)?(?:\+\w+)?://[^\s'\"<>]*[^\s'\"<>.,;:)]", re.IGNORECASE)
 URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/:@'\"]*):[^\s/@'\"]+@", re.IGNORECASE)
-KEYWORD_PASSWORD = re.compile(r"\b(password|passwd|token|secret)\s*=\s*[^\s'\"]+", re.IGNORECASE)
+#: A value is a word, or quoted as libpq quotes (``password='a b'``, with \' and \\ escaped).
+KEYWORD_PASSWORD = re.compile(r"\b(password|passwd|token|secret)\s*=\s*(?:'(?:[^'\\]|\\.)*'?|[^\s'\"]+)", re.IGNORECASE)
 FILTERED = "[Filtered]"
 #: Shorter values are too common to be told apart from ordinary text.
 MIN_SECRET_LENGTH = 4

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import psycopg
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from aggregator import settings
 from aggregator.compile.run import CompileSummary, compile_ocids, count_pending
@@ -27,10 +28,12 @@ if TYPE_CHECKING:
 
 def make_console(stderr: bool = False) -> Console:
     """A console that does not cut tables to 80 columns when output goes to a file or a pipe (CI, cron): 132, or
-    ``COLUMNS`` when set."""
+    ``COLUMNS`` when set. What it prints is never read as rich's markup: titles, names, paths and messages are data
+    (a publisher titled ``[/x]`` stopped ``status``); style comes from :class:`rich.text.Text` only."""
     stream = sys.stderr if stderr else sys.stdout
     columns = os.environ.get("COLUMNS", "")
-    return Console(stderr=stderr, width=None if stream.isatty() else int(columns) if columns.isdigit() else 132)
+    width = None if stream.isatty() else int(columns) if columns.isdigit() else 132
+    return Console(stderr=stderr, width=width, markup=False)
 
 
 console = make_console(stderr=True)
@@ -38,7 +41,7 @@ console = make_console(stderr=True)
 
 def progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -161,13 +164,13 @@ def indicators_with_progress(
 def export_with_progress(conn: psycopg.Connection, directory: Path) -> list[ExportedFile]:
     """Write the downloads (see :mod:`aggregator.publish.export`), printing each file as it is written."""
     units = {"compiled": "compiled releases", "compiled_part": "compiled releases", "csv": "rows", "parquet": "rows"}
-    with console.status(f"exporting to {directory}…") as status:
+    with console.status(Text(f"exporting to {directory}…")) as status:  # a status's text is markup, unless Text
 
         def written(file: ExportedFile) -> None:
             size = file.path.stat().st_size
             unchanged = "" if file.written else " (unchanged, not rewritten)"
             console.print(f"{file.path}: {file.lines} {units[file.kind]}, {size:,} bytes{unchanged}", highlight=False)
-            status.update(f"exporting to {directory}… ({file.path.name} written)")
+            status.update(Text(f"exporting to {directory}… ({file.path.name} written)"))
 
         files = export(conn, directory, written)
     console.print(f"{directory / 'datapackage.json'}, {directory / 'SHA256SUMS'}: {len(files)} files", highlight=False)

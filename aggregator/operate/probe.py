@@ -19,6 +19,7 @@ from typing import Any
 
 import psycopg
 from rich.table import Table
+from rich.text import Text
 
 from aggregator.db import query
 from aggregator.errors import AtlasError
@@ -86,11 +87,13 @@ def probe_table(results: list[dict[str, Any]]) -> Table:
     for result in results:
         verdict = "skipped" if result["skipped"] else ("yes" if result["ok"] else "NO")
         if not result["requests"]:
-            table.add_row(result["spider"], verdict, "", "", "", result["expected"] or "", summary(result))
+            row = (result["spider"], verdict, "", "", "", result["expected"] or "", summary(result))
+            table.add_row(*map(Text, row))
         for request in result["requests"]:
             cells = [str(request[key]) if request[key] is not None else "" for key in ("status", "seconds")]
             found = request["found"] + (f" ({request['problem']})" if request["problem"] else "")
-            table.add_row(result["spider"], verdict, *cells, request["content_type"] or "", result["expected"], found)
+            row = (result["spider"], verdict, *cells, request["content_type"] or "", result["expected"], found)
+            table.add_row(*map(Text, row))  # what a server said is data, never markup
     return table
 
 

@@ -28,6 +28,7 @@ from psycopg.types.json import Jsonb
 
 from aggregator import db
 from aggregator.db import query
+from aggregator.errors import describe
 from aggregator.notes import Note
 from aggregator.raw.shapes import Problem
 
@@ -104,7 +105,7 @@ def _run_once(job_id: int, work: Callable[[psycopg.Connection], dict[str, Any]])
     except Exception as error:
         # Kept for the command that waits on the job: procrastinate keeps only the job's state, not why it failed.
         if not conn.broken:
-            params = {"job_id": job_id, "error": f"{type(error).__name__}: {error}", "worker": worker_name()}
+            params = {"job_id": job_id, "error": describe(error), "worker": worker_name()}
             conn.execute(query("operate/tasks", "record_error"), params)
         raise
 

@@ -26,6 +26,7 @@ from typing import Any
 import psycopg
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from aggregator.db import query
 from aggregator.errors import AtlasError
@@ -277,7 +278,7 @@ def outcomes_table(outcomes: list[Outcome]) -> Table:
         table.add_column(column, overflow="fold")
     for o in outcomes:
         counts = ["" if n is None else str(n) for n in (o.releases, o.records)]
-        table.add_row(o.publisher, o.reason, o.crawl, o.status, *counts, o.detail)
+        table.add_row(*map(Text, (o.publisher, o.reason, o.crawl, o.status, *counts, o.detail)))  # never markup
     return table
 
 

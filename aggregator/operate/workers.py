@@ -40,7 +40,7 @@ from aggregator.operate.tasks import (
     make_app,
     worker_name,
 )
-from aggregator.raw.processes import without_main_module
+from aggregator.raw.processes import die_with_parent, without_main_module
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,9 @@ def serve_here(url: str, concurrency: int, options: WorkerOptions) -> None:
         serve(url, options)
         return
     context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=serve, args=(url, options), name=f"worker-{n}") for n in range(concurrency)]
+    processes = [
+        context.Process(target=serve, args=(url, options, os.getpid()), name=f"worker-{n}") for n in range(concurrency)
+    ]
     with without_main_module():
         for process in processes:
             process.start()
@@ -114,8 +116,11 @@ def _forward(processes: list[multiprocessing.process.BaseProcess], number: int, 
             os.kill(process.pid, signal.SIGTERM)  # type: ignore[arg-type]
 
 
-def serve(url: str, options: WorkerOptions) -> None:
-    """Run one worker in this process (one job at a time: the work is CPU-bound, so parallelism is processes)."""
+def serve(url: str, options: WorkerOptions, parent: int | None = None) -> None:
+    """Run one worker in this process (one job at a time: the work is CPU-bound, so parallelism is processes); a
+    worker started by another process (``parent``) dies with it."""
+    if parent is not None:
+        die_with_parent(parent)
     if options.verbose:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(levelname)s %(message)s")
         logging.getLogger("procrastinate").setLevel(logging.WARNING)  # it logs every job's arguments: 500 OCIDs
@@ -176,11 +181,28 @@ async def recover_stalled_jobs(app: procrastinate.App, options: WorkerOptions) -
     for job in await app.job_manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=options.stalled_after):
         try:
             await app.job_manager.retry_job(job)
+        except exceptions.UniqueViolation:
+            await _supersede(app, job)
+            continue
         except exceptions.ConnectorException:  # another worker put it back first
             continue
         logger.warning("job %s (%s) of a worker presumed dead goes back in the queue", job.id, job.task_name)
         recovered += 1
     return recovered
+
+
+async def _supersede(app: procrastinate.App, job: procrastinate.jobs.Job) -> None:
+    """A dead worker's job whose batch waits in the queue as another job (queued beside it before
+    :func:`queue_batch` waited for running jobs) cannot go back in the queue: it ends, failed, and frees the batch's
+    lock for the other."""
+    try:
+        await app.job_manager.finish_job(job, status=procrastinate.jobs.Status.FAILED, delete_job=False)
+    except exceptions.ConnectorException:  # another worker ended it first
+        return
+    error = f"its worker died, and its batch was queued again as another job ({job.queueing_lock})"
+    record = query("operate/tasks", "record_error")
+    await app.connector.execute_query_async(query=record, job_id=job.id, error=error, worker=worker_name())  # type: ignore[arg-type]
+    logger.warning("job %s (%s) of a worker presumed dead is superseded by another job", job.id, job.task_name)
 
 
 # The command side.
@@ -275,15 +297,22 @@ def summaries(conn: psycopg.Connection, jobs: dict[int, int]) -> list[dict[str, 
 
 
 def queue_batch(conn: psycopg.Connection, app: procrastinate.App, batch: Batch) -> int:
-    """The id of the batch's job: a new one, or the one that waits already for the same batch."""
+    """The id of the batch's job: the one that waits or runs already for the same batch, else a new one.
+
+    A job that runs already may be a dead worker's (its command was killed): it goes back in the queue once the
+    worker is presumed dead, and runs again. A second job queued beside it would wait for the batch's lock, which the
+    dead job holds, and the dead job could not go back in the queue beside the second (one job per batch waits):
+    the command would wait for ever."""
     deferrer = app.configure_task(batch.task, lock=batch.key, queueing_lock=batch.key)
-    try:
-        return deferrer.defer(**batch.kwargs)
-    except exceptions.AlreadyEnqueued:
-        row = conn.execute(query("operate/tasks", "select_queued_job"), {"lock": batch.key}).fetchone()
-        if row is None:  # it started meanwhile, so another can wait beside it
+    for _ in range(2):
+        row = conn.execute(query("operate/tasks", "select_live_job"), {"lock": batch.key}).fetchone()
+        if row is not None:
+            return row["id"]
+        try:
             return deferrer.defer(**batch.kwargs)
-        return row["id"]
+        except exceptions.AlreadyEnqueued:  # queued meanwhile by another command: wait for that one
+            continue
+    raise AtlasError(f"could not queue the batch {batch.key}: its job keeps changing state")
 
 
 def wait_for_jobs(
@@ -363,7 +392,7 @@ class LocalWorkers:
             self.processes[index] = self._start()
 
     def _start(self) -> multiprocessing.process.BaseProcess:
-        process = multiprocessing.get_context("spawn").Process(target=serve, args=(self.url, self.options))
+        process = multiprocessing.get_context("spawn").Process(target=serve, args=(self.url, self.options, os.getpid()))
         with without_main_module():
             process.start()
         return process

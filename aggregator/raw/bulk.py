@@ -9,6 +9,7 @@ a load that was interrupted is finished by running it again, and an unchanged di
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -23,7 +24,7 @@ from aggregator.raw.files import register_file
 from aggregator.raw.liveness import Heartbeat, close_interrupted
 from aggregator.raw.load import FileOutcome, LoadOptions, store_file
 from aggregator.raw.locks import one_at_a_time
-from aggregator.raw.processes import without_main_module
+from aggregator.raw.processes import die_with_parent, without_main_module
 from aggregator.raw.sources import skipped
 
 
@@ -109,7 +110,7 @@ def _run_jobs(
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start_worker, initargs=(db.resolve_url(),)
+        workers, mp_context=context, initializer=_start_worker, initargs=(db.resolve_url(), os.getpid())
     ) as pool:
         with without_main_module():  # the processes start as jobs are submitted
             futures = {pool.submit(_store_in_worker, job): job[3] for job in jobs}
@@ -120,8 +121,9 @@ def _run_jobs(
 _worker_conn: psycopg.Connection | None = None
 
 
-def _start_worker(url: str) -> None:
+def _start_worker(url: str, parent: int) -> None:
     global _worker_conn  # one connection per worker process
+    die_with_parent(parent)
     _worker_conn = db.connect(url, autocommit=True)
 
 

@@ -1,11 +1,17 @@
 """Worker processes, spawned (a fresh interpreter each, never a fork of a process holding connections and threads):
-each imports only what its target needs."""
+each imports only what its target needs, and dies with the process that started it."""
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import os
+import signal
 import sys
+import threading
+import time
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 
@@ -23,3 +29,57 @@ def without_main_module() -> Iterator[None]:
         yield
     finally:
         sys.modules["__main__"] = main
+
+
+#: <linux/prctl.h>
+PR_SET_PDEATHSIG = 1
+#: Seconds between two looks of a child's watchdog at its parent.
+WATCH_EVERY = 1.0
+
+
+def parent_death_signal() -> Callable[[], None] | None:
+    """What a child started with ``subprocess`` runs before it starts (its ``preexec_fn``), so that it is killed
+    when this process dies, however it dies (SIGKILL too): Linux's parent-death signal. None where there is no
+    prctl (not Linux)."""
+    if _prctl() is None:
+        return None
+    return functools.partial(_set_parent_death_signal, os.getpid())
+
+
+def die_with_parent(parent: int) -> None:
+    """Called first in a spawned worker process (``parent`` is the id of the process that started it): the worker
+    is killed when its parent dies, however the parent dies (SIGKILL too), so that no worker outlives its command,
+    holding connections and the command's output.
+
+    Two guards: Linux's parent-death signal (SIGKILL), and, on every system, a watchdog thread that ends the process
+    once its parent has changed (the orphan was adopted). A job the worker was running rolls back with its
+    connection, and goes back to the queue once the worker's heartbeat is stale."""
+    _set_parent_death_signal(parent)
+    watchdog = threading.Thread(target=_watch, args=(parent,), name="parent-watchdog", daemon=True)
+    watchdog.start()
+
+
+def _watch(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(WATCH_EVERY)
+    os._exit(1)
+
+
+def _set_parent_death_signal(parent: int) -> None:
+    """The parent-death signal fires when the *thread* that started this process ends: start workers from a thread
+    that outlives them (the command's main thread). Set after the start, so a parent already gone is checked."""
+    prctl = _prctl()
+    if prctl is not None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the signal was set
+        os._exit(1)
+
+
+@functools.cache
+def _prctl() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None

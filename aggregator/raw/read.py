@@ -11,7 +11,8 @@ Pure: no database, no network, no Scrapy. The steps, each usable on its own:
 - :func:`read_source` and :func:`read_path` chain them.
 
 Memory: a source up to :attr:`ReadLimits.stream_threshold` bytes (16 MB) is read whole; a larger one is parsed
-incrementally by :mod:`aggregator.raw.stream` (JSON lines line by line, a package's releases or records one by one).
+incrementally by :mod:`aggregator.raw.stream` (JSON lines line by line, a line longer than
+:attr:`ReadLimits.line_threshold` as a large document; a package's releases or records one by one).
 """
 
 from collections.abc import Iterator

@@ -40,6 +40,8 @@ class ReadLimits:
 
     #: A source larger than this is parsed incrementally (``OCDS_ATLAS_READ_STREAM_THRESHOLD``, bytes).
     stream_threshold: int = 16 << 20
+    #: In such a source, a line of JSON lines longer than this too (``OCDS_ATLAS_READ_LINE_THRESHOLD``, bytes).
+    line_threshold: int = 16 << 20
     #: An archive may expand to this many times its own size (``OCDS_ATLAS_ARCHIVE_MAX_RATIO``)…
     max_ratio: int = 100
     #: …but always to this many bytes, so that small archives of repetitive JSON are not refused.
@@ -51,6 +53,7 @@ class ReadLimits:
     def from_environment(cls) -> ReadLimits:
         return cls(
             stream_threshold=_environment_int("OCDS_ATLAS_READ_STREAM_THRESHOLD", cls.stream_threshold),
+            line_threshold=_environment_int("OCDS_ATLAS_READ_LINE_THRESHOLD", cls.line_threshold),
             max_ratio=_environment_int("OCDS_ATLAS_ARCHIVE_MAX_RATIO", cls.max_ratio),
             max_bytes=_environment_int("OCDS_ATLAS_ARCHIVE_MAX_BYTES", cls.max_bytes),
         )

@@ -4,7 +4,9 @@
   whole file (BOM, given encoding, UTF-8, mostly UTF-8, else detected); the text is then decoded chunk by chunk
   (undecodable bytes replaced), NUL characters removed, and handed to the JSON parser as UTF-8. Notes are the
   same as for small files; an encoding error found past the sample is noted at the end.
-- **JSON lines** (the first line a whole JSON value, then another line) are read line by line.
+- **JSON lines** (the first line a whole JSON value, then another line) are read line by line
+  (:mod:`aggregator.raw.lines`): a line longer than the threshold is written to a file of its own and read as one
+  large document is (below), its items numbered on from the lines before it.
 - **One JSON document** is parsed with ijson (yajl2_c): a package's ``releases`` or ``records`` (at
   ``root_path`` when given, e.g. ``releasePackage``) are yielded one by one, each with the package's metadata.
   Metadata keys may follow the array: they are found from the document's last megabyte, read backwards from its
@@ -14,13 +16,12 @@
   is read element by element; anything else (a single huge release, say) is read whole.
 
 Not streamed: concatenated JSON documents (the content after the first document is an ``invalid_json`` note),
-lines of JSON lines (each is read whole), elements of an array (each is read whole).
+elements of an array (each is read whole).
 """
 
 from __future__ import annotations
 
 import io
-import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -29,16 +30,15 @@ import ijson
 import orjson
 
 from aggregator.raw.depth import DepthGuard, GuardedStream, TooDeep
+from aggregator.raw.lines import LongLine, is_json_lines, json_lines
 from aggregator.raw.shapes import PACKAGE_KEYS, Item, Problem, iter_items
 from aggregator.raw.sources import CHUNK, READ_ERRORS, ArchiveTooLarge, ReadLimits, Source
 from aggregator.raw.tail import members_after
-from aggregator.raw.text import items_of_values, parse_line, root_path_not_found, truncated
+from aggregator.raw.text import Itemized, items_of_values, root_path_not_found, truncated
 from aggregator.raw.utf8 import Counters, Plan, Utf8Stream, plan_encoding
 
 #: How much of a document's end is read to find the metadata after its array.
 TAIL = 1 << 20
-#: The first line of JSON lines is at most this long.
-FIRST_LINE = 16 << 20
 ITEM_KEYS = ("releases", "records")
 
 
@@ -55,8 +55,9 @@ def read_large(
     yield from plan.problems
     reader = _Reader(source, plan)
     try:
-        if _is_json_lines(reader):
-            yield from items_of_values(_json_lines(reader), root_path, ocid_from_id)
+        if _is_json_lines(reader, limits.line_threshold):
+            lines = _json_lines(reader, limits.line_threshold, root_path, ocid_from_id)
+            yield from items_of_values(lines, root_path, ocid_from_id)
         else:
             yield from _document(reader, root_path or "", ocid_from_id)
     except (ArchiveTooLarge, TooDeep) as error:
@@ -108,27 +109,35 @@ class _Reader:
 # JSON lines
 
 
-def _is_json_lines(reader: _Reader) -> bool:
-    """Whether the first non-blank line is a whole JSON value and another non-blank line follows."""
+def _is_json_lines(reader: _Reader, threshold: int) -> bool:
     with io.BufferedReader(reader.open(guarded=False), CHUNK) as stream:
-        lines = (stream.readline(FIRST_LINE) for _ in itertools.count())
-        first = next((line for line in lines if not line or line.strip()), b"")
-        if not first.endswith(b"\n"):
-            return False
-        try:
-            orjson.loads(first)
-        except orjson.JSONDecodeError:
-            return False
-        return bool(next((line for line in lines if not line or line.strip()), b""))
+        return is_json_lines(stream, threshold)
 
 
-def _json_lines(reader: _Reader) -> Iterator[Any | Problem]:
-    offset = 0
+def _json_lines(
+    reader: _Reader, threshold: int, root_path: str | None, ocid_from_id: bool
+) -> Iterator[Any | Problem | Itemized]:
+    """Each line's value; for a line longer than ``threshold``, its items, read as a large document is."""
     with io.BufferedReader(reader.open(guarded=False), CHUNK) as stream:
-        for number, line in enumerate(stream, 1):
-            if line.strip():
-                yield parse_line(line, number, offset)
-            offset += len(line)
+        for line in json_lines(stream, threshold):
+            yield Itemized(_long_line(line, root_path, ocid_from_id)) if isinstance(line, LongLine) else line
+
+
+def _long_line(line: LongLine, root_path: str | None, ocid_from_id: bool) -> Iterator[Item | Problem]:
+    """A line's items, from its UTF-8 text in a file of its own; each problem says which line."""
+    source = Source(f"line {line.number}", line.path.read_bytes, lambda: line.path.open("rb"), line.size)
+    reader = _Reader(source, Plan("utf-8", False, []))
+    try:
+        for output in _document(reader, root_path or "", ocid_from_id):
+            yield output if isinstance(output, Item) else _on_line(output, line.number)
+    except TooDeep as error:
+        yield _on_line(error.problem, line.number)
+    except ijson.JSONError as error:
+        yield _on_line(_ijson_error(error), line.number)
+
+
+def _on_line(problem: Problem, number: int) -> Problem:
+    return Problem(problem.level, problem.code, problem.message, {**problem.data, "line": number})
 
 
 def _ijson_error(error: Exception) -> Problem:

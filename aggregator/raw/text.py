@@ -10,6 +10,7 @@ import codecs
 import json
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import charset_normalizer
@@ -224,22 +225,44 @@ def truncated(name: str, error: Exception) -> Problem:
     return Problem("error", "truncated_file", message, {"name": name, "error": str(error)})
 
 
+@dataclass(frozen=True)
+class Itemized:
+    """The items (and problems) of a value too large to parse whole, made by reading it incrementally; numbered
+    from 0, and numbered again where the value is among others (see :func:`items_of_values`)."""
+
+    outputs: Iterable[Item | Problem]
+
+
 def items_of_values(
-    values: Iterable[Any | Problem], root_path: str | None, ocid_from_id: bool = False
+    values: Iterable[Any | Problem | Itemized], root_path: str | None, ocid_from_id: bool = False
 ) -> Iterator[Item | Problem]:
-    """The items of parsed JSON values (or problems met parsing them), numbered across all of them
-    (``ocid_from_id``: see :func:`aggregator.raw.shapes.iter_items`)."""
+    """The items of parsed JSON values (or problems met parsing them, or the items of a value read
+    incrementally), numbered across all of them (``ocid_from_id``: see :func:`aggregator.raw.shapes.iter_items`)."""
     ordinal = 0
     reported: set[str] = set()
     for parsed in values:
-        found = [parsed] if isinstance(parsed, Problem) else at_root_path(parsed, root_path)
-        for value in found:
-            outputs = [value] if isinstance(value, Problem) else iter_items(value, ordinal, ocid_from_id)
-            for output in outputs:
-                if isinstance(output, Item):
-                    ordinal = output.ordinal + 1
-                elif output.code in ONCE_PER_SOURCE:
-                    if output.code in reported:
-                        continue
-                    reported.add(output.code)
-                yield output
+        for output in _outputs(parsed, ordinal, root_path, ocid_from_id):
+            if isinstance(output, Item):
+                ordinal = output.ordinal + 1
+            elif output.code in ONCE_PER_SOURCE:
+                if output.code in reported:
+                    continue
+                reported.add(output.code)
+            yield output
+
+
+def _outputs(
+    parsed: Any | Problem | Itemized, start: int, root_path: str | None, ocid_from_id: bool
+) -> Iterator[Item | Problem]:
+    """One value's items, numbered from ``start``."""
+    if isinstance(parsed, Itemized):
+        for output in parsed.outputs:
+            yield replace(output, ordinal=start + output.ordinal) if isinstance(output, Item) else output
+        return
+    ordinal = start
+    found = [parsed] if isinstance(parsed, Problem) else at_root_path(parsed, root_path)
+    for value in found:
+        for output in [value] if isinstance(value, Problem) else iter_items(value, ordinal, ocid_from_id):
+            if isinstance(output, Item):
+                ordinal = output.ordinal + 1
+            yield output

@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from aggregator.settings import SPIDER_NAME
+
 #: A spider class or instance: ``crawler.spiders.base.PublisherSpider``, which imports this module.
 Spider = Any
 
@@ -39,6 +41,8 @@ def check_declarations(cls: type[Spider], base: type[Spider]) -> None:
     for attribute in ("name", "country", "publisher_name", "data_type", "ocds_version"):
         if not isinstance(getattr(cls, attribute, None), str) or not getattr(cls, attribute):
             raise TypeError(f"{where} must declare {attribute} (a non-empty string)")
+    if not SPIDER_NAME.fullmatch(cls.name):
+        raise TypeError(f"{where}.name must be lower-case letters, digits and '_', not {cls.name!r}")
     if not _COUNTRY.match(cls.country):
         raise TypeError(f"{where}.country must be an ISO 3166-1 alpha-2 code, not {cls.country!r}")
     if cls.data_type not in DATA_TYPES:

@@ -28,10 +28,38 @@ def test_unknown_spider_is_one_line_with_suggestions_and_no_log(atlas_env):
     assert not (atlas_env / "logs").exists()
 
 
+@pytest.mark.parametrize("name", ["../../x", "/tmp/x", "x/../../y", "Mexico_CDMX", "a b", "x\n", ""])
+@pytest.mark.parametrize("listed", [True, False], ids=["listed", "unlisted"])
+def test_a_spider_name_that_is_not_one_reaches_no_path(name, listed, atlas_env, monkeypatch, tmp_path):
+    """Checked before the spiders are listed, and again where the crawl's paths are made: with spider modules that
+    only Scrapy could list (``unlisted``), ``crawl ../../x`` wrote its log outside the home."""
+    if not listed:
+        monkeypatch.setenv("OCDS_ATLAS_SPIDER_MODULES", "somewhere.else")
+    before = set(tmp_path.rglob("*"))
+    line = one_error_line("crawl", name)
+    assert (
+        line == f"error: {name!r} is not a spider name: lower-case letters, digits and '_', starting with a "
+        "letter or a digit (e.g. mexico_cdmx)"
+    )
+    assert set(tmp_path.rglob("*")) == before  # no log, no job directory, anywhere
+    for argument in (["update", "--publisher", name], ["probe", name]):
+        assert one_error_line(*argument) == line
+
+
+def test_the_crawls_paths_are_made_only_of_spider_names(atlas_env):
+    from aggregator.errors import AtlasError
+    from aggregator.operate.crawl_runner import job_directory
+
+    assert job_directory("mexico_cdmx") == atlas_env.resolve() / "jobs" / "mexico_cdmx"
+    with pytest.raises(AtlasError, match="is not a spider name"):
+        job_directory("../../x")
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
         (["--publisher", "Bad Name", "--country", "MX"], "--publisher 'Bad Name' is not a publisher key"),
+        (["--publisher", "cdmx\n", "--country", "MX"], "--publisher 'cdmx\\n' is not a publisher key"),
         (["--publisher", "cdmx", "--country", "Mexico"], "did you mean MX (Mexico)?"),
         (["--publisher", "cdmx", "--country", "MX", "--ocds-version", "2.0"], "use 1.0 or 1.1"),
         (["--publisher", "cdmx", "--country", "MX", "--encoding", "klingon"], "unknown encoding 'klingon'"),
@@ -51,6 +79,25 @@ def test_a_malformed_database_url_is_one_line(url, atlas_env, monkeypatch):
     db.resolve_url.cache_clear()
     line = one_error_line("status")
     assert "DATABASE_URL" in line and "secret" not in line
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "host=127.0.0.1 port=1 user=atlas password=secret dbname=atlas",
+        "host=127.0.0.1 port=1 password='a secret' dbname=atlas",
+        "host=127.0.0.1 port=1 password = 'it\\'s secret' dbname=atlas",
+        "postgresql://atlas:secret@127.0.0.1:1/atlas",
+        "postgresql://atlas@127.0.0.1:1/atlas?password=secret&connect_timeout=5",
+    ],
+)
+def test_a_server_that_cannot_be_reached_is_one_line_without_the_password(url, atlas_env, monkeypatch):
+    """Port 1 of this machine: nothing listens there."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    db.resolve_url.cache_clear()
+    line = one_error_line("status")
+    assert line.startswith("error: cannot connect to PostgreSQL at ") and "127.0.0.1" in line
+    assert "secret" not in line and "***" in line
 
 
 @pytest.mark.parametrize(
@@ -85,3 +132,49 @@ def test_a_load_with_one_bad_file_keeps_the_good_ones_and_exits_1(atlas_env, con
     assert conn.execute("SELECT count(*) AS n FROM release").fetchone()["n"] > 0
     note = conn.execute("SELECT code FROM note").fetchone()
     assert note["code"] == "invalid_json"
+
+
+DISK_FULL = """
+CREATE FUNCTION public.disk_full() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+    RAISE EXCEPTION 'could not extend file "base/1/2": No space left on device'
+        USING ERRCODE = 'disk_full', HINT = 'Check free disk space.';
+END $$;
+CREATE TRIGGER disk_full BEFORE INSERT ON task_queue.procrastinate_jobs FOR EACH ROW EXECUTE FUNCTION public.disk_full()
+"""
+
+
+def test_a_database_error_says_its_cause(atlas_env, conn, monkeypatch):
+    """The task queue's library wraps the database's error in its own, which says only "Database error."."""
+    from aggregator.compile import run
+
+    path = str(PUBLISHERS / "mexico_cdmx" / "release-package")
+    assert runner.invoke(app, ["load", path, "--publisher", "cdmx", "--country", "MX"]).exit_code == 0
+    conn.execute(DISK_FULL)  # the disk fills up as compile queues its batches
+    monkeypatch.setattr(run, "PARALLEL_MIN_OCIDS", 0)
+    line = one_error_line("compile", "--workers", "2")
+    assert line == (
+        'error: ConnectorException: Database error.; caused by DiskFull: could not extend file "base/1/2": '
+        "No space left on device"
+    )
+
+
+def test_an_error_is_described_with_its_causes():
+    from aggregator.errors import AtlasError, describe
+
+    try:
+        try:
+            try:
+                raise KeyError("x")
+            except KeyError:
+                raise OSError("first line\nHINT: and the others") from None
+        except OSError as error:
+            raise RuntimeError("wrapped") from error
+    except RuntimeError as error:
+        assert describe(error) == "RuntimeError: wrapped; caused by OSError: first line"  # no KeyError: suppressed
+    try:
+        try:
+            raise ValueError("bad")
+        except ValueError as error:
+            raise AtlasError("what a person reads, which names the bad value") from error
+    except AtlasError as error:
+        assert describe(error) == "what a person reads, which names the bad value"

@@ -147,6 +147,9 @@ def test_spider_declarations_are_checked():
         type("Broken", (SimpleSpider,), {**base, "country": "XL", "data_type": "csv"})
     with pytest.raises(TypeError, match="sandbox"):
         type("Broken", (SimpleSpider,), {**base, "country": "XL", "name": "sandbox_x"})
+    for name in ("../x", "Exampleland", "exampleland-x", "exampleland_x\n"):  # it names the spider's files
+        with pytest.raises(TypeError, match="lower-case letters, digits and '_'"):
+            type("Broken", (SimpleSpider,), {**base, "country": "XL", "name": name})
 
 
 def test_sample_counts_records_not_their_embedded_releases(atlas_env, conn):

@@ -202,13 +202,13 @@ def test_scrubbing_reaches_every_part_of_an_event():
     assert secrets == ["postgresql://u:hunter22@db.example/atlas", "abcd-1234", "hunter22"]
     event = {
         "message": "failed at postgresql://u:hunter22@db.example/atlas",
-        "exception": {"values": [{"value": "password=hunter22 host=db.example"}]},
+        "exception": {"values": [{"value": "password=hunter22 host=db.example"}, {"value": "password='hunt er33'"}]},
         "extra": {"sys.argv": ["scrapy", "-a", "token=abcd-1234"], "Authorization": "Bearer x"},
         "breadcrumbs": {"values": [{"message": "GET https://user:pa55word@example.org/x"}]},
         "request": {"url": "https://example.org/?key=abcd-1234"},
     }
     scrubbed = json.dumps(scrub(event, secrets))
-    for secret in ("hunter22", "abcd-1234", "pa55word", "Bearer"):
+    for secret in ("hunter22", "abcd-1234", "pa55word", "Bearer", "er33"):
         assert secret not in scrubbed
     assert "https://user:[Filtered]@example.org/x" in scrubbed
     assert "HOME" not in secrets and "/x" not in secrets

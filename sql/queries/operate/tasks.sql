@@ -21,9 +21,13 @@ INSERT INTO task_queue.job_summary (job_id, error, worker) VALUES (%(job_id)s, %
 ON CONFLICT (job_id) DO UPDATE SET error = excluded.error, worker = excluded.worker, finished_at = now()
 WHERE task_queue.job_summary.summary IS NULL
 
--- name: select_queued_job
--- The job waiting with this queueing lock (queued by another command), to wait for it instead of queueing twice.
-SELECT id FROM task_queue.procrastinate_jobs WHERE queueing_lock = %(lock)s AND status = 'todo'
+-- name: select_live_job
+-- The job of this batch that waits or runs already (queued by another command, or by one that died), to wait for it
+-- instead of queueing the batch twice. The waiting one first: a running one beside it is a dead worker's, which
+-- recovery ends (it could not go back in the queue beside the other).
+SELECT id FROM task_queue.procrastinate_jobs WHERE queueing_lock = %(lock)s AND status IN ('todo', 'doing')
+ORDER BY status = 'todo' DESC, id
+LIMIT 1
 
 -- name: select_job_states
 SELECT j.id, j.status::text AS status, s.summary IS NOT NULL AS summarized, s.error
