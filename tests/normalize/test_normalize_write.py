@@ -113,11 +113,8 @@ def assert_stored_as_built(conn, row: dict[str, Any], result: Normalized) -> Non
         assert _stored(conn, tables[name], columns, cid, order) == built, (row["ocid"], name)
 
 
-def test_stored_rows_are_the_built_rows(atlas_env, conn, tmp_path):
-    load_sample(tmp_path)
-    assert "normalized" in invoke("compile")
-    summary = refresh.NormalizeSummary()
-    ctx = refresh.make_context(summary, date.today())
+def assert_every_process_stored_as_built(conn) -> None:
+    ctx = refresh.make_context(refresh.NormalizeSummary(), date.today())
     compiled = conn.execute(
         "SELECT c.id, c.publisher_id, c.ocid, c.compiled_at, d.body::text AS body, pub.name AS publisher, "
         "pub.country, pub.ocid_prefixes FROM compiled_release c JOIN data d ON d.id = c.data_id "
@@ -135,6 +132,19 @@ def test_stored_rows_are_the_built_rows(atlas_env, conn, tmp_path):
         assert_stored_as_built(conn, row, result)
         awkward += row["ocid"] == "ocds-sbxa01-awkward"
     assert awkward == 1
+
+
+def test_stored_rows_are_the_built_rows(atlas_env, conn, tmp_path):
+    load_sample(tmp_path)
+    assert "normalized" in invoke("compile")
+    assert_every_process_stored_as_built(conn)
+    # Written again over the rows already there (as when a compiled release changes): the old children go.
+    organizations = conn.execute("SELECT * FROM organization ORDER BY org_key").fetchall()
+    conn.execute("UPDATE process SET output_hash = '\\x00'")
+    processes = conn.execute("SELECT count(*) AS n FROM process").fetchone()["n"]
+    assert f"{processes} written" in invoke("normalize", "--full")
+    assert_every_process_stored_as_built(conn)
+    assert conn.execute("SELECT * FROM organization ORDER BY org_key").fetchall() == organizations
     title = conn.execute("SELECT title FROM process WHERE ocid = 'ocds-sbxa01-awkward'").fetchone()["title"]
     assert title == AWKWARD
     # Every key a party names has its organization; none is left marked.

@@ -51,7 +51,10 @@ FROM process_party WITH NO DATA;
 CREATE TEMP TABLE IF NOT EXISTS normalize_stage_identifier ON COMMIT DELETE ROWS AS
 SELECT compiled_release_id, party_position, position, source, scheme_raw, id_raw, scheme, identifier, key, score
 FROM organization_identifier WITH NO DATA;
+CREATE TEMP TABLE IF NOT EXISTS normalize_stage_id (compiled_release_id bigint, process_id bigint)
+ON COMMIT DELETE ROWS;
 DELETE FROM normalize_stage_process;
+DELETE FROM normalize_stage_id;
 DELETE FROM normalize_stage_award;
 DELETE FROM normalize_stage_contract;
 DELETE FROM normalize_stage_party;
@@ -100,84 +103,85 @@ FROM unnest(%(ids)s::bigint[], %(source_compiled_at)s::timestamptz[]) AS t (id, 
 WHERE p.id = t.id
 
 -- name: upsert_processes
--- In compiled release order, so that new processes take their ids in that order.
-INSERT INTO process (
-    compiled_release_id, publisher_id, ocid, process_key, ocid_scope, country, buyer_org_key, buyer_country, title,
-    tender_status, procurement_method_raw, procurement_method_details_raw, procurement_method, procedure_type,
-    procedure_type_source, main_procurement_category, number_of_tenderers, release_date, release_date_raw,
-    tender_start, tender_start_raw, tender_end, tender_end_raw, amount_raw, currency_raw, amount, currency,
-    reference_date, reference_date_source, amount_usd, amount_eur, rate_usd, rate_eur, rate_date, rate_source,
-    amount_ppp, ppp_factor, ppp_year, award_count, contract_count, source_compiled_at, output_hash
+-- In compiled release order, so that new processes take their ids in that order; their ids are kept beside the
+-- staged rows, so that the statements after this one need not look for them in process.
+WITH upserted AS (
+    INSERT INTO process (
+        compiled_release_id, publisher_id, ocid, process_key, ocid_scope, country, buyer_org_key, buyer_country, title,
+        tender_status, procurement_method_raw, procurement_method_details_raw, procurement_method, procedure_type,
+        procedure_type_source, main_procurement_category, number_of_tenderers, release_date, release_date_raw,
+        tender_start, tender_start_raw, tender_end, tender_end_raw, amount_raw, currency_raw, amount, currency,
+        reference_date, reference_date_source, amount_usd, amount_eur, rate_usd, rate_eur, rate_date, rate_source,
+        amount_ppp, ppp_factor, ppp_year, award_count, contract_count, source_compiled_at, output_hash
+    )
+    SELECT compiled_release_id, publisher_id, ocid, process_key, ocid_scope, country, buyer_org_key, buyer_country,
+           title, tender_status, procurement_method_raw, procurement_method_details_raw, procurement_method,
+           procedure_type, procedure_type_source, main_procurement_category, number_of_tenderers, release_date,
+           release_date_raw, tender_start, tender_start_raw, tender_end, tender_end_raw, amount_raw, currency_raw,
+           amount, currency, reference_date, reference_date_source, amount_usd, amount_eur, rate_usd, rate_eur,
+           rate_date, rate_source, amount_ppp, ppp_factor, ppp_year, award_count, contract_count, source_compiled_at,
+           output_hash
+    FROM normalize_stage_process
+    ORDER BY compiled_release_id
+    ON CONFLICT (compiled_release_id) DO UPDATE SET
+        publisher_id = excluded.publisher_id,
+        ocid = excluded.ocid,
+        process_key = excluded.process_key,
+        ocid_scope = excluded.ocid_scope,
+        country = excluded.country,
+        buyer_org_key = excluded.buyer_org_key,
+        buyer_country = excluded.buyer_country,
+        title = excluded.title,
+        tender_status = excluded.tender_status,
+        procurement_method_raw = excluded.procurement_method_raw,
+        procurement_method_details_raw = excluded.procurement_method_details_raw,
+        procurement_method = excluded.procurement_method,
+        procedure_type = excluded.procedure_type,
+        procedure_type_source = excluded.procedure_type_source,
+        main_procurement_category = excluded.main_procurement_category,
+        number_of_tenderers = excluded.number_of_tenderers,
+        release_date = excluded.release_date,
+        release_date_raw = excluded.release_date_raw,
+        tender_start = excluded.tender_start,
+        tender_start_raw = excluded.tender_start_raw,
+        tender_end = excluded.tender_end,
+        tender_end_raw = excluded.tender_end_raw,
+        amount_raw = excluded.amount_raw,
+        currency_raw = excluded.currency_raw,
+        amount = excluded.amount,
+        currency = excluded.currency,
+        reference_date = excluded.reference_date,
+        reference_date_source = excluded.reference_date_source,
+        amount_usd = excluded.amount_usd,
+        amount_eur = excluded.amount_eur,
+        rate_usd = excluded.rate_usd,
+        rate_eur = excluded.rate_eur,
+        rate_date = excluded.rate_date,
+        rate_source = excluded.rate_source,
+        amount_ppp = excluded.amount_ppp,
+        ppp_factor = excluded.ppp_factor,
+        ppp_year = excluded.ppp_year,
+        award_count = excluded.award_count,
+        contract_count = excluded.contract_count,
+        source_compiled_at = excluded.source_compiled_at,
+        output_hash = excluded.output_hash,
+        normalized_at = now()
+    RETURNING compiled_release_id, id
 )
-SELECT compiled_release_id, publisher_id, ocid, process_key, ocid_scope, country, buyer_org_key, buyer_country, title,
-       tender_status, procurement_method_raw, procurement_method_details_raw, procurement_method, procedure_type,
-       procedure_type_source, main_procurement_category, number_of_tenderers, release_date, release_date_raw,
-       tender_start, tender_start_raw, tender_end, tender_end_raw, amount_raw, currency_raw, amount, currency,
-       reference_date, reference_date_source, amount_usd, amount_eur, rate_usd, rate_eur, rate_date, rate_source,
-       amount_ppp, ppp_factor, ppp_year, award_count, contract_count, source_compiled_at, output_hash
-FROM normalize_stage_process
-ORDER BY compiled_release_id
-ON CONFLICT (compiled_release_id) DO UPDATE SET
-    publisher_id = excluded.publisher_id,
-    ocid = excluded.ocid,
-    process_key = excluded.process_key,
-    ocid_scope = excluded.ocid_scope,
-    country = excluded.country,
-    buyer_org_key = excluded.buyer_org_key,
-    buyer_country = excluded.buyer_country,
-    title = excluded.title,
-    tender_status = excluded.tender_status,
-    procurement_method_raw = excluded.procurement_method_raw,
-    procurement_method_details_raw = excluded.procurement_method_details_raw,
-    procurement_method = excluded.procurement_method,
-    procedure_type = excluded.procedure_type,
-    procedure_type_source = excluded.procedure_type_source,
-    main_procurement_category = excluded.main_procurement_category,
-    number_of_tenderers = excluded.number_of_tenderers,
-    release_date = excluded.release_date,
-    release_date_raw = excluded.release_date_raw,
-    tender_start = excluded.tender_start,
-    tender_start_raw = excluded.tender_start_raw,
-    tender_end = excluded.tender_end,
-    tender_end_raw = excluded.tender_end_raw,
-    amount_raw = excluded.amount_raw,
-    currency_raw = excluded.currency_raw,
-    amount = excluded.amount,
-    currency = excluded.currency,
-    reference_date = excluded.reference_date,
-    reference_date_source = excluded.reference_date_source,
-    amount_usd = excluded.amount_usd,
-    amount_eur = excluded.amount_eur,
-    rate_usd = excluded.rate_usd,
-    rate_eur = excluded.rate_eur,
-    rate_date = excluded.rate_date,
-    rate_source = excluded.rate_source,
-    amount_ppp = excluded.amount_ppp,
-    ppp_factor = excluded.ppp_factor,
-    ppp_year = excluded.ppp_year,
-    award_count = excluded.award_count,
-    contract_count = excluded.contract_count,
-    source_compiled_at = excluded.source_compiled_at,
-    output_hash = excluded.output_hash,
-    normalized_at = now()
+INSERT INTO normalize_stage_id (compiled_release_id, process_id) SELECT compiled_release_id, id FROM upserted
 
 -- name: delete_awards
--- Through process (its compiled_release_id is indexed; the children's are not).
-DELETE FROM award a USING normalize_stage_process s JOIN process p ON p.compiled_release_id = s.compiled_release_id
-WHERE a.process_id = p.id
+DELETE FROM award a USING normalize_stage_id s WHERE a.process_id = s.process_id
 
 -- name: delete_contracts
-DELETE FROM contract c USING normalize_stage_process s JOIN process p ON p.compiled_release_id = s.compiled_release_id
-WHERE c.process_id = p.id
+DELETE FROM contract c USING normalize_stage_id s WHERE c.process_id = s.process_id
 
 -- name: replace_parties
 -- The batch's processes' parties go (their identifiers with them: ON DELETE CASCADE), and the keys they leave or
 -- join are marked for the refresh at the end of the run, in one statement and in key order: batches in workers
 -- mark keys side by side, and marking them in the same order keeps them from waiting on each other in a circle.
 WITH deleted AS (
-    DELETE FROM process_party pp
-    USING normalize_stage_process s JOIN process p ON p.compiled_release_id = s.compiled_release_id
-    WHERE pp.process_id = p.id
+    DELETE FROM process_party pp USING normalize_stage_id s WHERE pp.process_id = s.process_id
     RETURNING pp.org_key
 ), keys AS (
     SELECT org_key FROM deleted UNION SELECT org_key FROM normalize_stage_party
@@ -190,12 +194,12 @@ INSERT INTO award (
     amount_raw, currency_raw, amount, currency, reference_date, reference_date_source, amount_usd, amount_eur,
     rate_usd, rate_eur, rate_date, rate_source, amount_ppp, ppp_factor, ppp_year
 )
-SELECT p.id, s.compiled_release_id, s.position, s.award_id, s.title, s.status, s.date, s.date_raw,
+SELECT i.process_id, s.compiled_release_id, s.position, s.award_id, s.title, s.status, s.date, s.date_raw,
        s.supplier_org_keys, s.amount_raw, s.currency_raw, s.amount, s.currency, s.reference_date,
        s.reference_date_source, s.amount_usd, s.amount_eur, s.rate_usd, s.rate_eur, s.rate_date, s.rate_source,
        s.amount_ppp, s.ppp_factor, s.ppp_year
 FROM normalize_stage_award s
-JOIN process p ON p.compiled_release_id = s.compiled_release_id
+JOIN normalize_stage_id i USING (compiled_release_id)
 ORDER BY s.compiled_release_id, s.position
 
 -- name: insert_contracts
@@ -205,12 +209,12 @@ INSERT INTO contract (
     reference_date, reference_date_source, amount_usd, amount_eur, rate_usd, rate_eur, rate_date, rate_source,
     amount_ppp, ppp_factor, ppp_year
 )
-SELECT p.id, s.compiled_release_id, s.position, s.contract_id, s.award_id, s.title, s.status, s.date_signed,
+SELECT i.process_id, s.compiled_release_id, s.position, s.contract_id, s.award_id, s.title, s.status, s.date_signed,
        s.date_signed_raw, s.period_start, s.period_start_raw, s.period_end, s.period_end_raw, s.amount_raw,
        s.currency_raw, s.amount, s.currency, s.reference_date, s.reference_date_source, s.amount_usd, s.amount_eur,
        s.rate_usd, s.rate_eur, s.rate_date, s.rate_source, s.amount_ppp, s.ppp_factor, s.ppp_year
 FROM normalize_stage_contract s
-JOIN process p ON p.compiled_release_id = s.compiled_release_id
+JOIN normalize_stage_id i USING (compiled_release_id)
 ORDER BY s.compiled_release_id, s.position
 
 -- name: insert_parties
@@ -218,10 +222,10 @@ INSERT INTO process_party (
     process_id, position, compiled_release_id, party_id, name, roles, org_key, method, score, scheme, identifier,
     country
 )
-SELECT p.id, s.position, s.compiled_release_id, s.party_id, s.name, s.roles, s.org_key, s.method, s.score, s.scheme,
-       s.identifier, s.country
+SELECT i.process_id, s.position, s.compiled_release_id, s.party_id, s.name, s.roles, s.org_key, s.method, s.score,
+       s.scheme, s.identifier, s.country
 FROM normalize_stage_party s
-JOIN process p ON p.compiled_release_id = s.compiled_release_id
+JOIN normalize_stage_id i USING (compiled_release_id)
 ORDER BY s.compiled_release_id, s.position
 
 -- name: insert_identifiers
@@ -229,10 +233,10 @@ INSERT INTO organization_identifier (
     process_id, party_position, position, compiled_release_id, source, scheme_raw, id_raw, scheme, identifier, key,
     score
 )
-SELECT p.id, s.party_position, s.position, s.compiled_release_id, s.source, s.scheme_raw, s.id_raw, s.scheme,
+SELECT i.process_id, s.party_position, s.position, s.compiled_release_id, s.source, s.scheme_raw, s.id_raw, s.scheme,
        s.identifier, s.key, s.score
 FROM normalize_stage_identifier s
-JOIN process p ON p.compiled_release_id = s.compiled_release_id
+JOIN normalize_stage_id i USING (compiled_release_id)
 ORDER BY s.compiled_release_id, s.party_position, s.position
 
 -- name: refresh_organizations
