@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-import pytest
 from psycopg import pq
 from typer.testing import CliRunner
 
@@ -155,22 +154,28 @@ def test_stored_rows_are_the_built_rows(atlas_env, conn, tmp_path):
     assert conn.execute("SELECT count(*) AS n FROM organization_dirty").fetchone()["n"] == 0
 
 
-def statements_sent(conn, ids: list[int], ctx) -> int:
-    """How many statements (extended-protocol executions and simple queries) normalizing ``ids`` sends."""
-    with tempfile.TemporaryFile("w+") as trace:
-        conn.pgconn.trace(trace.fileno())
-        conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
-        try:
-            refresh.normalize_batch(conn, ids, ctx, refresh.NormalizeSummary())
-        finally:
-            conn.pgconn.untrace()
-        trace.seek(0)
-        messages = [line.split("\t")[2] for line in trace if line.startswith("F\t")]
-    return sum(message in ("Execute", "Query") for message in messages)
+def sent(conn, batches: list[list[int]], ctx) -> list[list[str]]:
+    """What normalizing each of ``batches`` sends: its messages, as libpq traces them (type and contents)."""
+    messages: list[list[str]] = []
+    for ids in batches:
+        with tempfile.TemporaryFile("w+") as trace:
+            conn.pgconn.trace(trace.fileno())
+            conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+            try:
+                refresh.normalize_batch(conn, ids, ctx, refresh.NormalizeSummary())
+            finally:
+                conn.pgconn.untrace()
+            trace.seek(0)
+            messages.append([line.split("\t", 2)[2] for line in trace if line.startswith("F\t")])
+    return messages
 
 
-@pytest.mark.parametrize("sizes", [(20, 200)])
-def test_a_batch_sends_as_many_statements_whatever_its_size(atlas_env, conn, tmp_path, sizes):
+def statements(messages: list[str]) -> int:
+    """Statements sent: extended-protocol executions and simple queries."""
+    return sum(message.startswith(("Execute", "Query")) for message in messages)
+
+
+def load_sandbox_xa(tmp_path) -> None:
     publisher = SANDBOX_PUBLISHERS["xa"]
     releases = [release for release in cached_releases("xa") if "ocid" in release]
     path = tmp_path / "xa.json"
@@ -178,13 +183,33 @@ def test_a_batch_sends_as_many_statements_whatever_its_size(atlas_env, conn, tmp
                                 "releases": releases}))  # fmt: skip
     invoke("load", str(path), "--publisher", "sandbox_xa", "--country", publisher.country.code)
     invoke("compile")
-    ids = [row["id"] for row in conn.execute("SELECT id FROM compiled_release ORDER BY id")]
-    small, large = ids[: sizes[0]], ids[sizes[0] : sizes[0] + sizes[1]]
-    conn.execute("DELETE FROM process WHERE compiled_release_id = ANY(%(ids)s)", {"ids": small + large})
-    ctx = refresh.make_context(refresh.NormalizeSummary(), date.today())
-    counts = [statements_sent(conn, batch, ctx) for batch in (small, large)]
+
+
+def renormalize(conn, batches: list[list[int]]) -> list[list[str]]:
+    """Normalize these batches again from nothing; return what each sent."""
+    ids = [i for batch in batches for i in batch]
+    conn.execute("DELETE FROM process WHERE compiled_release_id = ANY(%(ids)s)", {"ids": ids})
+    messages = sent(conn, batches, refresh.make_context(refresh.NormalizeSummary(), date.today()))
     written = conn.execute(
-        "SELECT count(*) AS n FROM process WHERE compiled_release_id = ANY(%(ids)s)", {"ids": small + large}
+        "SELECT count(*) AS n FROM process WHERE compiled_release_id = ANY(%(ids)s)", {"ids": ids}
     ).fetchone()["n"]
-    assert written == len(small) + len(large)
-    assert counts[0] == counts[1] < 30, counts
+    assert written == len(ids)
+    return messages
+
+
+def test_a_batch_sends_as_many_statements_whatever_its_size(atlas_env, conn, tmp_path):
+    load_sandbox_xa(tmp_path)
+    ids = [row["id"] for row in conn.execute("SELECT id FROM compiled_release ORDER BY id")]
+    small, large = renormalize(conn, [ids[:20], ids[20:220]])
+    assert statements(small) == statements(large) < 30, (statements(small), statements(large))
+
+
+def test_a_batch_plans_its_writes_for_the_tables_as_they_are(atlas_env, conn, tmp_path):
+    """The statements that write are never prepared: a plan kept for the connection was made for the tables' sizes
+    when it was made (one made while award was empty read all of award for every later batch)."""
+    load_sandbox_xa(tmp_path)
+    ids = [row["id"] for row in conn.execute("SELECT id FROM compiled_release ORDER BY id LIMIT 80")]
+    messages = [m for batch in renormalize(conn, [ids[i : i + 10] for i in range(0, 80, 10)]) for m in batch]
+    prepared = [m for m in messages if m.startswith("Parse") and not m.startswith('Parse\t "" ')]
+    assert not [m for m in prepared if any(word in m for word in ("INSERT", "DELETE", "UPDATE"))]
+    assert statements(messages) > 8 * 10

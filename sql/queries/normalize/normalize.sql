@@ -171,18 +171,18 @@ WITH upserted AS (
 INSERT INTO normalize_stage_id (compiled_release_id, process_id) SELECT compiled_release_id, id FROM upserted
 
 -- name: delete_awards
-DELETE FROM award a USING normalize_stage_id s WHERE a.process_id = s.process_id
+DELETE FROM award WHERE process_id = ANY(ARRAY(SELECT process_id FROM normalize_stage_id))
 
 -- name: delete_contracts
-DELETE FROM contract c USING normalize_stage_id s WHERE c.process_id = s.process_id
+DELETE FROM contract WHERE process_id = ANY(ARRAY(SELECT process_id FROM normalize_stage_id))
 
 -- name: replace_parties
 -- The batch's processes' parties go (their identifiers with them: ON DELETE CASCADE), and the keys they leave or
 -- join are marked for the refresh at the end of the run, in one statement and in key order: batches in workers
 -- mark keys side by side, and marking them in the same order keeps them from waiting on each other in a circle.
 WITH deleted AS (
-    DELETE FROM process_party pp USING normalize_stage_id s WHERE pp.process_id = s.process_id
-    RETURNING pp.org_key
+    DELETE FROM process_party WHERE process_id = ANY(ARRAY(SELECT process_id FROM normalize_stage_id))
+    RETURNING org_key
 ), keys AS (
     SELECT org_key FROM deleted UNION SELECT org_key FROM normalize_stage_party
 )
