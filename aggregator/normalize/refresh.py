@@ -26,6 +26,7 @@ from aggregator.normalize.procedures import load_mapping
 from aggregator.normalize.process import Compiled, Context, Normalized, build
 from aggregator.normalize.rates import load_rates
 from aggregator.normalize.register import Register, build_register, load_register, read_csv
+from aggregator.normalize.write import Batch, write_batch
 from aggregator.notes import Note, add_notes
 from aggregator.standard import release_schema
 
@@ -148,21 +149,31 @@ def refresh_organizations(conn: psycopg.Connection) -> None:
 
 
 def normalize_batch(conn: psycopg.Connection, ids: list[int], ctx: Context, summary: NormalizeSummary) -> None:
+    """Normalize these compiled releases in one transaction; write the processes whose output changed
+    (:mod:`write`: by COPY and a few set-based statements), and mark the others done."""
     with conn.transaction():
-        results: list[tuple[dict[str, Any], Normalized]] = []
+        batch = Batch()
         for row in conn.execute(query("normalize/normalize", "select_compiled"), {"ids": ids}).fetchall():
             summary.compiled_releases += 1
             result = build(_compiled(row), ctx)
             if row["output_hash"] is not None and bytes(row["output_hash"]) == result.output_hash:
                 summary.unchanged += 1
                 if row["source_compiled_at"] != row["compiled_at"]:
-                    params = {"id": row["process_id"], "source_compiled_at": row["compiled_at"]}
-                    conn.execute(query("normalize/normalize", "touch_process"), params)
+                    batch.touched.append((row["process_id"], row["compiled_at"]))
                 continue
-            results.append((row, result))
             summary.note(row["publisher_id"], row["ocid"], result)
-        if results:
-            write(conn, results, summary)
+            process = {**result.process, "source_compiled_at": row["compiled_at"], "output_hash": result.output_hash}
+            if process["ocid_scope"] == "global":
+                summary.global_keys.add(process["process_key"])
+            children = {
+                "awards": result.awards,
+                "contracts": result.contracts,
+                "parties": result.parties,
+                "identifiers": result.identifiers,
+            }
+            batch.add(row["id"], process, children)
+        write_batch(conn, batch)
+        summary.written += len(batch.processes)
 
 
 def _compiled(row: dict[str, Any]) -> Compiled:
@@ -175,42 +186,6 @@ def _compiled(row: dict[str, Any]) -> Compiled:
         body=orjson.loads(row["body"]),
         declared_prefixes=tuple(row["ocid_prefixes"] or ()),
     )
-
-
-def write(
-    conn: psycopg.Connection, results: list[tuple[dict[str, Any], Normalized]], summary: NormalizeSummary
-) -> None:
-    """Upsert the processes, replace their children, and refresh the organizations their parties touch."""
-    params = [
-        {**result.process, "source_compiled_at": row["compiled_at"], "output_hash": result.output_hash}
-        for row, result in results
-    ]
-    summary.global_keys.update(p["process_key"] for p in params if p["ocid_scope"] == "global")
-    with conn.cursor() as cursor:
-        cursor.executemany(query("normalize/normalize", "upsert_process"), params, returning=True)
-        process_ids = [result.fetchone()["id"] for result in cursor.results()]
-        for name in ("delete_awards", "delete_contracts"):
-            cursor.execute(query("normalize/normalize", name), {"process_ids": process_ids})
-        deleted = cursor.execute(
-            query("normalize/normalize", "delete_parties"), {"process_ids": process_ids}
-        ).fetchall()
-        keys = {row["org_key"] for row in deleted}
-        children: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for process_id, (row, result) in zip(process_ids, results, strict=True):
-            ids = {"process_id": process_id, "compiled_release_id": row["id"]}
-            for name, values in (
-                ("insert_award", result.awards),
-                ("insert_contract", result.contracts),
-                ("insert_party", result.parties),
-                ("insert_identifier", result.identifiers),
-            ):
-                children[name].extend({**value, **ids} for value in values)
-            keys.update(party["org_key"] for party in result.parties)
-        for name in ("insert_award", "insert_contract", "insert_party", "insert_identifier"):
-            if children[name]:
-                cursor.executemany(query("normalize/normalize", name), children[name])
-        cursor.execute(query("normalize/normalize", "mark_organizations"), {"keys": sorted(keys)})
-    summary.written += len(results)
 
 
 def compare_routes(conn: psycopg.Connection, keys: list[str], summary: NormalizeSummary) -> None:

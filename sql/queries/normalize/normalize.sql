@@ -18,125 +18,226 @@ LEFT JOIN process p ON p.compiled_release_id = c.id
 WHERE c.id = ANY(%(ids)s)
 ORDER BY c.id
 
--- name: touch_process
-UPDATE process SET source_compiled_at = %(source_compiled_at)s WHERE id = %(id)s
+-- name: prepare_batch
+-- A batch is written through staging tables (aggregator/normalize/write.py): its rows go in by COPY, then a few
+-- set-based statements, sent together, move them into place. The staging tables live as long as the connection
+-- and are emptied at every commit; a batch empties them first too, in case its transaction holds another batch.
+-- Normalized rows are derived data, written in the same transaction as what marks them done (source_compiled_at):
+-- if the server crashes before the commit reaches the disk, the batch is lost whole and is normalized again by the
+-- next run. So the commit need not wait for the disk. The staging tables take their columns from the tables.
+SET LOCAL synchronous_commit = off;
+CREATE TEMP TABLE IF NOT EXISTS normalize_stage_process ON COMMIT DELETE ROWS AS
+SELECT compiled_release_id, publisher_id, ocid, process_key, ocid_scope, country, buyer_org_key, buyer_country, title,
+       tender_status, procurement_method_raw, procurement_method_details_raw, procurement_method, procedure_type,
+       procedure_type_source, main_procurement_category, number_of_tenderers, release_date, release_date_raw,
+       tender_start, tender_start_raw, tender_end, tender_end_raw, amount_raw, currency_raw, amount, currency,
+       reference_date, reference_date_source, amount_usd, amount_eur, rate_usd, rate_eur, rate_date, rate_source,
+       amount_ppp, ppp_factor, ppp_year, award_count, contract_count, source_compiled_at, output_hash
+FROM process WITH NO DATA;
+CREATE TEMP TABLE IF NOT EXISTS normalize_stage_award ON COMMIT DELETE ROWS AS
+SELECT compiled_release_id, position, award_id, title, status, date, date_raw, supplier_org_keys, amount_raw,
+       currency_raw, amount, currency, reference_date, reference_date_source, amount_usd, amount_eur, rate_usd,
+       rate_eur, rate_date, rate_source, amount_ppp, ppp_factor, ppp_year
+FROM award WITH NO DATA;
+CREATE TEMP TABLE IF NOT EXISTS normalize_stage_contract ON COMMIT DELETE ROWS AS
+SELECT compiled_release_id, position, contract_id, award_id, title, status, date_signed, date_signed_raw,
+       period_start, period_start_raw, period_end, period_end_raw, amount_raw, currency_raw, amount, currency,
+       reference_date, reference_date_source, amount_usd, amount_eur, rate_usd, rate_eur, rate_date, rate_source,
+       amount_ppp, ppp_factor, ppp_year
+FROM contract WITH NO DATA;
+CREATE TEMP TABLE IF NOT EXISTS normalize_stage_party ON COMMIT DELETE ROWS AS
+SELECT compiled_release_id, position, party_id, name, roles, org_key, method, score, scheme, identifier, country
+FROM process_party WITH NO DATA;
+CREATE TEMP TABLE IF NOT EXISTS normalize_stage_identifier ON COMMIT DELETE ROWS AS
+SELECT compiled_release_id, party_position, position, source, scheme_raw, id_raw, scheme, identifier, key, score
+FROM organization_identifier WITH NO DATA;
+CREATE TEMP TABLE IF NOT EXISTS normalize_stage_id (compiled_release_id bigint, process_id bigint)
+ON COMMIT DELETE ROWS;
+DELETE FROM normalize_stage_process;
+DELETE FROM normalize_stage_id;
+DELETE FROM normalize_stage_award;
+DELETE FROM normalize_stage_contract;
+DELETE FROM normalize_stage_party;
+DELETE FROM normalize_stage_identifier
 
--- name: upsert_process
-INSERT INTO process (
+-- name: copy_processes
+-- The column lists of the copy_* blocks are the order in which write.py gives each row's values.
+COPY normalize_stage_process (
     compiled_release_id, publisher_id, ocid, process_key, ocid_scope, country, buyer_org_key, buyer_country, title,
     tender_status, procurement_method_raw, procurement_method_details_raw, procurement_method, procedure_type,
     procedure_type_source, main_procurement_category, number_of_tenderers, release_date, release_date_raw,
     tender_start, tender_start_raw, tender_end, tender_end_raw, amount_raw, currency_raw, amount, currency,
     reference_date, reference_date_source, amount_usd, amount_eur, rate_usd, rate_eur, rate_date, rate_source,
     amount_ppp, ppp_factor, ppp_year, award_count, contract_count, source_compiled_at, output_hash
-) VALUES (
-    %(compiled_release_id)s, %(publisher_id)s, %(ocid)s, %(process_key)s, %(ocid_scope)s, %(country)s,
-    %(buyer_org_key)s, %(buyer_country)s, %(title)s, %(tender_status)s, %(procurement_method_raw)s,
-    %(procurement_method_details_raw)s, %(procurement_method)s, %(procedure_type)s, %(procedure_type_source)s,
-    %(main_procurement_category)s, %(number_of_tenderers)s, %(release_date)s, %(release_date_raw)s, %(tender_start)s,
-    %(tender_start_raw)s, %(tender_end)s, %(tender_end_raw)s, %(amount_raw)s, %(currency_raw)s, %(amount)s,
-    %(currency)s, %(reference_date)s, %(reference_date_source)s, %(amount_usd)s, %(amount_eur)s, %(rate_usd)s,
-    %(rate_eur)s, %(rate_date)s, %(rate_source)s, %(amount_ppp)s, %(ppp_factor)s, %(ppp_year)s, %(award_count)s,
-    %(contract_count)s, %(source_compiled_at)s, %(output_hash)s
+) FROM STDIN
+
+-- name: copy_awards
+COPY normalize_stage_award (
+    compiled_release_id, position, award_id, title, status, date, date_raw, supplier_org_keys, amount_raw,
+    currency_raw, amount, currency, reference_date, reference_date_source, amount_usd, amount_eur, rate_usd,
+    rate_eur, rate_date, rate_source, amount_ppp, ppp_factor, ppp_year
+) FROM STDIN
+
+-- name: copy_contracts
+COPY normalize_stage_contract (
+    compiled_release_id, position, contract_id, award_id, title, status, date_signed, date_signed_raw, period_start,
+    period_start_raw, period_end, period_end_raw, amount_raw, currency_raw, amount, currency, reference_date,
+    reference_date_source, amount_usd, amount_eur, rate_usd, rate_eur, rate_date, rate_source, amount_ppp,
+    ppp_factor, ppp_year
+) FROM STDIN
+
+-- name: copy_parties
+COPY normalize_stage_party (
+    compiled_release_id, position, party_id, name, roles, org_key, method, score, scheme, identifier, country
+) FROM STDIN
+
+-- name: copy_identifiers
+COPY normalize_stage_identifier (
+    compiled_release_id, party_position, position, source, scheme_raw, id_raw, scheme, identifier, key, score
+) FROM STDIN
+
+-- name: touch_processes
+-- Processes whose output did not change, but whose compiled release was compiled again: marked done.
+UPDATE process p SET source_compiled_at = t.source_compiled_at
+FROM unnest(%(ids)s::bigint[], %(source_compiled_at)s::timestamptz[]) AS t (id, source_compiled_at)
+WHERE p.id = t.id
+
+-- name: upsert_processes
+-- In compiled release order, so that new processes take their ids in that order; their ids are kept beside the
+-- staged rows, so that the statements after this one need not look for them in process.
+WITH upserted AS (
+    INSERT INTO process (
+        compiled_release_id, publisher_id, ocid, process_key, ocid_scope, country, buyer_org_key, buyer_country, title,
+        tender_status, procurement_method_raw, procurement_method_details_raw, procurement_method, procedure_type,
+        procedure_type_source, main_procurement_category, number_of_tenderers, release_date, release_date_raw,
+        tender_start, tender_start_raw, tender_end, tender_end_raw, amount_raw, currency_raw, amount, currency,
+        reference_date, reference_date_source, amount_usd, amount_eur, rate_usd, rate_eur, rate_date, rate_source,
+        amount_ppp, ppp_factor, ppp_year, award_count, contract_count, source_compiled_at, output_hash
+    )
+    SELECT compiled_release_id, publisher_id, ocid, process_key, ocid_scope, country, buyer_org_key, buyer_country,
+           title, tender_status, procurement_method_raw, procurement_method_details_raw, procurement_method,
+           procedure_type, procedure_type_source, main_procurement_category, number_of_tenderers, release_date,
+           release_date_raw, tender_start, tender_start_raw, tender_end, tender_end_raw, amount_raw, currency_raw,
+           amount, currency, reference_date, reference_date_source, amount_usd, amount_eur, rate_usd, rate_eur,
+           rate_date, rate_source, amount_ppp, ppp_factor, ppp_year, award_count, contract_count, source_compiled_at,
+           output_hash
+    FROM normalize_stage_process
+    ORDER BY compiled_release_id
+    ON CONFLICT (compiled_release_id) DO UPDATE SET
+        publisher_id = excluded.publisher_id,
+        ocid = excluded.ocid,
+        process_key = excluded.process_key,
+        ocid_scope = excluded.ocid_scope,
+        country = excluded.country,
+        buyer_org_key = excluded.buyer_org_key,
+        buyer_country = excluded.buyer_country,
+        title = excluded.title,
+        tender_status = excluded.tender_status,
+        procurement_method_raw = excluded.procurement_method_raw,
+        procurement_method_details_raw = excluded.procurement_method_details_raw,
+        procurement_method = excluded.procurement_method,
+        procedure_type = excluded.procedure_type,
+        procedure_type_source = excluded.procedure_type_source,
+        main_procurement_category = excluded.main_procurement_category,
+        number_of_tenderers = excluded.number_of_tenderers,
+        release_date = excluded.release_date,
+        release_date_raw = excluded.release_date_raw,
+        tender_start = excluded.tender_start,
+        tender_start_raw = excluded.tender_start_raw,
+        tender_end = excluded.tender_end,
+        tender_end_raw = excluded.tender_end_raw,
+        amount_raw = excluded.amount_raw,
+        currency_raw = excluded.currency_raw,
+        amount = excluded.amount,
+        currency = excluded.currency,
+        reference_date = excluded.reference_date,
+        reference_date_source = excluded.reference_date_source,
+        amount_usd = excluded.amount_usd,
+        amount_eur = excluded.amount_eur,
+        rate_usd = excluded.rate_usd,
+        rate_eur = excluded.rate_eur,
+        rate_date = excluded.rate_date,
+        rate_source = excluded.rate_source,
+        amount_ppp = excluded.amount_ppp,
+        ppp_factor = excluded.ppp_factor,
+        ppp_year = excluded.ppp_year,
+        award_count = excluded.award_count,
+        contract_count = excluded.contract_count,
+        source_compiled_at = excluded.source_compiled_at,
+        output_hash = excluded.output_hash,
+        normalized_at = now()
+    RETURNING compiled_release_id, id
 )
-ON CONFLICT (compiled_release_id) DO UPDATE SET
-    publisher_id = excluded.publisher_id,
-    ocid = excluded.ocid,
-    process_key = excluded.process_key,
-    ocid_scope = excluded.ocid_scope,
-    country = excluded.country,
-    buyer_org_key = excluded.buyer_org_key,
-    buyer_country = excluded.buyer_country,
-    title = excluded.title,
-    tender_status = excluded.tender_status,
-    procurement_method_raw = excluded.procurement_method_raw,
-    procurement_method_details_raw = excluded.procurement_method_details_raw,
-    procurement_method = excluded.procurement_method,
-    procedure_type = excluded.procedure_type,
-    procedure_type_source = excluded.procedure_type_source,
-    main_procurement_category = excluded.main_procurement_category,
-    number_of_tenderers = excluded.number_of_tenderers,
-    release_date = excluded.release_date,
-    release_date_raw = excluded.release_date_raw,
-    tender_start = excluded.tender_start,
-    tender_start_raw = excluded.tender_start_raw,
-    tender_end = excluded.tender_end,
-    tender_end_raw = excluded.tender_end_raw,
-    amount_raw = excluded.amount_raw,
-    currency_raw = excluded.currency_raw,
-    amount = excluded.amount,
-    currency = excluded.currency,
-    reference_date = excluded.reference_date,
-    reference_date_source = excluded.reference_date_source,
-    amount_usd = excluded.amount_usd,
-    amount_eur = excluded.amount_eur,
-    rate_usd = excluded.rate_usd,
-    rate_eur = excluded.rate_eur,
-    rate_date = excluded.rate_date,
-    rate_source = excluded.rate_source,
-    amount_ppp = excluded.amount_ppp,
-    ppp_factor = excluded.ppp_factor,
-    ppp_year = excluded.ppp_year,
-    award_count = excluded.award_count,
-    contract_count = excluded.contract_count,
-    source_compiled_at = excluded.source_compiled_at,
-    output_hash = excluded.output_hash,
-    normalized_at = now()
-RETURNING id
+INSERT INTO normalize_stage_id (compiled_release_id, process_id) SELECT compiled_release_id, id FROM upserted
 
 -- name: delete_awards
-DELETE FROM award WHERE process_id = ANY(%(process_ids)s)
+DELETE FROM award WHERE process_id = ANY(ARRAY(SELECT process_id FROM normalize_stage_id))
 
 -- name: delete_contracts
-DELETE FROM contract WHERE process_id = ANY(%(process_ids)s)
+DELETE FROM contract WHERE process_id = ANY(ARRAY(SELECT process_id FROM normalize_stage_id))
 
--- name: delete_parties
--- Their identifiers go with them (ON DELETE CASCADE).
-DELETE FROM process_party WHERE process_id = ANY(%(process_ids)s) RETURNING org_key
+-- name: replace_parties
+-- The batch's processes' parties go (their identifiers with them: ON DELETE CASCADE), and the keys they leave or
+-- join are marked for the refresh at the end of the run, in one statement and in key order: batches in workers
+-- mark keys side by side, and marking them in the same order keeps them from waiting on each other in a circle.
+WITH deleted AS (
+    DELETE FROM process_party WHERE process_id = ANY(ARRAY(SELECT process_id FROM normalize_stage_id))
+    RETURNING org_key
+), keys AS (
+    SELECT org_key FROM deleted UNION SELECT org_key FROM normalize_stage_party
+)
+INSERT INTO organization_dirty (org_key) SELECT org_key FROM keys ORDER BY org_key ON CONFLICT DO NOTHING
 
--- name: insert_award
+-- name: insert_awards
 INSERT INTO award (
     process_id, compiled_release_id, position, award_id, title, status, date, date_raw, supplier_org_keys,
     amount_raw, currency_raw, amount, currency, reference_date, reference_date_source, amount_usd, amount_eur,
     rate_usd, rate_eur, rate_date, rate_source, amount_ppp, ppp_factor, ppp_year
-) VALUES (
-    %(process_id)s, %(compiled_release_id)s, %(position)s, %(award_id)s, %(title)s, %(status)s, %(date)s,
-    %(date_raw)s, %(supplier_org_keys)s, %(amount_raw)s, %(currency_raw)s, %(amount)s, %(currency)s,
-    %(reference_date)s, %(reference_date_source)s, %(amount_usd)s, %(amount_eur)s, %(rate_usd)s, %(rate_eur)s,
-    %(rate_date)s, %(rate_source)s, %(amount_ppp)s, %(ppp_factor)s, %(ppp_year)s
 )
+SELECT i.process_id, s.compiled_release_id, s.position, s.award_id, s.title, s.status, s.date, s.date_raw,
+       s.supplier_org_keys, s.amount_raw, s.currency_raw, s.amount, s.currency, s.reference_date,
+       s.reference_date_source, s.amount_usd, s.amount_eur, s.rate_usd, s.rate_eur, s.rate_date, s.rate_source,
+       s.amount_ppp, s.ppp_factor, s.ppp_year
+FROM normalize_stage_award s
+JOIN normalize_stage_id i USING (compiled_release_id)
+ORDER BY s.compiled_release_id, s.position
 
--- name: insert_contract
+-- name: insert_contracts
 INSERT INTO contract (
     process_id, compiled_release_id, position, contract_id, award_id, title, status, date_signed, date_signed_raw,
     period_start, period_start_raw, period_end, period_end_raw, amount_raw, currency_raw, amount, currency,
     reference_date, reference_date_source, amount_usd, amount_eur, rate_usd, rate_eur, rate_date, rate_source,
     amount_ppp, ppp_factor, ppp_year
-) VALUES (
-    %(process_id)s, %(compiled_release_id)s, %(position)s, %(contract_id)s, %(award_id)s, %(title)s, %(status)s,
-    %(date_signed)s, %(date_signed_raw)s, %(period_start)s, %(period_start_raw)s, %(period_end)s, %(period_end_raw)s,
-    %(amount_raw)s, %(currency_raw)s, %(amount)s, %(currency)s, %(reference_date)s, %(reference_date_source)s,
-    %(amount_usd)s, %(amount_eur)s, %(rate_usd)s, %(rate_eur)s, %(rate_date)s, %(rate_source)s, %(amount_ppp)s,
-    %(ppp_factor)s, %(ppp_year)s
 )
+SELECT i.process_id, s.compiled_release_id, s.position, s.contract_id, s.award_id, s.title, s.status, s.date_signed,
+       s.date_signed_raw, s.period_start, s.period_start_raw, s.period_end, s.period_end_raw, s.amount_raw,
+       s.currency_raw, s.amount, s.currency, s.reference_date, s.reference_date_source, s.amount_usd, s.amount_eur,
+       s.rate_usd, s.rate_eur, s.rate_date, s.rate_source, s.amount_ppp, s.ppp_factor, s.ppp_year
+FROM normalize_stage_contract s
+JOIN normalize_stage_id i USING (compiled_release_id)
+ORDER BY s.compiled_release_id, s.position
 
--- name: insert_party
+-- name: insert_parties
 INSERT INTO process_party (
     process_id, position, compiled_release_id, party_id, name, roles, org_key, method, score, scheme, identifier,
     country
-) VALUES (
-    %(process_id)s, %(position)s, %(compiled_release_id)s, %(party_id)s, %(name)s, %(roles)s, %(org_key)s,
-    %(method)s, %(score)s, %(scheme)s, %(identifier)s, %(country)s
 )
+SELECT i.process_id, s.position, s.compiled_release_id, s.party_id, s.name, s.roles, s.org_key, s.method, s.score,
+       s.scheme, s.identifier, s.country
+FROM normalize_stage_party s
+JOIN normalize_stage_id i USING (compiled_release_id)
+ORDER BY s.compiled_release_id, s.position
 
--- name: insert_identifier
+-- name: insert_identifiers
 INSERT INTO organization_identifier (
     process_id, party_position, position, compiled_release_id, source, scheme_raw, id_raw, scheme, identifier, key,
     score
-) VALUES (
-    %(process_id)s, %(party_position)s, %(position)s, %(compiled_release_id)s, %(source)s, %(scheme_raw)s,
-    %(id_raw)s, %(scheme)s, %(identifier)s, %(key)s, %(score)s
 )
+SELECT i.process_id, s.party_position, s.position, s.compiled_release_id, s.source, s.scheme_raw, s.id_raw, s.scheme,
+       s.identifier, s.key, s.score
+FROM normalize_stage_identifier s
+JOIN normalize_stage_id i USING (compiled_release_id)
+ORDER BY s.compiled_release_id, s.party_position, s.position
 
 -- name: refresh_organizations
 -- The organizations of the keys the run touched, as their parties now say, once per run; a row is written only
@@ -204,7 +305,7 @@ WHERE p.process_key = ANY(%(keys)s)
 ORDER BY p.process_key, p.publisher_id
 
 -- name: mark_organizations
--- The keys a batch's parties left or joined, for the refresh at the end of the run.
+-- Keys whose parties went some other way (a publisher's removal), for refresh_organizations.
 INSERT INTO organization_dirty (org_key) SELECT DISTINCT unnest(%(keys)s::text[]) ON CONFLICT DO NOTHING
 
 -- name: take_organizations
