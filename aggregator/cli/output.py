@@ -9,7 +9,6 @@ exact: numbers as stored, times in ISO 8601.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Mapping, Sequence
@@ -22,6 +21,8 @@ from rich.console import Console, Group, RenderableType
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
+
+from aggregator.raw.text import csv_text
 
 FORMATS = ("table", "csv", "json")
 #: Long column names and the short headers a narrow table uses instead (the legend under it says which is which).
@@ -183,11 +184,7 @@ def _json_value(value: object) -> object:
 
 def csv_document(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
     """One CSV document: a header, then each row with exact values (JSON for lists and objects)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows([[_csv_value(row.get(c)) for c in columns] for row in rows])
-    return buffer.getvalue()
+    return csv_text([columns, *([_csv_value(row.get(c)) for c in columns] for row in rows)])
 
 
 def _csv_value(value: Any) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -15,6 +13,7 @@ from rich.text import Text
 
 from aggregator.compare.facts import indicators_query
 from aggregator.db import query
+from aggregator.raw.text import csv_text
 
 FORMATS = ("table", "csv", "json")
 
@@ -42,11 +41,7 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, tit
     if fmt == "json":
         out.print_json(json.dumps([{c: row[c] for c in columns} for row in rows], default=str))
     elif fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([[_cell(row[c]) for c in columns] for row in rows])
-        out.file.write(buffer.getvalue())
+        out.file.write(csv_text([columns, *([_cell(row[c]) for c in columns] for row in rows)]))
     else:
         table = Table(title=title)
         for column in columns:

@@ -8,8 +8,6 @@ README's table never shows health, which changes with every crawl.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import re
@@ -23,6 +21,7 @@ import psycopg
 
 from aggregator import db, settings
 from aggregator.errors import AtlasError
+from aggregator.raw.text import csv_text
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 README = PROJECT_ROOT / "README.md"
@@ -98,12 +97,7 @@ def table_cell(value: Any) -> str:
 
 
 def to_csv(publishers: list[dict[str, Any]], columns: tuple[str, ...] = COLUMNS) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for publisher in publishers:
-        writer.writerow([cell(publisher[column]) for column in columns])
-    return buffer.getvalue()
+    return csv_text([columns, *([cell(publisher[column]) for column in columns] for publisher in publishers)])
 
 
 def health_connection() -> psycopg.Connection:

@@ -4,12 +4,15 @@
 - :func:`iter_values`: text → JSON values (one document, JSON lines, or concatenated documents).
 - :func:`at_root_path`: the OCDS inside another envelope.
 - :func:`items_of_values`: JSON values → release and record items, numbered across a source.
+- :func:`csv_text`: rows → CSV text (the other way: what the CLI prints as CSV).
 """
 
 import codecs
+import csv
+import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -266,3 +269,16 @@ def _outputs(
             if isinstance(output, Item):
                 ordinal = output.ordinal + 1
             yield output
+
+
+def csv_text(rows: Iterable[Sequence[Any]]) -> str:
+    """Rows as CSV with ``\n`` line ends. Python's writer leaves a cell holding a bare ``\r`` unquoted when rows
+    end with ``\n``, and readers take that ``\r`` for the end of the row: such a row is written with every cell
+    quoted."""
+    buffer = io.StringIO()
+    plain = csv.writer(buffer, lineterminator="\n")
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for row in rows:
+        carriage_return = any(isinstance(value, str) and "\r" in value for value in row)
+        (quoted if carriage_return else plain).writerow(row)
+    return buffer.getvalue()

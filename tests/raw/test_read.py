@@ -584,3 +584,15 @@ def test_cdmx_iso_8859_1_copy_reads_like_the_utf8_copy() -> None:
     assert [(i.data, i.package) for i in items(latin)] == [(i.data, i.package) for i in items(utf8)]
     assert len(items(latin)) == 3
     assert any("Ó" in json.dumps(i.data, ensure_ascii=False) for i in items(latin))
+
+
+def test_csv_text_keeps_a_row_whole_when_a_cell_holds_a_carriage_return():
+    import csv
+    import io
+
+    from aggregator.raw.text import csv_text
+
+    rows = [["ocid", "date", "title"], ["ocds-1", "\r2020-01-01", '=HYPERLINK("http://x","y")'], ["ocds-2", "-5", ""]]
+    text = csv_text(rows)
+    assert list(csv.reader(io.StringIO(text, newline=""))) == rows
+    assert text.endswith('"ocds-1","\r2020-01-01","=HYPERLINK(""http://x"",""y"")"\nocds-2,-5,\n')
