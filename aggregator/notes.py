@@ -5,9 +5,9 @@ with the rows they speak of: each batch stores its OCIDs' shares (:class:`NotePa
 run that finishes takes the shares it finds (:func:`take_parts`) and folds them into notes in one transaction. A
 run that died leaves its shares to the next run of its stage; an OCID done again replaces its share.
 
-A full run (``--full``) first deletes the notes it will write again (:func:`forget_summaries`), then counts every
-OCID. Its shares are folded only by a full run: after a full run that died, a run over what changed adds only its
-own; the same full command again counts everything once more, and no share is ever folded twice.
+A full run (``--full``) counts every OCID, and its fold replaces the summing notes of its publishers. Its shares are
+folded only by a full run: after a full run that died, a run over what changed adds only its own, and the same full
+command again counts every OCID once more, each in place of its share.
 """
 
 from __future__ import annotations
@@ -104,12 +104,9 @@ def take_parts(
 ) -> None:
     """Take the waiting shares of the stage's notes (this run's, and those of runs that died; a full run's only by
     a ``full`` run over ``publisher_ids``, None for all) into the temporary table ``taken_part``, dropped at the end
-    of the transaction, which must fold them into notes."""
+    of the transaction, which must fold them into notes. For a ``full`` run, the stage's summing notes of those
+    publishers are deleted: the fold writes them again, from every OCID."""
     params = {"stage": stage, "full": full, "publisher_ids": publisher_ids}
+    if full:
+        conn.execute(query("base/notes", "delete_summaries"), params)
     conn.execute(query("base/notes", "take_parts"), params)
-
-
-def forget_summaries(conn: psycopg.Connection, stage: str, publisher_ids: list[int] | None) -> None:
-    """Before a run that does every OCID again (``--full``): the stage's summing notes of these publishers (or all)
-    and their waiting shares go, so that the run's notes replace them rather than add to them."""
-    conn.execute(query("base/notes", "forget_summaries"), {"stage": stage, "publisher_ids": publisher_ids})

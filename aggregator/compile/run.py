@@ -28,7 +28,7 @@ from psycopg.rows import tuple_row
 from aggregator.compile.merge import Compiled, RecordInput, ReleaseInput, compile_ocid, inputs_digest
 from aggregator.compile.rules import Rules, clean_extensions, rules_for
 from aggregator.db import query
-from aggregator.notes import Note, NotePart, add_notes, forget_summaries, replace_parts, take_parts
+from aggregator.notes import Note, NotePart, add_notes, replace_parts, take_parts
 from aggregator.raw import bodies, gcpause
 from aggregator.raw.bodies import load as load_body
 from aggregator.raw.crashpoints import crash_point
@@ -110,9 +110,6 @@ def compile_ocids(
     :func:`aggregator.operate.workers.compile_in_workers`); without one they are compiled here, one by one."""
     summary = CompileSummary()
     started = datetime.now(UTC)
-    if full:
-        with conn.transaction():
-            forget_summaries(conn, "compile", publisher_ids)
     batches = pending_batches(conn, publisher_ids, full)
     if workers > 1 and pending is None:
         pending = count_pending(conn, publisher_ids, full)

@@ -28,7 +28,7 @@ from aggregator.normalize.procedures import load_mapping
 from aggregator.normalize.process import Compiled, Context, Normalized, build
 from aggregator.normalize.rates import load_rates
 from aggregator.normalize.register import Register, build_register, load_register, read_csv
-from aggregator.notes import Note, NotePart, add_notes, forget_summaries, replace_parts, take_parts
+from aggregator.notes import Note, NotePart, add_notes, replace_parts, take_parts
 from aggregator.raw.crashpoints import crash_point
 from aggregator.standard import release_schema
 
@@ -115,9 +115,6 @@ def normalize(
     (and no ``ctx`` given), the batches go to ``parallel``, the caller's runner (the task queue's worker processes:
     :func:`aggregator.operate.workers.normalize_in_workers`); without one they run here."""
     summary = NormalizeSummary()
-    if full:
-        with conn.transaction():
-            forget_summaries(conn, "normalize", publisher_ids)
     ids = pending(conn, publisher_ids, full)
     batches = [ids[start : start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE)]
 

@@ -3,9 +3,9 @@
 -- its OCIDs' shares of those notes here, in the transaction that writes their rows (an OCID done again replaces its
 -- rows, never adds to them); the run that finishes folds every share it finds into the notes and deletes them, in
 -- one transaction. A run that died leaves its shares to the next run of its stage, so a crash then the same
--- command gives the notes of a run that never stopped. A full run (`--full`) deletes the notes it writes again
--- and counts every OCID: its shares (`full_run`) are folded only by a full run, the next one deleting those of one
--- that died.
+-- command gives the notes of a run that never stopped. A full run (`--full`) counts every OCID and its fold
+-- replaces the notes of its publishers: its shares (`full_run`) are folded only by a full run (after one that died,
+-- the same command again counts every OCID once more, each in place of its share).
 CREATE TABLE note_part (
     stage text NOT NULL CHECK (stage IN ('compile', 'normalize')),
     publisher_id integer NOT NULL REFERENCES publisher (id) ON DELETE CASCADE,

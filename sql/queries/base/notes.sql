@@ -26,13 +26,9 @@ WITH taken AS (
 )
 SELECT * FROM taken
 
--- name: forget_summaries
--- A stage's notes that sum it up per publisher and code (those without an OCID, of a publisher), and their
--- waiting shares: what a run over every OCID of the publishers writes again.
-WITH parts AS (
-    DELETE FROM note_part
-    WHERE stage = %(stage)s AND (%(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[]))
-)
+-- name: delete_summaries
+-- A stage's notes that sum it up per publisher and code (those without an OCID, of a publisher): what the fold of a
+-- run over every OCID of the publishers writes again.
 DELETE FROM note
 WHERE stage = %(stage)s AND ocid IS NULL AND crawl_id IS NULL AND publisher_id IS NOT NULL
   AND (%(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[]))

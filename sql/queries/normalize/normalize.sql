@@ -181,10 +181,11 @@ DELETE FROM organization o
 WHERE o.org_key IN (SELECT org_key FROM touched_organization) AND NOT EXISTS (SELECT 1 FROM process_party p WHERE p.org_key = o.org_key)
 
 -- name: update_primary
--- One row per process key stands for the process: the latest dated, then the first compiled.
+-- One row per process key stands for the process: the latest dated, then the first publisher's (compiled release
+-- ids follow the order that compile batches commit in, which parallel batches change from run to run).
 WITH ranked AS (
-    SELECT id, row_number() OVER (PARTITION BY process_key ORDER BY release_date DESC NULLS LAST, compiled_release_id)
-           = 1 AS first
+    SELECT id, row_number() OVER (PARTITION BY process_key
+                                  ORDER BY release_date DESC NULLS LAST, publisher_id, compiled_release_id) = 1 AS first
     FROM process
     WHERE process_key = ANY(%(keys)s)
 )
