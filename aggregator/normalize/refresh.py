@@ -1,10 +1,12 @@
 """Normalizing through the database: the compiled releases compiled since they were last normalized (or all, with
 ``full``) are read in batches, built into rows by :mod:`process`, and written where their output changed.
 
-A batch is one transaction: its processes, their awards, contracts, parties and identifiers, and the organizations
-its parties resolve to. Processes published through several routes (one global OCID, several publishers) are
-compared at the end of the run, and the routes that disagree get a note. Problems are stored as notes, one per
-publisher and code with a count and the values met.
+A batch is one transaction: its processes, their awards, contracts, parties and identifiers, the organization keys
+and shared process keys its rows touched, and its processes' shares of the run's notes. At the end of the run (or
+of the next one, when a run died) the organizations are refreshed, the processes published through several routes
+(one global OCID, several publishers) are compared, each route that disagrees getting a note in place of the one it
+had, and the shares are folded into notes: one per publisher and code with a count and the values met. A ``full``
+run counts every process, rewritten or not, and its notes replace those that summed up the publishers before.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from aggregator.normalize.process import Compiled, Context, Normalized, build
 from aggregator.normalize.rates import load_rates
 from aggregator.normalize.register import Register, build_register, load_register, read_csv
 from aggregator.normalize.write import Batch, write_batch
-from aggregator.notes import Note, add_notes
+from aggregator.notes import Note, NotePart, add_notes, replace_parts, take_parts
+from aggregator.raw.crashpoints import crash_point
 from aggregator.standard import release_schema
 
 BATCH_SIZE = 200
@@ -43,9 +46,9 @@ class NormalizeSummary:
     compiled_releases: int = 0
     written: int = 0
     unchanged: int = 0
-    #: (publisher id, code) -> level, message, count, values met, example OCIDs
+    #: (publisher id, code) -> level, message, count, values met, example OCIDs (what the run says it wrote; the
+    #: notes are folded from what the batches stored, see :func:`finish_run`)
     problems: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
-    global_keys: set[str] = field(default_factory=set)
     run_problems: list[Note] = field(default_factory=list)
 
     def note(self, publisher_id: int, ocid: str, result: Normalized) -> None:
@@ -93,9 +96,9 @@ def pending(conn: psycopg.Connection, publisher_ids: list[int] | None, full: boo
     return [row["id"] for row in rows]
 
 
-#: Runs a normalize's batches in other processes: (conn, batches, today, workers, on_batch) -> summary.
+#: Runs a normalize's batches in other processes: (conn, batches, today, workers, on_batch, full) -> summary.
 ParallelNormalize = Callable[
-    [psycopg.Connection, list[list[int]], date, int, Callable[[int], None] | None], "NormalizeSummary"
+    [psycopg.Connection, list[list[int]], date, int, Callable[[int], None] | None, bool], "NormalizeSummary"
 ]
 
 
@@ -114,30 +117,43 @@ def normalize(
     :func:`aggregator.operate.workers.normalize_in_workers`); without one they run here."""
     summary = NormalizeSummary()
     ids = pending(conn, publisher_ids, full)
-    if not ids:
-        return summary  # a run that stopped before its end left keys marked: the next one with work refreshes them
     batches = [ids[start : start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE)]
+
+    def done(releases: int) -> None:
+        crash_point("normalize.batch_done")
+        if on_batch:
+            on_batch(releases)
+
     parallel_ok = parallel is not None and workers > 1 and ctx is None
     if parallel_ok and len(batches) > 1 and len(ids) >= PARALLEL_MIN_RELEASES:
-        summary = parallel(conn, batches, date.today(), workers, on_batch)
-    else:
+        summary = parallel(conn, batches, date.today(), workers, done, full)
+    elif batches:
         ctx = ctx or make_context(summary)
         for batch in batches:
-            normalize_batch(conn, batch, ctx, summary)
-            if on_batch:
-                on_batch(len(batch))
-    finish_run(conn, summary)
+            normalize_batch(conn, batch, ctx, summary, full)
+            done(len(batch))
+    crash_point("normalize.finish")
+    # Even with nothing to do: a run that died before its end left organizations, routes and notes to finish.
+    finish_run(conn, summary.run_problems, full, publisher_ids)
     return summary
 
 
-def finish_run(conn: psycopg.Connection, summary: NormalizeSummary) -> None:
-    """What a run does once its batches are done, here or in workers: the organizations they touched, then the
-    routes that publish one process, and the run's notes."""
+def finish_run(
+    conn: psycopg.Connection,
+    run_problems: list[Note],
+    full: bool = False,
+    publisher_ids: list[int] | None = None,
+) -> None:
+    """What a run does once its batches are done, here or in workers (and what runs that died left undone): the
+    organizations they touched, then the routes that publish one process, and the run's notes (see
+    :func:`aggregator.notes.take_parts` for ``full`` and ``publisher_ids``)."""
     with conn.transaction():
         refresh_organizations(conn)
+    crash_point("normalize.organizations")
     with conn.transaction():
-        compare_routes(conn, sorted(summary.global_keys), summary)
-        add_notes(conn, summary.run_problems + run_notes(summary))
+        compare_routes(conn)
+        take_parts(conn, "normalize", full, publisher_ids)
+        add_notes(conn, run_problems + folded_notes(conn))
 
 
 def refresh_organizations(conn: psycopg.Connection) -> None:
@@ -148,11 +164,15 @@ def refresh_organizations(conn: psycopg.Connection) -> None:
     conn.execute(query("normalize/normalize", "delete_orphan_organizations"))
 
 
-def normalize_batch(conn: psycopg.Connection, ids: list[int], ctx: Context, summary: NormalizeSummary) -> None:
-    """Normalize these compiled releases in one transaction; write the processes whose output changed
-    (:mod:`write`: by COPY and a few set-based statements), and mark the others done."""
+def normalize_batch(
+    conn: psycopg.Connection, ids: list[int], ctx: Context, summary: NormalizeSummary, full: bool = False
+) -> None:
+    """Normalize a batch of compiled releases in one transaction, with its shares of the run's notes: write the
+    processes whose output changed (:mod:`write`: by COPY and a few set-based statements) and mark the others done;
+    with ``full``, the processes left as they were count in the notes too."""
     with conn.transaction():
         batch = Batch()
+        counted: list[tuple[dict[str, Any], Normalized]] = []
         for row in conn.execute(query("normalize/normalize", "select_compiled"), {"ids": ids}).fetchall():
             summary.compiled_releases += 1
             result = build(_compiled(row), ctx)
@@ -160,11 +180,12 @@ def normalize_batch(conn: psycopg.Connection, ids: list[int], ctx: Context, summ
                 summary.unchanged += 1
                 if row["source_compiled_at"] != row["compiled_at"]:
                     batch.touched.append((row["process_id"], row["compiled_at"]))
+                if full:
+                    counted.append((row, result))
                 continue
+            counted.append((row, result))
             summary.note(row["publisher_id"], row["ocid"], result)
             process = {**result.process, "source_compiled_at": row["compiled_at"], "output_hash": result.output_hash}
-            if process["ocid_scope"] == "global":
-                summary.global_keys.add(process["process_key"])
             children = {
                 "awards": result.awards,
                 "contracts": result.contracts,
@@ -174,6 +195,22 @@ def normalize_batch(conn: psycopg.Connection, ids: list[int], ctx: Context, summ
             batch.add(row["id"], process, children)
         write_batch(conn, batch)
         summary.written += len(batch.processes)
+        _mark_counted(conn, counted, full)
+        crash_point("normalize.batch")
+
+
+def _mark_counted(conn: psycopg.Connection, counted: list[tuple[dict[str, Any], Normalized]], full: bool) -> None:
+    """The shares of the run's notes of the processes counted, and their process keys that other routes may share
+    (compared when the run ends)."""
+    parts = [
+        NotePart(row["publisher_id"], row["ocid"], problem.code, problem.level, problem.message, problem.value)
+        for row, result in counted
+        for problem in result.problems
+    ]
+    replace_parts(conn, "normalize", [(row["publisher_id"], row["ocid"]) for row, _ in counted], parts, full)
+    keys = sorted({r.process["process_key"] for _, r in counted if r.process["ocid_scope"] == "global"})
+    if keys:
+        conn.execute(query("normalize/normalize", "mark_process_keys"), {"keys": keys})
 
 
 def _compiled(row: dict[str, Any]) -> Compiled:
@@ -188,11 +225,14 @@ def _compiled(row: dict[str, Any]) -> Compiled:
     )
 
 
-def compare_routes(conn: psycopg.Connection, keys: list[str], summary: NormalizeSummary) -> None:
-    """Pick the row that stands for each shared process, and note the routes whose contents disagree."""
+def compare_routes(conn: psycopg.Connection) -> None:
+    """For the shared process keys the batches marked: pick the row that stands for each shared process, and note
+    the routes whose contents disagree (in place of the notes the key had)."""
+    keys = [row["process_key"] for row in conn.execute(query("normalize/normalize", "take_process_keys"))]
     if not keys:
         return
     conn.execute(query("normalize/normalize", "update_primary"), {"keys": keys})
+    conn.execute(query("normalize/normalize", "delete_route_notes"), {"keys": keys})
     routes: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in conn.execute(query("normalize/normalize", "select_shared_processes"), {"keys": keys}):
         routes[row["process_key"]].append(row)
@@ -216,11 +256,17 @@ def _plain(value: Any) -> Any:
     return str(value) if value is not None and not isinstance(value, str | int) else value
 
 
-def run_notes(summary: NormalizeSummary) -> list[Note]:
+def folded_notes(conn: psycopg.Connection) -> list[Note]:
+    """The shares taken (:func:`aggregator.notes.take_parts`) as one note per publisher and code: how many times,
+    the values met (the ``MAX_VALUES`` most frequent), and the first OCIDs."""
+    values: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
+    params = {"max_values": MAX_VALUES}
+    for row in conn.execute(query("normalize/normalize", "select_folded_values"), params):
+        values[row["publisher_id"], row["code"]][row["value"]] = row["count"]
     notes = []
-    for (publisher_id, code), entry in sorted(summary.problems.items()):
-        values = dict(entry["values"].most_common(MAX_VALUES))
-        data = {"values": values, "distinct_values": len(entry["values"]), "ocids": entry["ocids"]}
-        message = f"{entry['message']} ({entry['count']} times)"
-        notes.append(Note("normalize", entry["level"], code, message, data, publisher_id, count=entry["count"]))
+    for row in conn.execute(query("normalize/normalize", "select_folded_problems")):
+        key = (row["publisher_id"], row["code"])
+        data = {"values": values[key], "distinct_values": row["distinct_values"], "ocids": row["ocids"]}
+        message = f"{row['message']} ({row['count']} times)"
+        notes.append(Note("normalize", row["level"], row["code"], message, data, key[0], count=row["count"]))
     return notes

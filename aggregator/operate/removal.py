@@ -27,6 +27,7 @@ TABLES = (
     "publisher",
     "crawl",
     "note",
+    "note_part",
     "release",
     "record",
     "compile_queue",

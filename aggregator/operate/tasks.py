@@ -60,25 +60,30 @@ def make_app(url: str) -> procrastinate.App:
 
 
 def compile_task(
-    context: procrastinate.JobContext, publisher_id: int, ocids: list[str], versioned: bool, started: str
+    context: procrastinate.JobContext,
+    publisher_id: int,
+    ocids: list[str],
+    versioned: bool,
+    started: str,
+    full: bool = False,
 ) -> None:
     from aggregator.compile.run import compile_batch
 
     def work(conn: psycopg.Connection) -> dict[str, Any]:
-        summary = compile_batch(conn, publisher_id, ocids, versioned, datetime.fromisoformat(started))
+        summary = compile_batch(conn, publisher_id, ocids, versioned, datetime.fromisoformat(started), full)
         return compile_summary_to_json(summary)
 
     _run_once(_job_id(context), work)
 
 
-def normalize_task(context: procrastinate.JobContext, ids: list[int], today: str) -> None:
+def normalize_task(context: procrastinate.JobContext, ids: list[int], today: str, full: bool = False) -> None:
     from aggregator.normalize.refresh import NormalizeSummary, normalize_batch
 
     def work(conn: psycopg.Connection) -> dict[str, Any]:
         summary = NormalizeSummary()
         ctx, problems = normalize_context(date.fromisoformat(today))
         summary.run_problems.extend(problems)
-        normalize_batch(conn, ids, ctx, summary)
+        normalize_batch(conn, ids, ctx, summary, full)
         return normalize_summary_to_json(summary)
 
     _run_once(_job_id(context), work)
@@ -176,7 +181,6 @@ def normalize_summary_to_json(summary: NormalizeSummary) -> dict[str, Any]:
             [publisher_id, code, {**entry, "values": list(entry["values"].items())}]
             for (publisher_id, code), entry in summary.problems.items()
         ],
-        "global_keys": sorted(summary.global_keys),
         "run_problems": [asdict(note) for note in summary.run_problems],
     }
 
@@ -196,7 +200,6 @@ def add_normalize_summary(summary: NormalizeSummary, value: dict[str, Any]) -> N
             total["values"][problem_value] += count
         total["ocids"].extend(ocid for ocid in entry["ocids"] if ocid not in total["ocids"])
         del total["ocids"][5:]
-    summary.global_keys.update(value["global_keys"])
     for note in map(lambda fields: Note(**fields), value["run_problems"]):
         if note not in summary.run_problems:  # every job meets an unavailable register; the run notes it once
             summary.run_problems.append(note)

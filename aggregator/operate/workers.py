@@ -215,18 +215,28 @@ def compile_in_workers(
     started: datetime,
     workers: int,
     on_batch: Callable[[int], None] | None = None,
+    full: bool = False,
 ) -> CompileSummary:
     """Compile the batches in ``workers`` local worker processes (and any others serving the queue)."""
-    summaries = run_batches(conn, compile_jobs(batches, versioned, started), workers, on_batch)
+    summaries = run_batches(conn, compile_jobs(batches, versioned, started, full), workers, on_batch)
     return compile_summary(summaries)
 
 
-def compile_jobs(batches: Iterable[tuple[int, list[str]]], versioned: bool, started: datetime) -> Iterator[Batch]:
+def compile_jobs(
+    batches: Iterable[tuple[int, list[str]]], versioned: bool, started: datetime, full: bool = False
+) -> Iterator[Batch]:
     return (
         Batch(
             COMPILE_TASK,
-            {"publisher_id": publisher_id, "ocids": ocids, "versioned": versioned, "started": started.isoformat()},
-            f"compile:{publisher_id}:{int(versioned)}:{digest(ocids)}",
+            {
+                "publisher_id": publisher_id,
+                "ocids": ocids,
+                "versioned": versioned,
+                "started": started.isoformat(),
+                "full": full,
+            },
+            # A full run's job also counts the OCIDs it leaves as they were (in the run's notes): not the same job.
+            f"compile:{publisher_id}:{int(versioned)}:{int(full)}:{digest(ocids)}",
             len(ocids),
         )
         for publisher_id, ocids in batches
@@ -246,14 +256,20 @@ def normalize_in_workers(
     today: date,
     workers: int,
     on_batch: Callable[[int], None] | None = None,
+    full: bool = False,
 ) -> NormalizeSummary:
     """Normalize the batches of compiled release ids in ``workers`` local worker processes (and any others)."""
-    return normalize_summary(run_batches(conn, normalize_jobs(batches, today), workers, on_batch))
+    return normalize_summary(run_batches(conn, normalize_jobs(batches, today, full), workers, on_batch))
 
 
-def normalize_jobs(batches: Iterable[list[int]], today: date) -> Iterator[Batch]:
+def normalize_jobs(batches: Iterable[list[int]], today: date, full: bool = False) -> Iterator[Batch]:
     return (
-        Batch(NORMALIZE_TASK, {"ids": ids, "today": today.isoformat()}, f"normalize:{digest(ids)}", len(ids))
+        Batch(
+            NORMALIZE_TASK,
+            {"ids": ids, "today": today.isoformat(), "full": full},
+            f"normalize:{int(full)}:{digest(ids)}",
+            len(ids),
+        )
         for ids in batches
     )
 

@@ -19,6 +19,7 @@ import psycopg
 
 from aggregator import db
 from aggregator.errors import AtlasError
+from aggregator.raw.crashpoints import crash_point
 from aggregator.raw.crawls import PublisherInfo, close_crawl, open_crawl, upsert_publisher
 from aggregator.raw.files import register_file
 from aggregator.raw.liveness import Heartbeat, close_interrupted
@@ -85,6 +86,7 @@ def load_paths(
                 outcomes[outcome.crawl_file_id] = outcome
                 if on_file:
                     on_file(path, outcome)
+        crash_point("load.files_done")
         ordered = [outcomes[file_id] for file_id in file_ids]
         stats = {
             "files": len(files),

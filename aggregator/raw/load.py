@@ -1,8 +1,8 @@
 """Loading files into the raw layer: every file a ``crawl_file``, every problem a note, bodies stored once.
 
-A file is stored in one transaction: if storing fails, nothing of that file is kept, the file's row says why, and
-everything stored before stays as it was. Whatever reading or storing one file raises (but a lost connection) is a
-note on that file (``file_not_loaded``), and the files after it are loaded.
+A file is stored in one transaction, with its notes: if storing fails, nothing of that file is kept, the file's row
+and a note say why, and everything stored before stays as it was. Whatever reading or storing one file raises (but
+a lost connection) is a note on that file (``file_not_loaded``), and the files after it are loaded.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from aggregator.db import query
 from aggregator.notes import Note, add_notes
 from aggregator.raw import bodies, gcpause
 from aggregator.raw.convert import convert, spreadsheet_format
+from aggregator.raw.crashpoints import crash_point
 from aggregator.raw.files import StoredBefore, content_key, file_sha256, register_file, stored_before
 from aggregator.raw.items import embedded_releases, is_compiled, ocds_version
 from aggregator.raw.read import Item, Problem, Source, iter_sources, read_source
@@ -95,7 +96,7 @@ def load_file(
 ) -> FileOutcome:
     """Register and store one file's releases and records, read as ``options`` say.
 
-    ``conn`` must be in autocommit mode: the file's content is stored in one transaction, its notes in another.
+    ``conn`` must be in autocommit mode: the file's content and notes are stored in one transaction.
     """
     file_id = register_file(conn, crawl_id, path, url, http_status)
     return store_file(conn, publisher_id, crawl_id, file_id, path, options)
@@ -118,15 +119,18 @@ def store_file(
             else:
                 _store_file(conn, context, path, options.encoding)
                 conn.execute(query("raw/load", "set_content_key"), {"id": file_id, "key": key})
+            _finish_file(conn, context)
     except psycopg.DataError as error:
         context.outcome = FileOutcome(file_id)
         context.problems = [Problem("error", "file_not_stored", f"PostgreSQL refused the file: {error}", {})]
+        _finish_file(conn, context)
     except Exception as error:  # whatever one file meets (a bug, a hostile shape), the load goes on
         if conn.broken:
             raise
         context.outcome = FileOutcome(file_id)
         context.problems = [file_not_loaded(error)]
-    _finish_file(conn, context)
+        _finish_file(conn, context)
+    crash_point("load.file")
     return context.outcome
 
 
@@ -269,6 +273,7 @@ def _store_batch(conn: psycopg.Connection, context: _Context, member: str | None
     context.outcome.items += len(items)
     context.outcome.records += len(records)
     context.outcome.releases += len(rows)
+    crash_point("load.batch")
 
 
 def _queue(

@@ -41,6 +41,9 @@ TABLES = {
     "compare_dirty",
     # 0025: organizations refreshed once per normalize run
     "organization_dirty",
+    # 0028: notes that commit with their rows
+    "note_part",
+    "process_key_dirty",
 }
 
 

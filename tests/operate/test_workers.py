@@ -211,14 +211,14 @@ def test_a_killed_worker_loses_nothing(loaded, database_url, tmp_path, monkeypat
     summary = compile_summary(worker.summaries(conn, jobs))
     assert (summary.ocids, summary.written, summary.unchanged, summary.failed) == (1192, 1192, 0, 0)
     assert summary.methods == compiled.methods and summary.warnings == compiled.warnings
-    compile_module._store_run_notes(conn, summary)  # what compile_ocids does once its batches are done
+    compile_module.finish_run(conn)  # what compile_ocids does once its batches are done
 
     ids = refresh.pending(conn, None, False)
     batches = [ids[start : start + 100] for start in range(0, len(ids), 100)]
     jobs = queue_batches(conn, normalize_jobs(batches, date.today()))
     assert_retried_elsewhere(conn, *kill_one_mid_job(conn, database_url, "process", tmp_path, "normalize"))
     summary = normalize_summary(worker.summaries(conn, jobs))
-    refresh.finish_run(conn, summary)  # what the normalize command does once its jobs are done
+    refresh.finish_run(conn, summary.run_problems)  # what the normalize command does once its jobs are done
     assert (summary.compiled_releases, summary.written, summary.unchanged) == (1192, 1192, 0)
     assert without_examples(summary.problems) == without_examples(normalized.problems)
 

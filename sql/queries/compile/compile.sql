@@ -60,7 +60,8 @@ WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
 SET LOCAL synchronous_commit = off
 
 -- name: select_hashes
-SELECT ocid, input_hash FROM compiled_release WHERE publisher_id = %(publisher_id)s AND ocid = ANY(%(ocids)s)
+-- With the merge warnings, counted again for an OCID left as it was by a full run.
+SELECT ocid, input_hash, warnings FROM compiled_release WHERE publisher_id = %(publisher_id)s AND ocid = ANY(%(ocids)s)
 
 -- name: create_compiled_staging
 -- Empty, for each batch of the transaction.
@@ -106,3 +107,22 @@ FROM record r
 LEFT JOIN package_data pd ON pd.id = r.package_data_id
 JOIN crawl c ON c.id = r.crawl_id AND c.status <> 'interrupted'
 WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
+
+-- name: delete_ocid_notes
+-- The notes of the OCIDs compiled again, replaced by those of their new compiled release (same transaction).
+DELETE FROM note WHERE stage = 'compile' AND publisher_id = %(publisher_id)s AND ocid = ANY(%(ocids)s::text[])
+
+-- name: select_folded_warnings
+-- The merge warnings in the shares of the run's notes (taken by aggregator/notes.py take_parts), per publisher.
+SELECT publisher_id, value AS warning, sum(count)::integer AS count
+FROM taken_part WHERE code = 'merge_warning'
+GROUP BY publisher_id, value
+ORDER BY publisher_id, value
+
+-- name: select_folded_rule_problems
+-- The rules that could not be had, per publisher, with how many OCIDs they touched (and the first one's data).
+SELECT publisher_id, code, level::text AS level, message, (array_agg(data ORDER BY ocid))[1] AS data,
+       sum(count)::integer AS ocids
+FROM taken_part WHERE code <> 'merge_warning'
+GROUP BY publisher_id, code, level, message
+ORDER BY publisher_id, code, message

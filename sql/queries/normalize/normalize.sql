@@ -282,10 +282,11 @@ DELETE FROM organization o
 WHERE o.org_key IN (SELECT org_key FROM touched_organization) AND NOT EXISTS (SELECT 1 FROM process_party p WHERE p.org_key = o.org_key)
 
 -- name: update_primary
--- One row per process key stands for the process: the latest dated, then the first compiled.
+-- One row per process key stands for the process: the latest dated, then the first publisher's (compiled release
+-- ids follow the order that compile batches commit in, which parallel batches change from run to run).
 WITH ranked AS (
-    SELECT id, row_number() OVER (PARTITION BY process_key ORDER BY release_date DESC NULLS LAST, compiled_release_id)
-           = 1 AS first
+    SELECT id, row_number() OVER (PARTITION BY process_key
+                                  ORDER BY release_date DESC NULLS LAST, publisher_id, compiled_release_id) = 1 AS first
     FROM process
     WHERE process_key = ANY(%(keys)s)
 )
@@ -312,3 +313,36 @@ INSERT INTO organization_dirty (org_key) SELECT DISTINCT unnest(%(keys)s::text[]
 -- The keys marked by the run's batches (and by any run that stopped before its end), taken off the list.
 CREATE TEMP TABLE touched_organization ON COMMIT DROP AS
 WITH taken AS (DELETE FROM organization_dirty RETURNING org_key) SELECT org_key FROM taken
+
+-- name: mark_process_keys
+-- The shared process keys a batch wrote (or counted), for the comparison of their routes at the end of the run.
+INSERT INTO process_key_dirty (process_key) SELECT unnest(%(keys)s::text[]) ON CONFLICT DO NOTHING
+
+-- name: take_process_keys
+-- The keys marked by the run's batches (and by any run that stopped before its end), taken off the list.
+DELETE FROM process_key_dirty RETURNING process_key
+
+-- name: delete_route_notes
+-- The notes of the routes of these keys, written again by the comparison.
+DELETE FROM note WHERE stage = 'normalize' AND code = 'ocid_routes_disagree' AND ocid = ANY(%(keys)s::text[])
+
+-- name: select_folded_problems
+-- The shares of the run's notes (taken by aggregator/notes.py take_parts), per publisher and code: how many times,
+-- how many values, and the first five OCIDs.
+SELECT publisher_id, code, max(level)::text AS level, min(message) AS message, sum(count)::integer AS count,
+       count(DISTINCT value) AS distinct_values, (array_agg(DISTINCT ocid ORDER BY ocid))[1:5] AS ocids
+FROM taken_part
+GROUP BY publisher_id, code
+ORDER BY publisher_id, code
+
+-- name: select_folded_values
+-- The most frequent values of each publisher and code in the shares of the run's notes.
+SELECT publisher_id, code, value, count FROM (
+    SELECT publisher_id, code, value, sum(count)::integer AS count,
+           row_number() OVER (PARTITION BY publisher_id, code ORDER BY sum(count) DESC, value) AS rank
+    FROM taken_part
+    WHERE value IS NOT NULL
+    GROUP BY publisher_id, code, value
+) AS ranked
+WHERE rank <= %(max_values)s
+ORDER BY publisher_id, code, rank

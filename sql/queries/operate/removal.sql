@@ -40,7 +40,8 @@ DELETE FROM process WHERE publisher_id = %(id)s
 WITH r AS (DELETE FROM release WHERE publisher_id = %(id)s),
      d AS (DELETE FROM record WHERE publisher_id = %(id)s),
      q AS (DELETE FROM compile_queue WHERE publisher_id = %(id)s),
-     n AS (DELETE FROM note WHERE publisher_id = %(id)s)
+     n AS (DELETE FROM note WHERE publisher_id = %(id)s),
+     s AS (DELETE FROM note_part WHERE publisher_id = %(id)s)
 DELETE FROM compiled_release WHERE publisher_id = %(id)s
 
 -- name: delete_publisher
