@@ -55,8 +55,10 @@ SELECT count(*) AS ocids FROM (
     SELECT ocid FROM record WHERE crawl_id = %(crawl_id)s
 ) AS stored
 
--- name: select_file_sha256
-SELECT sha256 FROM crawl_file WHERE id = %(id)s
+-- name: claim_file
+-- The file's row, locked until the transaction that stores the file ends: one loader at a time stores a file, and a
+-- file whose row says it is loaded is not stored again.
+SELECT sha256, loaded_at, releases, records FROM crawl_file WHERE id = %(id)s FOR UPDATE
 
 -- name: select_stored_before
 -- The earliest file holding this content whole, in a crawl or load that did not die (an interrupted one's rows are
@@ -71,3 +73,10 @@ LIMIT 1
 UPDATE crawl_file
 SET stored_as = %(stored_as)s, releases = %(releases)s, records = %(records)s, loaded_at = now()
 WHERE id = %(id)s
+
+-- name: select_unloaded_files
+-- A crawl's stored files that are registered and not loaded: what its loaders had not stored when one of them died
+-- or the crawl was killed.
+SELECT id, path FROM crawl_file
+WHERE crawl_id = %(crawl_id)s AND path IS NOT NULL AND error IS NULL AND loaded_at IS NULL
+ORDER BY id

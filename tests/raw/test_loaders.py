@@ -1,0 +1,80 @@
+"""Loader processes (:mod:`aggregator.raw.loaders`): a crawl's registered files are stored by them in any order and
+come out in the crawl's order; a file is stored once, even when it is given again (a loader died after storing it, a
+crawl resumed) or its transaction met a deadlock; a loader killed in the middle of a file's transaction loses nothing:
+the crawl stores what it left."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import psycopg
+import pytest
+
+from aggregator.raw import load as load_module
+from aggregator.raw.crawls import PublisherInfo, open_crawl, upsert_publisher
+from aggregator.raw.load import LoadOptions, load_file, store_file
+
+PUBLISHER = PublisherInfo("loaders", "Loaders", "XA", ocds_version="1.1")
+FILES = 6
+PER_FILE = 40
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> list[Path]:
+    paths = []
+    for n in range(FILES):
+        releases = [
+            {"ocid": f"ocds-test01-{n}-{i}", "id": "1", "date": f"2020-01-{1 + n:02d}T00:00:00Z"}
+            for i in range(PER_FILE)
+        ]
+        path = tmp_path / f"{n:02d}.json"
+        path.write_bytes(orjson.dumps({"version": "1.1", "releases": releases}))
+        paths.append(path)
+    return paths
+
+
+def expected_rows(files: list[Path]) -> list[tuple[str, int, str]]:
+    """(file name, ordinal, OCID) of every release, in the crawl's order."""
+    rows = []
+    for path in files:
+        releases = orjson.loads(path.read_bytes())["releases"]
+        rows += [(path.name, ordinal, release["ocid"]) for ordinal, release in enumerate(releases)]
+    return rows
+
+
+def stored_rows(conn: psycopg.Connection, crawl_id: int) -> list[tuple[str, int, str]]:
+    rows = conn.execute(
+        "SELECT f.path, r.ordinal, r.ocid FROM release r JOIN crawl_file f ON f.id = r.crawl_file_id "
+        "WHERE r.crawl_id = %s ORDER BY f.id, r.ordinal",
+        (crawl_id,),
+    )
+    return [(Path(row["path"]).name, row["ordinal"], row["ocid"]) for row in rows]
+
+
+def test_a_file_stored_again_is_not_stored_twice(conn, files):
+    publisher_id = upsert_publisher(conn, PUBLISHER)
+    crawl_id = open_crawl(conn, publisher_id, "crawl", {}, None)
+    first = load_file(conn, publisher_id=publisher_id, crawl_id=crawl_id, path=files[0])
+    again = store_file(conn, publisher_id, crawl_id, first.crawl_file_id, files[0], LoadOptions())
+    assert (again.releases, again.records) == (first.releases, first.records) == (PER_FILE, 0)
+    assert stored_rows(conn, crawl_id) == expected_rows(files[:1])
+    notes = conn.execute("SELECT count(*) AS n FROM note WHERE crawl_file_id = %s", (first.crawl_file_id,))
+    assert notes.fetchone()["n"] == 0
+
+
+def test_a_file_whose_transaction_met_a_deadlock_is_stored_on_a_second_attempt(conn, files, monkeypatch):
+    deadlocks = [psycopg.errors.DeadlockDetected("deadlock detected")]
+    store_items = load_module.store_items
+
+    def once_in_a_deadlock(*args, **kwargs):
+        if deadlocks:
+            raise deadlocks.pop()
+        return store_items(*args, **kwargs)
+
+    monkeypatch.setattr(load_module, "store_items", once_in_a_deadlock)
+    publisher_id = upsert_publisher(conn, PUBLISHER)
+    crawl_id = open_crawl(conn, publisher_id, "crawl", {}, None)
+    outcome = load_file(conn, publisher_id=publisher_id, crawl_id=crawl_id, path=files[0])
+    assert not deadlocks and outcome.releases == PER_FILE and not outcome.notes
+    assert stored_rows(conn, crawl_id) == expected_rows(files[:1])
