@@ -3,6 +3,9 @@ each imports only what its target needs."""
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
 import sys
 import types
 from collections.abc import Iterator
@@ -23,3 +26,22 @@ def without_main_module() -> Iterator[None]:
         yield
     finally:
         sys.modules["__main__"] = main
+
+
+#: <linux/prctl.h>
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """Called first thing in a worker process: be killed when the process that started it (``parent``) dies, however
+    it dies (SIGKILL too), by Linux's parent-death signal (``prctl(PR_SET_PDEATHSIG, SIGKILL)``, through ctypes);
+    exit at once if it has died already. Elsewhere than Linux, nothing: the worker ends when its channel closes."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
