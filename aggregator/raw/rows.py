@@ -75,11 +75,14 @@ class FileContext:
 def store_items(conn: psycopg.Connection, context: FileContext, member: str | None, items: list[Item]) -> None:
     data: dict[bytes, bytes] = {}
     packages: dict[bytes, bytes] = {}
+    seen: dict[int, bytes] = {}
     planned = []
     for item in items:
         embedded = embedded_releases(item.data) if item.kind == "record" else []
         hashes = [_body(release, data, context) for release in embedded]
-        planned.append((item, _body(item.data, data, context), _package(item.package, packages), embedded, hashes))
+        planned.append(
+            (item, _body(item.data, data, context), _package(item.package, packages, seen), embedded, hashes)
+        )
     with conn.cursor() as cursor:
         data_ids = bodies.store(cursor, "raw_data", data)
         package_ids = bodies.store(cursor, "package_data", packages)
@@ -126,11 +129,16 @@ def _body(value: dict[str, Any], store: dict[bytes, bytes], context: FileContext
     return digest
 
 
-def _package(package: dict[str, Any] | None, store: dict[bytes, bytes]) -> bytes | None:
+def _package(package: dict[str, Any] | None, store: dict[bytes, bytes], seen: dict[int, bytes]) -> bytes | None:
+    """The hash of an item's package metadata: hashed once per package (its items share one dict, alive while the
+    batch is)."""
     if package is None:
         return None
-    digest, text, _ = bodies.canonical(package)
-    store[digest] = text
+    digest = seen.get(id(package))
+    if digest is None:
+        digest, text, _ = bodies.canonical(package)
+        store[digest] = text
+        seen[id(package)] = digest
     return digest
 
 

@@ -22,7 +22,7 @@ FROM STDIN
 -- An OCID is queued for compile only when it gains a body it did not have: a release or record body that no other
 -- file of the publisher gave it (in a crawl or load that did not die: an interrupted one's rows are not compiled).
 WITH stored (kind, ocid, data_id) AS (
-    SELECT * FROM unnest(%(kinds)s::text[], %(ocids)s::text[], %(data_ids)s::bigint[])
+    SELECT * FROM unnest(%(kinds)b::text[], %(ocids)b::text[], %(data_ids)b::bigint[])
 ), gained AS (
     SELECT DISTINCT s.ocid FROM stored s
     WHERE NOT EXISTS (
