@@ -170,10 +170,10 @@ class StorePipeline:
         return self.handing.addCallbacks(self._handed_over, self._not_handed_over, [batch], {}, [batch])
 
     def _handed_over(self, file_ids: list[int], batch: list[StoredFile]) -> Deferred:
+        self.handing = None
         frontier = frontier_of(self.crawler)
         for item in batch if frontier is not None else ():
             frontier.done(item.request_key)  # type: ignore[union-attr]
-        self.handing = None
         return self._hand_over()
 
     def _not_handed_over(self, failure: Failure, batch: list[StoredFile]) -> Deferred:

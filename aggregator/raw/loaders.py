@@ -123,10 +123,13 @@ class Loaders:
                 channel.send(job)
                 outcome = channel.recv()
                 job = None
-                self.on_loaded(outcome)
                 with self.changed:
                     self.unfinished -= 1
                     self.changed.notify_all()
+                try:
+                    self.on_loaded(outcome)
+                except Exception:  # the file is stored whatever the caller does with the news
+                    logger.exception("could not report file %s as loaded", outcome.crawl_file_id)
         except (EOFError, OSError):  # the loader died: another one stores its job
             process.join(1)
             logger.warning("loader %s died (exit code %s)", process.name, process.exitcode)

@@ -145,3 +145,32 @@ def test_a_loader_killed_in_the_middle_of_a_file_loses_nothing(atlas_env, conn, 
     intake.close("finished", {})
     row = conn.execute("SELECT status FROM crawl WHERE id = %s", (intake.crawl_id,)).fetchone()
     assert row["status"] == "finished"
+
+
+def test_a_crawl_closed_with_stored_files_not_loaded_is_incomplete_and_loads_them_when_it_resumes(
+    atlas_env, conn, files, monkeypatch
+):
+    monkeypatch.setenv("OCDS_ATLAS_COMPILE_AFTER_CRAWL", "0")
+    intake = Intake(PUBLISHER, {}, None)
+    intake.start_loaders(1, LoadOptions(), lambda outcome: None)
+    assert intake.loaders is not None
+    loader = intake.loaders.processes[0]
+    os.kill(loader.pid, signal.SIGKILL)  # type: ignore[arg-type]
+    loader.join(10)
+    intake.hand_over([(path, f"https://example.com/{path.name}", 200) for path in files])
+    intake.close("finished", {})  # as a crawl whose close failed before it could load them itself
+    row = conn.execute("SELECT * FROM crawl WHERE id = %s", (intake.crawl_id,)).fetchone()
+    assert row["status"] == "incomplete" and row["high_water_mark"] is None
+    assert row["acceptance"]["unloaded"] == FILES
+    assert f"{FILES} of the files it stored not loaded: --resume loads them" in row["acceptance"]["reasons"]
+
+    resumed = Intake(PUBLISHER, {}, None, intake.crawl_id)
+    outcomes: list[FileOutcome] = []
+    resumed.start_loaders(1, LoadOptions(), outcomes.append)
+    resumed.finish_loading()
+    resumed.close("finished", {})
+    row = conn.execute("SELECT * FROM crawl WHERE id = %s", (intake.crawl_id,)).fetchone()
+    assert (row["status"], row["acceptance"]["accepted"]) == ("finished", True)
+    assert "unloaded" not in row["acceptance"]
+    assert len(outcomes) == FILES and sum(outcome.releases for outcome in outcomes) == FILES * PER_FILE
+    assert stored_rows(conn, intake.crawl_id) == expected_rows(files)
