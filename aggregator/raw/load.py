@@ -19,7 +19,7 @@ from aggregator.db import query
 from aggregator.notes import Note, add_notes
 from aggregator.raw import gcpause
 from aggregator.raw.convert import convert, spreadsheet_format
-from aggregator.raw.files import StoredBefore, content_key, register_file, stored_before
+from aggregator.raw.files import StoredBefore, content_key, file_digest, register_file, stored_before
 from aggregator.raw.read import Item, Problem, Source, iter_sources, read_source
 from aggregator.raw.rows import FileContext, FileOutcome, LoadOptions, store_items
 
@@ -81,22 +81,27 @@ def store_file(
     return context.outcome
 
 
-def _claim(conn: psycopg.Connection, context: FileContext) -> str | None:
-    """Lock the file's row until the transaction ends (one loader at a time stores a file); return its SHA-256 and
-    the empty string for a file without content, or None when its row says it is loaded already (its counts are then
-    the outcome's)."""
+def _claim(conn: psycopg.Connection, context: FileContext) -> dict[str, Any] | None:
+    """Lock the file's row until the transaction ends (one loader at a time stores a file) and return it; None when
+    it says the file is loaded already (its counts are then the outcome's)."""
     row = conn.execute(query("raw/load", "claim_file"), {"id": context.crawl_file_id}).fetchone()
     if row["loaded_at"] is not None:
         context.outcome.releases, context.outcome.records = row["releases"] or 0, row["records"] or 0
         return None
-    return row["sha256"] or ""
+    return row
 
 
 def _store_whole(conn: psycopg.Connection, context: FileContext, path: Path) -> None:
-    sha256 = _claim(conn, context)
-    if sha256 is None:
+    row = _claim(conn, context)
+    if row is None:
         return
-    key = content_key(context.publisher_id, sha256 or None, context.options.reading())
+    sha256 = row["sha256"]
+    if sha256 is None and path.is_file():  # registered without it (a crawl's file, see register_files)
+        size, sha256 = file_digest(path)
+        conn.execute(
+            query("raw/load", "set_file_digest"), {"id": context.crawl_file_id, "size": size, "sha256": sha256}
+        )
+    key = content_key(context.publisher_id, sha256, context.options.reading())
     if key is not None:  # two crawls or loads storing the same content: one at a time
         conn.execute(query("raw/load", "lock_content"), {"key": int.from_bytes(key[:8], "big", signed=True)})
     before = stored_before(conn, context.crawl_file_id, key)

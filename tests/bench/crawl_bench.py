@@ -37,7 +37,6 @@ import orjson
 import scrapy
 
 from aggregator.sandbox.generate import cached_releases
-from crawler.pipelines import FETCH_CPU_STAT, LOADING_WAIT_STAT
 from crawler.spiders import PagedSpider, SimpleSpider
 from tests.bench.compile_bench import Step, fresh_database, run
 from tests.crawling import _CHILD
@@ -206,6 +205,9 @@ def large_file(work: Path, megabytes: int, env: dict[str, str]) -> None:
 
 
 def paged(pages: int, kilobytes: int, repeats: int, env: dict[str, str], url: str) -> None:
+    # Not at the top: the crawls' processes import this module, and bare Scrapy's should not import the pipeline.
+    from crawler.pipelines import FETCH_CPU_STAT, LOADING_WAIT_STAT
+
     template = page_template(kilobytes)
     per_page = template.count(b'"ocid"')
     print(f"(b) a paged API of {pages:,} pages of {len(template) / 1000:.0f} KB ({per_page} releases each)")

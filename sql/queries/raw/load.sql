@@ -44,6 +44,9 @@ ON CONFLICT (publisher_id, ocid) DO UPDATE SET queued_at = now()
 -- finds it stored (select_stored_before).
 SELECT pg_advisory_xact_lock(%(key)s::bigint)
 
+-- name: set_file_digest
+UPDATE crawl_file SET size = %(size)s, sha256 = %(sha256)s WHERE id = %(id)s
+
 -- name: set_content_key
 UPDATE crawl_file SET content_key = %(key)s WHERE id = %(id)s
 
