@@ -36,7 +36,7 @@ from aggregator.raw.processes import die_with_parent, without_main_module
 logger = logging.getLogger("ocds_atlas.load")
 
 #: How much lower the loaders' priority is than the crawl's (see ``nice(2)``).
-NICENESS = 5
+NICENESS = 19
 
 
 @dataclass(frozen=True)
