@@ -16,10 +16,13 @@ class FilesStore:
     def __init__(self, root: Path, spider: str, crawl_start: str) -> None:
         self.directory = root / spider / crawl_start
         self._counter = itertools.count(1)
+        self._made = False
 
     def path_for(self, url: str) -> Path:
         """A new file's path for ``url`` (its directory created); write it as ``<path>.partial``, then rename it."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        if not self._made:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._made = True
         return self.directory / f"{next(self._counter):06d}-{slug(url)}"
 
     def write(self, url: str, body: bytes) -> Path:

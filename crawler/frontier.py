@@ -3,8 +3,9 @@
 :class:`Frontier` (an extension) gives every request a key when it is scheduled (its fingerprint; retries and
 redirects keep their first request's key), and learns the outcome of each:
 
-- a response stored as a file is *done* once the pipeline has loaded it; a response that stores nothing (a listing)
-  once its callback has yielded everything (:class:`FrontierMiddleware`, a spider middleware);
+- a response stored as a file is *done* once the pipeline has registered it (from then on it is loaded whatever dies:
+  :mod:`aggregator.raw.loaders`), or loaded it (a sample); a response that stores nothing (a listing) once its
+  callback has yielded everything (:class:`FrontierMiddleware`, a spider middleware);
 - a request that failed after its retries is *failed* once the pipeline has stored it.
 
 When the crawl closes, what is missing goes into its stats (``ocds_atlas/missing``) and so onto its row: every

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import logging
 import pickle
+import resource
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +16,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.utils.job import job_dir
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
@@ -21,21 +24,34 @@ from twisted.python.threadpool import ThreadPool
 from aggregator.operate.intake import Intake
 from aggregator.raw.acceptance import MISSING_STAT
 from aggregator.raw.load import FileOutcome, LoadOptions
+from aggregator.settings import cores
 from crawler.frontier import CRAWL_ID, frontier_of
 from crawler.items import CrawlNote, FailedRequest, StoredFile
 from crawler.spiders.base import PublisherSpider
 
 #: At most this many characters of a callback's error go into its note.
 ERROR_CHARACTERS = 500
+#: The seconds the crawl waited, once it had fetched everything, for its loaders to store what they had not yet.
+LOADING_WAIT_STAT = "ocds_atlas/loading_wait_seconds"
+#: The CPU seconds of the crawl process (not of its loaders) when it had fetched everything.
+FETCH_CPU_STAT = "ocds_atlas/fetch_cpu_seconds"
+logger = logging.getLogger(__name__)
+
+
+def default_loaders() -> int:
+    """Loader processes of a crawl: one on two cores or fewer (the crawl has the other), else two."""
+    return 1 if cores() <= 2 else 2
 
 
 class StorePipeline:
-    """Opens the crawl when the spider opens, loads stored files in batches of ``OCDS_ATLAS_FILES_BATCH``, stores
-    failed requests and notes (and a note for each callback that raised), and closes the crawl with Scrapy's stats
-    and close reason.
+    """Opens the crawl when the spider opens, hands stored files over to the aggregator's loader processes
+    (``OCDS_ATLAS_LOADERS`` of them), stores failed requests and notes (and a note for each callback that raised),
+    and closes the crawl with Scrapy's stats and close reason, once every file is loaded.
 
-    Everything that touches the database runs in one worker thread, in the order items arrive, so that Scrapy's
-    reactor keeps downloading while files are loaded (and the crawl's connection is only ever used by that thread).
+    Everything that touches the crawl's connection runs in one worker thread, in the order items arrive; stored files
+    are registered there in batches (as many as arrived meanwhile) and loaded in other processes, so that Scrapy's
+    reactor never waits for PostgreSQL. A sample, which stops at a number of releases loaded, loads its files in that
+    thread instead, each at once (as does ``OCDS_ATLAS_LOADERS = 0``).
 
     With a job directory (Scrapy's ``JOBDIR``), the crawl's id is kept in the spider's state, so that a crawl that
     resumes continues the same crawl row."""
@@ -43,7 +59,10 @@ class StorePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.batch_size = crawler.settings.getint("OCDS_ATLAS_FILES_BATCH", 10)
+        self.loaders = crawler.settings.getint("OCDS_ATLAS_LOADERS", default_loaders())
         self.pending: list[StoredFile] = []
+        #: The registration under way in the worker thread (files handed over to the loaders).
+        self.handing: Deferred | None = None
         self.loaded = 0
         self.intake: Intake | None = None
         self.options = LoadOptions()
@@ -80,6 +99,11 @@ class StorePipeline:
             ocid_from_id=spider.ocid_from_id,
         )
         self._record_politeness()
+        if self._handing_over(spider):
+            self.intake.start_loaders(self.loaders, self.options, self._loaded_elsewhere)
+
+    def _handing_over(self, spider: PublisherSpider) -> bool:
+        return self.loaders > 0 and not spider.sample
 
     def _resumed_crawl_id(self) -> int | None:
         """The crawl that the job directory's state names. Pipelines open before Scrapy's SpiderState extension
@@ -104,7 +128,10 @@ class StorePipeline:
 
     def process_item(self, item: Any, spider: Spider) -> Any:
         assert isinstance(spider, PublisherSpider) and self.intake is not None
-        if isinstance(item, StoredFile):
+        if isinstance(item, StoredFile) and self._handing_over(spider):
+            self.pending.append(item)
+            self._hand_over()
+        elif isinstance(item, StoredFile):
             self.pending.append(item)
             # A sample is counted as files are loaded, so load each file at once while sampling.
             if len(self.pending) >= (1 if spider.sample else self.batch_size):
@@ -131,6 +158,40 @@ class StorePipeline:
             frontier.failure(item.request_key)
         return item
 
+    def _hand_over(self) -> Deferred:
+        """Register the pending files in the worker thread, unless a registration is under way (then they go with the
+        next one, as soon as it ends); a file is done in the frontier once registered. Fires when nothing is pending."""
+        if self.handing is not None or not self.pending:
+            return self.handing or succeed(None)
+        batch, self.pending = self.pending, []
+        files = [(Path(item.path), item.url, item.http_status) for item in batch]
+        assert self.intake is not None
+        self.handing = self.in_thread(self.intake.hand_over, files)
+        return self.handing.addCallbacks(self._handed_over, self._not_handed_over, [batch], {}, [batch])
+
+    def _handed_over(self, file_ids: list[int], batch: list[StoredFile]) -> Deferred:
+        self.handing = None
+        frontier = frontier_of(self.crawler)
+        for item in batch if frontier is not None else ():
+            frontier.done(item.request_key)  # type: ignore[union-attr]
+        return self._hand_over()
+
+    def _not_handed_over(self, failure: Failure, batch: list[StoredFile]) -> Deferred:
+        """The files stay pending in the frontier (missing, if the crawl ends so)."""
+        logger.error("%s stored files could not be registered: %s", len(batch), failure.getErrorMessage())
+        self.handing = None
+        return self._hand_over()
+
+    def _loaded_elsewhere(self, outcome: FileOutcome) -> None:
+        """A loader stored a file (told in another thread)."""
+        from twisted.internet import reactor
+
+        reactor.callFromThread(self._count, outcome)
+
+    def _count(self, outcome: FileOutcome) -> None:
+        self.crawler.stats.inc_value("ocds_atlas/releases", outcome.releases)
+        self.crawler.stats.inc_value("ocds_atlas/records", outcome.records)
+
     def flush(self, spider: PublisherSpider) -> Deferred:
         """Load the pending files in the worker thread; then count them and stop a sample that is complete."""
         batch, self.pending = self.pending, []
@@ -141,8 +202,7 @@ class StorePipeline:
         for item in batch[: len(outcomes)] if frontier is not None else ():
             frontier.done(item.request_key)  # type: ignore[union-attr]
         for outcome in outcomes:
-            self.crawler.stats.inc_value("ocds_atlas/releases", outcome.releases)
-            self.crawler.stats.inc_value("ocds_atlas/records", outcome.records)
+            self._count(outcome)
         if spider.sample and self.loaded >= spider.sample and self.crawler.engine:
             self.crawler.engine.close_spider(spider, "sample")
 
@@ -164,7 +224,18 @@ class StorePipeline:
         assert isinstance(spider, PublisherSpider)
         if hasattr(spider, "state") and self.intake is not None:  # set by SpiderState when there is a JOBDIR
             spider.state["crawl_id"] = self.intake.crawl_id
-        return self.flush(spider) if self.pending else None
+        if self.intake is None or not self._handing_over(spider):
+            return self.flush(spider) if self.pending else None
+        # Fetching has ended: the crawl's own time is up to here; what follows is the loaders catching up.
+        started = time.monotonic()
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        self.crawler.stats.set_value(FETCH_CPU_STAT, round(usage.ru_utime + usage.ru_stime, 3))
+        done = self._hand_over().addCallback(lambda _: self.in_thread(self.intake.finish_loading))
+        return done.addCallback(self._waited, started)
+
+    def _waited(self, result: Any, started: float) -> Any:
+        self.crawler.stats.set_value(LOADING_WAIT_STAT, round(time.monotonic() - started, 3))
+        return result
 
     def spider_closed(self, spider: Spider, reason: str) -> Deferred | None:
         if self.intake is None:

@@ -69,6 +69,10 @@ OCDS_ATLAS_STREAM_THRESHOLD = 32 * 1024 * 1024
 COMMANDS_MODULE = "crawler.commands"
 TEMPLATES_DIR = str(Path(__file__).resolve().parent / "templates")
 
-#: How many stored files the pipeline hands to the aggregator at once.
+#: How many stored files a sample loads at once (it loads them in the crawl process, to stop at its number).
 OCDS_ATLAS_FILES_BATCH = 10
+# OCDS_ATLAS_LOADERS: the loader processes that store a crawl's files while it fetches (crawler/pipelines.py: one on
+# two cores or fewer, else two); 0 loads them in the crawl process, as a sample does.
+if os.environ.get("OCDS_ATLAS_LOADERS"):
+    OCDS_ATLAS_LOADERS = int(os.environ["OCDS_ATLAS_LOADERS"])
 OCDS_ATLAS_SANDBOX_URL = os.environ.get("OCDS_ATLAS_SANDBOX_URL", "")

@@ -10,21 +10,14 @@ per version and extension set.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import ocdsmerge
 import orjson
-from ocdsextensionregistry import ProfileBuilder
 
-from aggregator.errors import AtlasError
-from aggregator.fetch import cached_fetch
 from aggregator.raw.shapes import Problem
 from aggregator.standard import TAGS, release_schema
-
-#: An extension's release schema patch larger than this is refused.
-MAX_PATCH_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -38,29 +31,6 @@ class Rules:
     def label(self) -> str:
         """What the rules were made of, stored with each compiled release."""
         return self.tag + "".join(f" +{url}" for url in self.extensions)
-
-
-class GuardedProfileBuilder(ProfileBuilder):
-    """A ProfileBuilder whose extensions' release schema patches are fetched through the guard, in advance."""
-
-    def __init__(self, tag: str, extensions: tuple[str, ...]) -> None:
-        super().__init__(tag, list(extensions))
-        self.problems: list[Problem] = []
-
-    def extensions(self) -> Iterator[Any]:
-        for extension in super().extensions():
-            url = extension.input_url
-            try:
-                patch_url = extension.get_url("release-schema.json")
-                text = cached_fetch(patch_url, max_bytes=MAX_PATCH_BYTES).read_text(encoding="utf-8")
-                orjson.loads(text)
-            except (AtlasError, UnicodeDecodeError, orjson.JSONDecodeError, NotImplementedError) as error:
-                message = f"the extension {url} could not be had, its rules are left out: {error}"
-                self.problems.append(Problem("warning", "extension_unavailable", message, {"extension": url}))
-                continue
-            # ProfileBuilder reads the patch from the extension's files, so it fetches nothing itself.
-            extension._files = {"release-schema.json": text}
-            yield extension
 
 
 def tag_for(version: str) -> str:
@@ -82,6 +52,10 @@ def rules_for(version: str, extensions: tuple[str, ...] = ()) -> Rules:
     schema = release_schema(tag)
     problems: tuple[Problem, ...] = ()
     if extensions:
+        # Imported here: ocdsextensionregistry (with requests_cache) took 50 to 100 ms to import in every process that
+        # compiles (each worker, each command), and only packages that declare extensions need it.
+        from aggregator.compile.extensions import GuardedProfileBuilder
+
         builder = GuardedProfileBuilder(tag, extensions)
         # patched_release_schema patches the schema it is given in place: give it a copy.
         schema = builder.patched_release_schema(schema=orjson.loads(orjson.dumps(schema)))

@@ -2,6 +2,10 @@
 
 An :class:`Intake` is one crawl: opened with the publisher's declaration (or reopened, when a crawl resumes), fed
 stored files, failures and problems, closed with the crawler's stats and close reason, and then accepted or not.
+
+Stored files are either loaded at once (:meth:`Intake.load`: a sample, which counts what it loads) or handed over
+(:meth:`Intake.hand_over`): registered, then stored by loader processes while the crawl goes on fetching
+(:mod:`aggregator.raw.loaders`).
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -32,9 +37,10 @@ from aggregator.raw.crawls import (
     reopen_crawl,
     upsert_publisher,
 )
-from aggregator.raw.files import register_file
+from aggregator.raw.files import register_file, register_files
 from aggregator.raw.liveness import Heartbeat, close_interrupted
 from aggregator.raw.load import FileOutcome, LoadOptions, load_file
+from aggregator.raw.loaders import FileJob, Loaders, unloaded_files
 from aggregator.raw.locks import one_at_a_time
 from aggregator.raw.shapes import Problem
 
@@ -66,6 +72,9 @@ class Intake:
         else:
             self.previous_stats = reopen_crawl(self.conn, resume_crawl_id, self.publisher_id)
             self.crawl_id = resume_crawl_id
+        self.loaders: Loaders | None = None
+        self.load_options = LoadOptions()
+        self.on_loaded: Callable[[FileOutcome], None] = lambda outcome: None
         # While it runs, the crawl says so; killed, it goes silent and is closed as interrupted (liveness).
         self.heartbeat = Heartbeat(self.crawl_id).start()
         self.started = time.monotonic()
@@ -89,6 +98,39 @@ class Intake:
             http_status=http_status,
             options=options,
         )
+
+    def start_loaders(self, processes: int, options: LoadOptions, on_loaded: Callable[[FileOutcome], None]) -> None:
+        """Store the files handed over (:meth:`hand_over`) in ``processes`` loader processes, read as ``options`` say;
+        ``on_loaded`` is told each file's outcome, in another thread. The files that an earlier run of this crawl
+        registered and did not load (it was killed) go first. Call it from the thread that outlives the crawl."""
+        self.load_options = replace(options, declared_version=self.publisher.ocds_version)
+        self.on_loaded = on_loaded
+        self.loaders = Loaders(processes, on_loaded)
+        self.loaders.submit([self._job(file_id, path) for file_id, path in unloaded_files(self.conn, self.crawl_id)])
+
+    def hand_over(self, files: list[tuple[Path, str, int]]) -> list[int]:
+        """Register stored files (path, URL, HTTP status), in this order, and give them to the loaders; return their
+        ids. Once this returns, the files are the crawl's: whatever dies, they are loaded (:meth:`finish_loading`,
+        or when the crawl resumes)."""
+        assert self.loaders is not None, "start_loaders first"
+        file_ids = register_files(self.conn, self.crawl_id, files)
+        self.loaders.submit(
+            [self._job(file_id, str(path)) for file_id, (path, _, _) in zip(file_ids, files, strict=True)]
+        )
+        return file_ids
+
+    def finish_loading(self) -> None:
+        """Wait until the loaders have stored every file handed over; then store here what a loader that died left."""
+        if self.loaders is None:
+            return
+        self.loaders.wait()
+        self.loaders.close()
+        self.loaders = None
+        for file_id, path in unloaded_files(self.conn, self.crawl_id):
+            self.on_loaded(self._job(file_id, path).store(self.conn))
+
+    def _job(self, file_id: int, path: str) -> FileJob:
+        return FileJob(self.publisher_id, self.crawl_id, file_id, path, self.load_options)
 
     def failed(self, url: str, http_status: int | None, error: str, code: str = "request_failed") -> None:
         """A request that failed after its retries (or a response cut at its maximum size): a file row with the
@@ -116,6 +158,8 @@ class Intake:
         :func:`aggregator.raw.acceptance.assess`); then compile what it touched, unless
         ``OCDS_ATLAS_COMPILE_AFTER_CRAWL=0`` (as ``ocds-atlas crawl`` sets, to compile with a progress bar and
         several workers itself), and normalize what compiling changed."""
+        if self.loaders is not None:  # the crawl did not wait for them (it failed): what they left is loaded on resume
+            self.loaders.close()
         incremental = bool(self.arguments.get("incremental"))
         missing = stats.get(MISSING_STAT) if isinstance(stats.get(MISSING_STAT), dict) else None
         counts = crawl_counts(self.conn, self.crawl_id)

@@ -25,6 +25,8 @@ class CrawlCounts:
     releases: int
     records: int
     last_release_date: datetime | None = None
+    #: Stored files not loaded (see :mod:`aggregator.raw.loaders`): what they hold is missing.
+    unloaded: int = 0
 
     @property
     def error_rate(self) -> float | None:
@@ -43,7 +45,7 @@ class Acceptance:
     missing: int = 0
 
     def as_json(self) -> dict[str, Any]:
-        counts = {k: v for k, v in asdict(self.counts).items() if k != "last_release_date"}
+        counts = {k: v for k, v in asdict(self.counts).items() if k != "last_release_date" and (k != "unloaded" or v)}
         return {"accepted": self.accepted, "reasons": self.reasons, **counts, "missing": self.missing}
 
     @property
@@ -57,8 +59,9 @@ def assess(
 ) -> Acceptance:
     """A crawl is accepted when it finished (or stopped at its sample), no essential request is missing (``missing``,
     see :data:`MISSING_STAT`), at most ``MAX_ERROR_RATE`` of its requests failed, and it stored at least one release
-    or record. An incremental crawl may store nothing: nothing new. A crawl that did not finish, or lacks an
-    essential request, is incomplete: ``ocds-atlas crawl NAME --resume`` fetches what it lacks."""
+    or record, and every file it stored was loaded. An incremental crawl may store nothing: nothing new. A crawl that
+    did not finish, lacks an essential request or has stored files not loaded is incomplete: ``ocds-atlas crawl NAME
+    --resume`` fetches and loads what it lacks."""
     reasons = []
     essential = int((missing or {}).get("essential", 0))
     if close_reason not in SUCCESSFUL:
@@ -68,6 +71,8 @@ def assess(
             f"{essential} essential request{'s' if essential > 1 else ''} (next pages, date windows) "
             "failed or were not made: what follows them is unknown; --resume fetches them"
         )
+    if counts.unloaded:
+        reasons.append(f"{counts.unloaded} of the files it stored not loaded: --resume loads them")
     rate = counts.error_rate
     if rate is not None and rate > MAX_ERROR_RATE:
         reasons.append(
@@ -75,7 +80,7 @@ def assess(
         )
     if not incremental and counts.releases == 0 and counts.records == 0:
         reasons.append("it stored no release and no record")
-    incomplete = close_reason not in SUCCESSFUL or essential > 0
+    incomplete = close_reason not in SUCCESSFUL or essential > 0 or counts.unloaded > 0
     return Acceptance(not reasons, rate, reasons, counts, incomplete, int((missing or {}).get("requests", 0)))
 
 

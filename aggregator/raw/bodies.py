@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import struct
 import sys
+import threading
 from typing import Any
 
 import orjson
@@ -31,6 +32,7 @@ NUL_ESCAPE = b"\\u0000"
 #: 0.43 at the same speed, and zlib 0.41 (level 1) to 0.40 (level 6) at 15 to 19 ms per MB.
 LEVEL = 3
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_compressors = threading.local()
 
 
 def canonical(value: Any) -> tuple[bytes, bytes, bool]:
@@ -47,8 +49,13 @@ def canonical(value: Any) -> tuple[bytes, bytes, bool]:
 
 
 def pack(text: bytes) -> bytes:
-    """A canonical JSON text as ``raw_data`` stores it: one zstd frame."""
-    return zstd.compress(text, LEVEL)
+    """A canonical JSON text as ``raw_data`` stores it: one zstd frame (the bytes ``zstd.compress(text, LEVEL)``
+    gives, from a compressor kept per thread: making one for each body, as ``zstd.compress`` does, took two thirds of
+    the time, 27 against 9 microseconds for a release of 1.4 KB)."""
+    compressor = getattr(_compressors, "compressor", None)
+    if compressor is None:
+        compressor = _compressors.compressor = zstd.ZstdCompressor(LEVEL)
+    return compressor.compress(text, zstd.ZstdCompressor.FLUSH_FRAME)
 
 
 def unpack(stored: bytes) -> bytes:

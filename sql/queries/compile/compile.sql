@@ -33,7 +33,7 @@ FROM release r
 JOIN raw_data d ON d.id = r.data_id
 LEFT JOIN package_data pd ON pd.id = r.package_data_id
 JOIN crawl c ON c.id = r.crawl_id AND c.status <> 'interrupted'
-WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
+WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)b)
 
 -- name: select_release_keys
 -- select_releases without the bodies: what tells whether an OCID's inputs changed.
@@ -42,7 +42,7 @@ SELECT r.id, r.crawl_file_id, r.ordinal, r.ocid, r.release_id, r.date, r.date_te
 FROM release r
 LEFT JOIN package_data pd ON pd.id = r.package_data_id
 JOIN crawl c ON c.id = r.crawl_id AND c.status <> 'interrupted'
-WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
+WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)b)
 
 -- name: select_records
 SELECT r.id, r.crawl_file_id, r.ordinal, r.ocid, r.ocds_version, r.data_id, d.body, pd.body -> 'extensions' AS extensions
@@ -50,7 +50,7 @@ FROM record r
 JOIN raw_data d ON d.id = r.data_id
 LEFT JOIN package_data pd ON pd.id = r.package_data_id
 JOIN crawl c ON c.id = r.crawl_id AND c.status <> 'interrupted'
-WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
+WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)b)
 
 -- name: commit_without_waiting
 -- A batch's compiled releases are derived data, taken off the queue in the same transaction: if the server
@@ -61,7 +61,7 @@ SET LOCAL synchronous_commit = off
 
 -- name: select_hashes
 -- With the merge warnings, counted again for an OCID left as it was by a full run.
-SELECT ocid, input_hash, warnings FROM compiled_release WHERE publisher_id = %(publisher_id)s AND ocid = ANY(%(ocids)s)
+SELECT ocid, input_hash, warnings FROM compiled_release WHERE publisher_id = %(publisher_id)s AND ocid = ANY(%(ocids)b)
 
 -- name: create_compiled_staging
 -- Empty, for each batch of the transaction.
@@ -99,14 +99,14 @@ ON CONFLICT (publisher_id, ocid) DO UPDATE SET
 
 -- name: dequeue
 DELETE FROM compile_queue
-WHERE publisher_id = %(publisher_id)s AND ocid = ANY(%(ocids)s) AND queued_at <= %(before)s
+WHERE publisher_id = %(publisher_id)s AND ocid = ANY(%(ocids)b) AND queued_at <= %(before)s
 
 -- name: select_record_keys
 SELECT r.id, r.crawl_file_id, r.ordinal, r.ocid, r.ocds_version, r.data_id, NULL AS body, pd.body -> 'extensions' AS extensions
 FROM record r
 LEFT JOIN package_data pd ON pd.id = r.package_data_id
 JOIN crawl c ON c.id = r.crawl_id AND c.status <> 'interrupted'
-WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)s)
+WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)b)
 
 -- name: delete_ocid_notes
 -- The notes of the OCIDs compiled again, replaced by those of their new compiled release (same transaction).

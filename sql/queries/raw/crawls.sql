@@ -46,12 +46,14 @@ RETURNING stats
 
 -- name: select_crawl_counts
 -- A failed request fetched later in the same crawl (it resumed) is not failed any more. A file whose content the
--- publisher had (stored_as) counts the releases and records found there, and their dates.
+-- publisher had (stored_as) counts the releases and records found there, and their dates. A stored file not loaded
+-- (its loader died, and the crawl could not load it either) is counted apart: the crawl lacks what it holds.
 SELECT count(*) AS requests,
        count(*) FILTER (WHERE f.error IS NOT NULL AND NOT EXISTS (
            SELECT 1 FROM crawl_file g
            WHERE g.crawl_id = f.crawl_id AND g.url = f.url AND g.error IS NULL AND g.id > f.id
        )) AS failed,
+       count(*) FILTER (WHERE f.path IS NOT NULL AND f.error IS NULL AND f.loaded_at IS NULL) AS unloaded,
        coalesce(sum(f.releases), 0)::bigint AS releases,
        coalesce(sum(f.records), 0)::bigint AS records,
        greatest(

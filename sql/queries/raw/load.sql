@@ -22,7 +22,7 @@ FROM STDIN
 -- An OCID is queued for compile only when it gains a body it did not have: a release or record body that no other
 -- file of the publisher gave it (in a crawl or load that did not die: an interrupted one's rows are not compiled).
 WITH stored (kind, ocid, data_id) AS (
-    SELECT * FROM unnest(%(kinds)s::text[], %(ocids)s::text[], %(data_ids)s::bigint[])
+    SELECT * FROM unnest(%(kinds)b::text[], %(ocids)b::text[], %(data_ids)b::bigint[])
 ), gained AS (
     SELECT DISTINCT s.ocid FROM stored s
     WHERE NOT EXISTS (
@@ -44,6 +44,9 @@ ON CONFLICT (publisher_id, ocid) DO UPDATE SET queued_at = now()
 -- finds it stored (select_stored_before).
 SELECT pg_advisory_xact_lock(%(key)s::bigint)
 
+-- name: set_file_digest
+UPDATE crawl_file SET size = %(size)s, sha256 = %(sha256)s WHERE id = %(id)s
+
 -- name: set_content_key
 UPDATE crawl_file SET content_key = %(key)s WHERE id = %(id)s
 
@@ -55,8 +58,10 @@ SELECT count(*) AS ocids FROM (
     SELECT ocid FROM record WHERE crawl_id = %(crawl_id)s
 ) AS stored
 
--- name: select_file_sha256
-SELECT sha256 FROM crawl_file WHERE id = %(id)s
+-- name: claim_file
+-- The file's row, locked until the transaction that stores the file ends: one loader at a time stores a file, and a
+-- file whose row says it is loaded is not stored again.
+SELECT sha256, loaded_at, releases, records FROM crawl_file WHERE id = %(id)s FOR UPDATE
 
 -- name: select_stored_before
 -- The earliest file holding this content whole, in a crawl or load that did not die (an interrupted one's rows are
@@ -71,3 +76,10 @@ LIMIT 1
 UPDATE crawl_file
 SET stored_as = %(stored_as)s, releases = %(releases)s, records = %(records)s, loaded_at = now()
 WHERE id = %(id)s
+
+-- name: select_unloaded_files
+-- A crawl's stored files that are registered and not loaded: what its loaders had not stored when one of them died
+-- or the crawl was killed.
+SELECT id, path FROM crawl_file
+WHERE crawl_id = %(crawl_id)s AND path IS NOT NULL AND error IS NULL AND loaded_at IS NULL
+ORDER BY id
