@@ -107,7 +107,7 @@ def compile_ocids(
     """Compile what is queued (or everything, with ``full``) for the given publishers (or all). ``pending`` is how
     many OCIDs that is, when the caller has counted them already (:func:`count_pending`). With ``workers`` > 1 and
     enough OCIDs, the batches go to ``parallel`` (the caller's runner: the task queue's workers, see
-    :func:`aggregator.operate.workers.compile_in_workers`); without one they are compiled here, one by one."""
+    :func:`aggregator.operate.stage_jobs.compile_in_workers`); without one they are compiled here, one by one."""
     summary = CompileSummary()
     started = datetime.now(UTC)
     batches = pending_batches(conn, publisher_ids, full)

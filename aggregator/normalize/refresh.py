@@ -114,7 +114,7 @@ def normalize(
 ) -> NormalizeSummary:
     """Normalize what was compiled since it was last normalized (or everything, with ``full``); with ``workers`` > 1
     (and no ``ctx`` given), the batches go to ``parallel``, the caller's runner (the task queue's worker processes:
-    :func:`aggregator.operate.workers.normalize_in_workers`); without one they run here."""
+    :func:`aggregator.operate.stage_jobs.normalize_in_workers`); without one they run here."""
     summary = NormalizeSummary()
     ids = pending(conn, publisher_ids, full)
     batches = [ids[start : start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE)]

@@ -15,7 +15,7 @@ from rich.text import Text
 from aggregator import settings
 from aggregator.compile.run import CompileSummary, compile_ocids, count_pending
 from aggregator.db import query
-from aggregator.operate.workers import compile_in_workers, normalize_in_workers
+from aggregator.operate.stage_jobs import compile_in_workers, normalize_in_workers
 from aggregator.publish.export import ExportedFile, export
 from aggregator.raw.bulk import expand_paths, load_paths
 from aggregator.raw.crawls import PublisherInfo, publisher_by_name

@@ -11,15 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
 import logging
 import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
 import procrastinate
@@ -27,16 +25,10 @@ import psycopg
 from procrastinate import exceptions
 
 from aggregator import db
-from aggregator.compile.run import CompileSummary
 from aggregator.db import query
 from aggregator.errors import AtlasError
-from aggregator.normalize.refresh import NormalizeSummary
 from aggregator.operate.tasks import (
-    COMPILE_TASK,
-    NORMALIZE_TASK,
     QUEUE,
-    add_normalize_summary,
-    compile_summary_from_json,
     make_app,
     worker_name,
 )
@@ -206,83 +198,6 @@ async def _supersede(app: procrastinate.App, job: procrastinate.jobs.Job) -> Non
 
 
 # The command side.
-
-
-def compile_in_workers(
-    conn: psycopg.Connection,
-    batches: Iterable[tuple[int, list[str]]],
-    versioned: bool,
-    started: datetime,
-    workers: int,
-    on_batch: Callable[[int], None] | None = None,
-    full: bool = False,
-) -> CompileSummary:
-    """Compile the batches in ``workers`` local worker processes (and any others serving the queue)."""
-    summaries = run_batches(conn, compile_jobs(batches, versioned, started, full), workers, on_batch)
-    return compile_summary(summaries)
-
-
-def compile_jobs(
-    batches: Iterable[tuple[int, list[str]]], versioned: bool, started: datetime, full: bool = False
-) -> Iterator[Batch]:
-    return (
-        Batch(
-            COMPILE_TASK,
-            {
-                "publisher_id": publisher_id,
-                "ocids": ocids,
-                "versioned": versioned,
-                "started": started.isoformat(),
-                "full": full,
-            },
-            # A full run's job also counts the OCIDs it leaves as they were (in the run's notes): not the same job.
-            f"compile:{publisher_id}:{int(versioned)}:{int(full)}:{digest(ocids)}",
-            len(ocids),
-        )
-        for publisher_id, ocids in batches
-    )
-
-
-def compile_summary(summaries: list[dict[str, Any]]) -> CompileSummary:
-    summary = CompileSummary()
-    for value in summaries:
-        summary.add(compile_summary_from_json(value))
-    return summary
-
-
-def normalize_in_workers(
-    conn: psycopg.Connection,
-    batches: list[list[int]],
-    today: date,
-    workers: int,
-    on_batch: Callable[[int], None] | None = None,
-    full: bool = False,
-) -> NormalizeSummary:
-    """Normalize the batches of compiled release ids in ``workers`` local worker processes (and any others)."""
-    return normalize_summary(run_batches(conn, normalize_jobs(batches, today, full), workers, on_batch))
-
-
-def normalize_jobs(batches: Iterable[list[int]], today: date, full: bool = False) -> Iterator[Batch]:
-    return (
-        Batch(
-            NORMALIZE_TASK,
-            {"ids": ids, "today": today.isoformat(), "full": full},
-            f"normalize:{int(full)}:{digest(ids)}",
-            len(ids),
-        )
-        for ids in batches
-    )
-
-
-def normalize_summary(summaries: list[dict[str, Any]]) -> NormalizeSummary:
-    summary = NormalizeSummary()
-    for value in summaries:
-        add_normalize_summary(summary, value)
-    return summary
-
-
-def digest(values: list[Any]) -> str:
-    return hashlib.sha256("\n".join(map(str, values)).encode()).hexdigest()[:32]
 
 
 def run_batches(

@@ -139,7 +139,7 @@ def run_stage(stage: str, out: Path) -> None:
     from aggregator import settings
     from aggregator.cli.app import connect_migrated
     from aggregator.operate import pipeline
-    from aggregator.operate.workers import normalize_in_workers
+    from aggregator.operate.stage_jobs import normalize_in_workers
 
     with connect_migrated() as conn:
         if stage == "compile":

@@ -28,9 +28,10 @@ from aggregator.cli.main import app
 from aggregator.compile import run as compile_module
 from aggregator.errors import AtlasError
 from aggregator.normalize import refresh
-from aggregator.operate import tasks
+from aggregator.operate import stage_jobs, tasks
 from aggregator.operate import workers as worker
-from aggregator.operate.workers import compile_jobs, compile_summary, normalize_jobs, normalize_summary, queue_batches
+from aggregator.operate.stage_jobs import compile_jobs, compile_summary, normalize_jobs, normalize_summary
+from aggregator.operate.workers import queue_batches
 from tests.conftest import ORGID, PUBLISHERS, RATES, STANDARD, _create, _drop
 
 HEARTBEAT = "0.5"
@@ -258,7 +259,7 @@ def test_commands_with_workers_replace_a_killed_local_worker(loaded, database_ur
     def compile_in_background() -> None:
         with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as own:
             done["summary"] = compile_module.compile_ocids(
-                own, armenia, full=True, workers=2, parallel=worker.compile_in_workers
+                own, armenia, full=True, workers=2, parallel=stage_jobs.compile_in_workers
             )
 
     thread = threading.Thread(target=compile_in_background)
@@ -274,7 +275,7 @@ def test_commands_with_workers_replace_a_killed_local_worker(loaded, database_ur
     summary = done["summary"]
     assert (summary.ocids, summary.written, summary.failed) == (compiled.ocids, compiled.written, compiled.failed)
     assert summary.methods == compiled.methods and summary.warnings == compiled.warnings
-    parallel = refresh.normalize(conn, armenia, full=True, workers=2, parallel=worker.normalize_in_workers)
+    parallel = refresh.normalize(conn, armenia, full=True, workers=2, parallel=stage_jobs.normalize_in_workers)
     assert (parallel.compiled_releases, parallel.written) == (normalized.compiled_releases, normalized.written)
     assert snapshot(conn) == expected
 
