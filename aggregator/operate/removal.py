@@ -34,6 +34,8 @@ TABLES = (
     "process",
     "indicator_value",
     "indicator_fact",
+    "indicator_buyer_publisher",
+    "quality_fact",
     "red_flag",
     "red_flag_run",
     "field_coverage",

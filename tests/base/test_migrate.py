@@ -41,6 +41,11 @@ TABLES = {
     "compare_dirty",
     # 0025: organizations refreshed once per normalize run
     "organization_dirty",
+    # 0031: indicators and quality kept by delta
+    "indicator_buyer",
+    "indicator_buyer_supplier",
+    "indicator_buyer_publisher",
+    "quality_fact",
 }
 
 
