@@ -63,9 +63,8 @@ def median_query(indicator: str, level: str) -> str:
 
 def facts_query(full: bool) -> str:
     """``insert_facts``: the changed processes' facts into ``new_fact``, or every process's into ``indicator_fact``."""
-    target, processes = (
-        ("indicator_fact", "process p") if full else ("new_fact", "changed c JOIN process p ON p.id = c.process_id")
-    )
+    target = "indicator_fact" if full else "new_fact"
+    processes = query("compare/indicators", "all_processes" if full else "changed_processes")
     return _block("insert_facts").replace("{target}", target).replace("{processes}", processes)
 
 
@@ -82,6 +81,7 @@ def refresh_facts(conn: psycopg.Connection, full: bool) -> FactsSummary:
     """Bring facts and values up to date with the changed processes (all of them, with ``full``); in a transaction."""
     summary = FactsSummary()
     run = lambda name, params=None: conn.execute(indicators_query(name), params)  # noqa: E731
+    run("without_jit")
     run("create_work_tables")
     if full:
         run("clear_dirty", {"part": "indicators"})

@@ -32,9 +32,8 @@ def quality_query(name: str) -> str:
 
 def facts_query(full: bool) -> str:
     """``insert_facts``: the changed processes' masks into ``quality_new``, or every process's into ``quality_fact``."""
-    target, processes = (
-        ("quality_fact", "process p") if full else ("quality_new", "changed ch JOIN process p ON p.id = ch.process_id")
-    )
+    target = "quality_fact" if full else "quality_new"
+    processes = query("compare/indicators", "all_processes" if full else "changed_processes")
     facts = query("compare/quality", "process_facts").replace("{processes}", processes)
     return (
         quality_query("insert_facts")
@@ -50,6 +49,7 @@ def refresh_quality(conn: psycopg.Connection, full: bool) -> QualitySummary:
     transaction."""
     summary = QualitySummary()
     run = lambda name, params=None: conn.execute(quality_query(name), params)  # noqa: E731
+    conn.execute(query("compare/indicators", "without_jit"))
     run("create_work_tables")
     if full:
         clear_changed(conn, "quality")

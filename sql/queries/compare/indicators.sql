@@ -4,6 +4,12 @@
 -- holds the changed processes' old facts (sign -1) and new facts (sign 1), those that did not change left out; a
 -- full refresh reads every fact with sign 1 instead (view signed_fact).
 
+-- name: without_jit
+-- For the rest of the refresh's transaction. The facts' queries are estimated dear enough for PostgreSQL to compile
+-- them (jit_above_cost), which takes seconds where running them takes milliseconds; and no query here is one that
+-- compiling makes faster.
+SET LOCAL jit = off
+
 -- name: take_dirty
 -- The processes changed since this part last ran, taken off the list (in the refresh's transaction).
 WITH taken AS (DELETE FROM compare_dirty WHERE part = %(part)s RETURNING process_id)
@@ -12,13 +18,21 @@ INSERT INTO changed (process_id) SELECT process_id FROM taken
 -- name: clear_dirty
 DELETE FROM compare_dirty WHERE part = %(part)s
 
+-- name: changed_processes
+(SELECT p.* FROM changed ch JOIN process p ON p.id = ch.process_id OFFSET 0) p
+
+-- name: all_processes
+process p
+
 -- name: take_all
 -- Every process, for the parts that recompute them all by the changed ones' road.
 INSERT INTO changed (process_id) SELECT id FROM process
 
 -- name: insert_facts
 -- The facts of the processes that count (primary, with a year): the changed ones into new_fact, or, in a full
--- refresh, every one straight into indicator_fact. Composed by facts.py (the target and the processes).
+-- refresh, every one straight into indicator_fact. Composed by facts.py (the target, and the processes: block
+-- changed_processes, whose OFFSET 0 keeps the planner from computing the laterals for every process first, or
+-- all_processes).
 INSERT INTO {target} (
     process_id, ocid, country, publisher, buyer_org_key, year, procedure_type, number_of_tenderers, contract_count,
     tender_days, decision_days, n_awards, n_usd_missing, n_no_supplier_id, n_no_amount, awards_usd, value_usd,

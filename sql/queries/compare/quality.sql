@@ -50,7 +50,7 @@ SELECT * FROM (VALUES
 
 -- name: process_facts
 -- What the items read from a process, its awards, contracts and compiled release. Composed by quality.py
--- (the changed processes, or all).
+-- (blocks changed_processes or all_processes of compare/indicators).
 SELECT p.*, pub.name AS publisher, pub.ocid_prefixes, d.body, a.*, k.*
 FROM {processes}
 JOIN publisher pub ON pub.id = p.publisher_id
