@@ -38,6 +38,7 @@ TABLES = (
     "quality_fact",
     "red_flag",
     "red_flag_run",
+    "red_flag_fact",
     "field_coverage",
     "quality_check",
 )

@@ -46,6 +46,8 @@ TABLES = {
     "indicator_buyer_supplier",
     "indicator_buyer_publisher",
     "quality_fact",
+    # 0033: red flags by compiled release
+    "red_flag_fact",
 }
 
 
