@@ -81,7 +81,7 @@ def refresh_facts(conn: psycopg.Connection, full: bool) -> FactsSummary:
     """Bring facts and values up to date with the changed processes (all of them, with ``full``); in a transaction."""
     summary = FactsSummary()
     run = lambda name, params=None: conn.execute(indicators_query(name), params)  # noqa: E731
-    run("without_jit")
+    run("refresh_settings")
     run("create_work_tables")
     if full:
         run("clear_dirty", {"part": "indicators"})

@@ -21,6 +21,7 @@ from aggregator.compare.redflags.delta import Contribution, contribution, merge
 from aggregator.compare.redflags.files import PublisherSettings
 from aggregator.compare.redflags.prepare import Issue, Preparer
 from aggregator.compare.redflags.run import GROUPS, PARTY_ROLES, Result, Runner
+from aggregator.compare.redflags.state import State
 from aggregator.db import query
 
 #: Compiled releases fetched from the server at a time, and contributions.
@@ -52,7 +53,8 @@ def fold_all(conn: psycopg.Connection, runner: Runner, found: PublisherSettings,
             main[0] = folded.currency
         return main[0]
 
-    _fold(conn, runner, found, name, "select_compiled_bodies", {"publisher_id": publisher_id}, currency)
+    params = {"publisher_id": publisher_id}
+    _fold(conn, runner, found, name, "select_compiled_bodies", params, currency, merged=runner.state)
 
 
 def _fold(
@@ -63,9 +65,11 @@ def _fold(
     block: str,
     params: dict[str, Any],
     currency: Callable[[Contribution | None], str | None],
+    merged: State | None = None,
 ) -> None:
     """Stream the bodies of ``block`` (with ``id``, ``ocid``, ``data_id``, ``body``) in OCID order, prepare and
-    fold each (``currency(previous contribution)`` gives the main currency), and store the facts in batches."""
+    fold each (``currency(previous contribution)`` gives the main currency), and store the facts in batches; with
+    ``merged``, add each to that state too (all of a publisher's, in OCID order: no need to read them back)."""
     preparer = Preparer(found.settings)
     folded: Contribution | None = None
     with conn.cursor("red_flag_fold") as cursor:
@@ -76,6 +80,8 @@ def _fold(
                 prepared, issues = preparer(orjson.loads(row["body"]))
                 folded = contribution(runner, prepared, currency(folded))
                 facts.append(fact_row(row, name, folded, issues))
+                if merged is not None and not folded.excluded:
+                    merge(merged, prepared["ocid"], folded.own_json(), folded.shared())
             with conn.cursor() as writer, writer.copy(query("compare/red_flags", "copy_facts")) as copy:
                 for fact in facts:
                     copy.write_row(fact)
@@ -107,10 +113,11 @@ def main_currency(conn: psycopg.Connection, found: PublisherSettings, params: di
 
 def indicators(conn: psycopg.Connection, runner: Runner, name: str, whole: bool) -> Result:
     """The publisher's indicators from its facts: fences and parties' flags over every release, the flags of
-    their own of the changed releases (of all, with ``whole``)."""
+    their own of the changed releases (with ``whole``, all of them were merged as they were folded)."""
     state = runner.state
-    for ocid, own, shared in contributions(conn, name, whole):
-        merge(state, ocid, own, shared)
+    if not whole:
+        for ocid, own, shared in contributions(conn, name):
+            merge(state, ocid, own, shared)
     for indicator in runner.indicators:
         indicator.finalize(state)
     counts = conn.execute(query("compare/red_flags", "select_fact_counts"), {"publisher": name}).fetchone()
@@ -119,12 +126,13 @@ def indicators(conn: psycopg.Connection, runner: Runner, name: str, whole: bool)
     return Result(results, state.meta, None, state.details, counts["processes"], parties)
 
 
-def contributions(conn: psycopg.Connection, name: str, whole: bool) -> Iterator[tuple[str, Any, Any]]:
+def contributions(conn: psycopg.Connection, name: str) -> Iterator[tuple[str, Any, Any]]:
     with conn.cursor("red_flag_facts") as cursor:
         cursor.itersize = CONTRIBUTIONS
-        cursor.execute(query("compare/red_flags", "select_contributions"), {"publisher": name, "whole": whole})
+        cursor.execute(query("compare/red_flags", "select_contributions"), {"publisher": name})
         for row in cursor:
-            yield row["ocid"], row["own"], row["shared"]
+            own, shared = row["own"], row["shared"]
+            yield row["ocid"], own and orjson.loads(own), shared and orjson.loads(shared)
 
 
 def compiled_releases(conn: psycopg.Connection, name: str) -> int:

@@ -49,7 +49,7 @@ def refresh_quality(conn: psycopg.Connection, full: bool) -> QualitySummary:
     transaction."""
     summary = QualitySummary()
     run = lambda name, params=None: conn.execute(quality_query(name), params)  # noqa: E731
-    conn.execute(query("compare/indicators", "without_jit"))
+    conn.execute(query("compare/indicators", "refresh_settings"))
     run("create_work_tables")
     if full:
         clear_changed(conn, "quality")

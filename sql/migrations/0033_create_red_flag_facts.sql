@@ -12,10 +12,12 @@ CREATE TABLE red_flag_fact (
     data_id bigint NOT NULL,                -- the body read
     excluded boolean NOT NULL,              -- left out by Cardinal's global exclusions
     currency text,                          -- the first currency its indicators compared
-    own jsonb,                              -- its process's flags: [code, value, details]
-    shared jsonb,                           -- what the fences and the parties' flags need (redflags/delta.py)
-    parties jsonb,                          -- its buyer's, procuring entity's and tenderers' ids, by role
-    issues jsonb                            -- what prepare reported: [ocid, path, indexes, value, description]
+    -- json, not jsonb: written and read whole, by the application (storing as jsonb cost more server time than
+    -- folding the releases did).
+    own json,                               -- its process's flags: [code, value, details]
+    shared json,                            -- what the fences and the parties' flags need (redflags/delta.py)
+    parties json,                           -- its buyer's, procuring entity's and tenderers' ids, by role
+    issues json                             -- what prepare reported: [ocid, path, indexes, value, description]
 );
 
 CREATE INDEX red_flag_fact_publisher_ocid_idx ON red_flag_fact (publisher, ocid);

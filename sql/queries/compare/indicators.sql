@@ -4,13 +4,15 @@
 -- holds the changed processes' old facts (sign -1) and new facts (sign 1), those that did not change left out; a
 -- full refresh reads every fact with sign 1 instead (view signed_fact).
 
--- name: without_jit
+-- name: refresh_settings
 -- For the rest of the refresh's transaction. The facts' queries are estimated dear enough for PostgreSQL to compile
--- them (jit_above_cost), which takes seconds where running them takes milliseconds; and no query here is one that
--- compiling makes faster. Aggregates per group keep in memory up to 64 MB (then spill to disk), not sort on disk.
+-- them (jit_above_cost), which takes seconds where running them takes milliseconds; no query here is one that
+-- compiling makes faster. Aggregates per group keep up to 64 MB in memory (then spill), rather than sort on disk;
+-- the changed rows are reached through their indexes rather than by reading a table whole (random_page_cost as on
+-- SSDs). A server set more generously keeps its settings.
 SET LOCAL jit = off;
-SET LOCAL work_mem = '64MB';
-SET LOCAL random_page_cost = 1.1
+SELECT set_config('work_mem', '64MB', true) WHERE pg_size_bytes(current_setting('work_mem')) < pg_size_bytes('64MB');
+SELECT set_config('random_page_cost', '1.1', true) WHERE current_setting('random_page_cost')::float > 1.1
 
 -- name: take_dirty
 -- The processes changed since this part last ran, taken off the list (in the refresh's transaction).

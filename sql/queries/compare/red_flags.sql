@@ -73,12 +73,13 @@ LIMIT 1
 
 -- name: select_contributions
 -- In OCID order, through a server-side cursor: what the fences and the parties' flags need from each release, and
--- the flags of its own for the releases whose flags are written again (all, with whole).
-SELECT f.ocid, CASE WHEN %(whole)s OR c.compiled_release_id IS NOT NULL THEN f.own END AS own, f.shared
+-- the flags of its own for the releases whose flags are written again (the changed ones). As text: orjson reads it
+-- faster than psycopg's json loader.
+SELECT f.ocid, CASE WHEN c.compiled_release_id IS NOT NULL THEN f.own END::text AS own, f.shared::text AS shared
 FROM red_flag_fact f
 LEFT JOIN flag_changed c USING (compiled_release_id)
 WHERE f.publisher = %(publisher)s AND NOT f.excluded
-  AND (f.shared IS NOT NULL OR (f.own IS NOT NULL AND (%(whole)s OR c.compiled_release_id IS NOT NULL)))
+  AND (f.shared IS NOT NULL OR (f.own IS NOT NULL AND c.compiled_release_id IS NOT NULL))
 ORDER BY f.ocid
 
 -- name: select_fact_counts
@@ -88,8 +89,8 @@ SELECT (SELECT count(*) FROM red_flag_fact WHERE publisher = %(publisher)s) AS c
        (SELECT coalesce(jsonb_object_agg(role, n), '{}') FROM (
            SELECT r.key AS role, count(DISTINCT i.value) AS n
            FROM red_flag_fact f
-           CROSS JOIN jsonb_each(f.parties) AS r
-           CROSS JOIN jsonb_array_elements_text(r.value) AS i
+           CROSS JOIN json_each(f.parties) AS r
+           CROSS JOIN json_array_elements_text(r.value) AS i
            WHERE f.publisher = %(publisher)s AND NOT f.excluded
            GROUP BY r.key
        ) roles) AS parties
@@ -100,7 +101,7 @@ WITH found AS (
     SELECT i.issue ->> 1 AS path, i.issue ->> 4 AS description, i.issue,
            row_number() OVER (PARTITION BY i.issue ->> 1, i.issue ->> 4 ORDER BY f.ocid, i.n) AS rank
     FROM red_flag_fact f
-    CROSS JOIN jsonb_array_elements(f.issues) WITH ORDINALITY AS i (issue, n)
+    CROSS JOIN json_array_elements(f.issues) WITH ORDINALITY AS i (issue, n)
     WHERE f.publisher = %(publisher)s AND f.issues IS NOT NULL
 )
 SELECT path, description, count(*) AS n,
