@@ -37,8 +37,11 @@ def fold_changed(
     params = {"publisher": name, "publisher_id": publisher_id}
     before = main_currency(conn, found, params)
     conn.execute(query("compare/red_flags", "select_changed_releases"), params)
+    conn.execute(query("compare/red_flags", "count_parties"), params | {"sign": -1})
     conn.execute(query("compare/red_flags", "delete_changed_facts"))
     _fold(conn, runner, found, name, "select_changed_bodies", {}, lambda _: before)
+    conn.execute(query("compare/red_flags", "count_parties"), params | {"sign": 1})
+    conn.execute(query("compare/red_flags", "delete_gone_parties"), params)
     return main_currency(conn, found, params) == before
 
 
@@ -55,6 +58,8 @@ def fold_all(conn: psycopg.Connection, runner: Runner, found: PublisherSettings,
 
     params = {"publisher_id": publisher_id}
     _fold(conn, runner, found, name, "select_compiled_bodies", params, currency, merged=runner.state)
+    conn.execute(query("compare/red_flags", "delete_parties"), {"publisher": name})
+    conn.execute(query("compare/red_flags", "count_all_parties"), {"publisher": name})
 
 
 def _fold(
@@ -77,7 +82,7 @@ def _fold(
         while rows := cursor.fetchmany(BATCH):
             facts = []
             for row in rows:
-                prepared, issues = preparer(orjson.loads(row["body"]))
+                prepared, issues = preparer(orjson.loads(row["body"]), in_place=True)
                 folded = contribution(runner, prepared, currency(folded))
                 facts.append(fact_row(row, name, folded, issues))
                 if merged is not None and not folded.excluded:
@@ -111,9 +116,10 @@ def main_currency(conn: psycopg.Connection, found: PublisherSettings, params: di
     return None if row is None else row["currency"]
 
 
-def indicators(conn: psycopg.Connection, runner: Runner, name: str, whole: bool) -> Result:
+def indicators(conn: psycopg.Connection, runner: Runner, name: str, whole: bool) -> tuple[Result, int]:
     """The publisher's indicators from its facts: fences and parties' flags over every release, the flags of
-    their own of the changed releases (with ``whole``, all of them were merged as they were folded)."""
+    their own of the changed releases (with ``whole``, all of them were merged as they were folded); and how many
+    compiled releases it has."""
     state = runner.state
     if not whole:
         for ocid, own, shared in contributions(conn, name):
@@ -123,7 +129,7 @@ def indicators(conn: psycopg.Connection, runner: Runner, name: str, whole: bool)
     counts = conn.execute(query("compare/red_flags", "select_fact_counts"), {"publisher": name}).fetchone()
     parties = {role: counts["parties"].get(role, 0) for role in PARTY_ROLES}
     results = {group: state.results[group] for group in GROUPS if state.results.get(group)}
-    return Result(results, state.meta, None, state.details, counts["processes"], parties)
+    return Result(results, state.meta, None, state.details, counts["processes"], parties), counts["compiled_releases"]
 
 
 def contributions(conn: psycopg.Connection, name: str) -> Iterator[tuple[str, Any, Any]]:
@@ -133,9 +139,3 @@ def contributions(conn: psycopg.Connection, name: str) -> Iterator[tuple[str, An
         for row in cursor:
             own, shared = row["own"], row["shared"]
             yield row["ocid"], own and orjson.loads(own), shared and orjson.loads(shared)
-
-
-def compiled_releases(conn: psycopg.Connection, name: str) -> int:
-    return conn.execute(query("compare/red_flags", "select_fact_counts"), {"publisher": name}).fetchone()[
-        "compiled_releases"
-    ]

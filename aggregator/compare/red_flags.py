@@ -81,7 +81,7 @@ def refresh_publisher(
         whole = not flag_facts.fold_changed(conn, runner, found, name, publisher_id)
     if whole:
         flag_facts.fold_all(conn, runner, found, name, publisher_id)
-    result = flag_facts.indicators(conn, runner, name, whole)
+    result, compiled = flag_facts.indicators(conn, runner, name, whole)
     rows = list(flag_rows(name, result))
     params = {"publisher": name, "publisher_id": publisher_id}
     if whole:
@@ -95,7 +95,7 @@ def refresh_publisher(
     run = {
         "settings_file": found.path.name,
         "settings_hash": found.digest,
-        "compiled_releases": flag_facts.compiled_releases(conn, name),
+        "compiled_releases": compiled,
         "processes": result.processes,
         "parties": orjson.dumps(result.parties).decode(),
         "meta": orjson.dumps(finite(result.meta)).decode(),
@@ -124,7 +124,7 @@ def prepared_releases(
         cursor.itersize = BATCH
         cursor.execute(query("compare/red_flags", "select_compiled_bodies"), {"publisher_id": publisher_id})
         for line, row in enumerate(cursor, 1):
-            yield preparer(orjson.loads(row["body"]), line)
+            yield preparer(orjson.loads(row["body"]), line, in_place=True)
 
 
 def settings_of(publisher: str) -> PublisherSettings:

@@ -39,6 +39,7 @@ TABLES = (
     "red_flag",
     "red_flag_run",
     "red_flag_fact",
+    "red_flag_party",
     "field_coverage",
     "quality_check",
 )

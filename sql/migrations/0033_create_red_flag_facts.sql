@@ -22,5 +22,17 @@ CREATE TABLE red_flag_fact (
 
 CREATE INDEX red_flag_fact_publisher_ocid_idx ON red_flag_fact (publisher, ocid);
 
+-- The parties of each role in a publisher's releases (past Cardinal's exclusions), with how many releases name
+-- each: the n of the parties' rates (distinct parties), kept from the changed releases' old and new parties.
+CREATE TABLE red_flag_party (
+    publisher text NOT NULL,
+    role text NOT NULL,
+    party_id text NOT NULL,
+    n_releases integer NOT NULL,            -- the row goes at 0
+    PRIMARY KEY (publisher, role, party_id)
+);
+
+CREATE INDEX red_flag_party_gone_idx ON red_flag_party (publisher) WHERE n_releases = 0;
+
 -- Every publisher's red flags are computed again, the new way, by the next refresh.
 DELETE FROM red_flag_run;

@@ -48,6 +48,7 @@ TABLES = {
     "quality_fact",
     # 0033: red flags by compiled release
     "red_flag_fact",
+    "red_flag_party",
 }
 
 

@@ -51,6 +51,7 @@ def rows(conn: psycopg.Connection) -> dict[str, list[tuple]]:
         "red_flag_fact": "SELECT compiled_release_id, publisher, ocid, data_id, excluded, currency, own::text, "
         "shared::text, parties::text, issues::text FROM red_flag_fact",
         "note": "SELECT publisher_id, message, data::text, count FROM note WHERE code = 'red_flag_prepare'",
+        "red_flag_party": "SELECT publisher, role, party_id, n_releases FROM red_flag_party",
     }
     return {
         table: sorted((tuple(row.values()) for row in conn.execute(sql).fetchall()), key=repr)

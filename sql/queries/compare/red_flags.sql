@@ -30,20 +30,44 @@ DROP TABLE flag_changed
 
 -- name: select_changed_releases
 -- The publisher's compiled releases with a body its facts did not read (new, or compiled again to another body),
--- and the facts of compiled releases that are gone (deleted here). Reads the publisher's compiled releases and
--- facts side by side, not their bodies.
-WITH gone AS (
-    DELETE FROM red_flag_fact f
-    WHERE f.publisher = %(publisher)s
-      AND NOT EXISTS (SELECT 1 FROM compiled_release c WHERE c.id = f.compiled_release_id)
-    RETURNING f.compiled_release_id, f.ocid
-)
+-- and the facts of compiled releases that are gone. Reads the publisher's compiled releases and facts side by
+-- side, not their bodies.
 INSERT INTO flag_changed (compiled_release_id, ocid)
-SELECT compiled_release_id, ocid FROM gone
+SELECT f.compiled_release_id, f.ocid FROM red_flag_fact f
+WHERE f.publisher = %(publisher)s AND NOT EXISTS (SELECT 1 FROM compiled_release c WHERE c.id = f.compiled_release_id)
 UNION ALL
 SELECT c.id, c.ocid FROM compiled_release c
 LEFT JOIN red_flag_fact f ON f.compiled_release_id = c.id
 WHERE c.publisher_id = %(publisher_id)s AND (f.compiled_release_id IS NULL OR f.data_id <> c.data_id)
+
+-- name: count_parties
+-- The parties of the changed releases' facts (the old ones, sign -1, before they are deleted; the new ones, 1),
+-- added to the publisher's counts (a party no release names any more goes: delete_gone_parties).
+INSERT INTO red_flag_party AS p (publisher, role, party_id, n_releases)
+SELECT f.publisher, r.key, i.value, %(sign)s * count(*)
+FROM flag_changed c
+JOIN red_flag_fact f ON f.compiled_release_id = c.compiled_release_id
+CROSS JOIN json_each(f.parties) AS r
+CROSS JOIN json_array_elements_text(r.value) AS i
+WHERE NOT f.excluded
+GROUP BY f.publisher, r.key, i.value
+ON CONFLICT (publisher, role, party_id) DO UPDATE SET n_releases = p.n_releases + excluded.n_releases
+
+-- name: delete_gone_parties
+DELETE FROM red_flag_party WHERE publisher = %(publisher)s AND n_releases = 0
+
+-- name: delete_parties
+DELETE FROM red_flag_party WHERE publisher = %(publisher)s
+
+-- name: count_all_parties
+-- A publisher folded whole: its parties counted from all its facts.
+INSERT INTO red_flag_party (publisher, role, party_id, n_releases)
+SELECT f.publisher, r.key, i.value, count(*)
+FROM red_flag_fact f
+CROSS JOIN json_each(f.parties) AS r
+CROSS JOIN json_array_elements_text(r.value) AS i
+WHERE f.publisher = %(publisher)s AND NOT f.excluded
+GROUP BY f.publisher, r.key, i.value
 
 -- name: select_changed_bodies
 -- Read through a server-side cursor.
@@ -84,16 +108,11 @@ ORDER BY f.ocid
 
 -- name: select_fact_counts
 -- The n of the rates: compiled releases, processes past Cardinal's exclusions, distinct parties of each role.
-SELECT (SELECT count(*) FROM red_flag_fact WHERE publisher = %(publisher)s) AS compiled_releases,
-       (SELECT count(*) FROM red_flag_fact WHERE publisher = %(publisher)s AND NOT excluded) AS processes,
+SELECT count(*) AS compiled_releases, count(*) FILTER (WHERE NOT excluded) AS processes,
        (SELECT coalesce(jsonb_object_agg(role, n), '{}') FROM (
-           SELECT r.key AS role, count(DISTINCT i.value) AS n
-           FROM red_flag_fact f
-           CROSS JOIN json_each(f.parties) AS r
-           CROSS JOIN json_array_elements_text(r.value) AS i
-           WHERE f.publisher = %(publisher)s AND NOT f.excluded
-           GROUP BY r.key
+           SELECT role, count(*) AS n FROM red_flag_party WHERE publisher = %(publisher)s GROUP BY role
        ) roles) AS parties
+FROM red_flag_fact WHERE publisher = %(publisher)s
 
 -- name: select_issues
 -- What prepare reported, per path and issue: how many, and the first examples (in OCID order, then as found).
@@ -148,7 +167,8 @@ WITH gone AS (
     )
     RETURNING r.publisher
 ),
-flags AS (DELETE FROM red_flag f USING gone g WHERE f.publisher = g.publisher)
+flags AS (DELETE FROM red_flag f USING gone g WHERE f.publisher = g.publisher),
+parties AS (DELETE FROM red_flag_party p USING gone g WHERE p.publisher = g.publisher)
 DELETE FROM red_flag_fact f USING gone g WHERE f.publisher = g.publisher
 
 -- name: select_counts
