@@ -1,6 +1,7 @@
 """The indicator catalogue, as data: what each indicator means, which processes it counts, and how its value is
-made from them. Each process's facts per indicator (one ``SELECT '<id>'`` each) are in the ``insert_processes``
-block of ``sql/queries/indicators.sql``; ``insert_values`` there applies the methods below.
+made from them. What each process gives each indicator is read from its facts by the ``expand_facts`` block of
+``sql/queries/compare/indicators.sql`` (supplier concentration from its buyer's sums: ``expand_buyer``); the
+methods below are applied to each group's sums and counts there (``update_values``, ``update_median``).
 
 Every value is computed per group (a country, a publisher or a buyer, and a year). The year of a process is the
 year of its tender period's start, else of its release date (UTC); a process with neither has no year and counts
@@ -132,7 +133,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "supplier_concentration_hhi",
         "Supplier concentration",
         "Herfindahl-Hirschman index (0-1) of suppliers' shares of a buyer's awarded value (USD) in the year; at "
-        "country and publisher level the median over buyers.",
+        "country level the median over buyers, at publisher level over the buyers with awarded processes in it.",
         "Processes with awards whose buyer has at least 10 awards in the country and year (no known buyer: in "
         "scope, missing); eligible when the buyer has at least 10 awards with a supplier and a USD value.",
         "median_over_buyers",

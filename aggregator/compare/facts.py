@@ -1,12 +1,22 @@
 """Indicators by delta: one row of facts per process, and each group's sums and counts kept up to date from them.
 
 A refresh takes the processes changed since the last one (marked by triggers on ``process``, see migration 0024),
-computes their facts (in scope, eligible, contribution and weight of each indicator are read from them by the
-``expand_facts`` block), and adds the difference between their new and old facts to the sums and counts of every
-group they leave or join. The processes of a buyer whose processes changed get their supplier concentration again.
-Means, ratios, sums and counts then follow from the sums and counts; medians (and the median over buyers) are
-recomputed from the facts, for the groups whose eligible members changed. All of it runs in the database, in the
-caller's transaction: the client holds no process ids, whatever the data's size.
+computes their facts, and keeps the old and new facts of those whose facts changed (``signed_fact``). Everything
+else follows from these alone:
+
+- each group's sums and counts (in scope, eligible, contribution and weight of each indicator are read from the
+  facts by the ``expand_facts`` block) get the signed facts' sums, at the three levels;
+- supplier concentration: each buyer (in a country and year) keeps its processes' counts, its suppliers' values
+  (``indicator_buyer_supplier``), their total and the sum of their squares, so that its HHI, squares / total², is
+  updated from the changed (buyer, supplier) pairs alone; the groups get the changed buyers' old and new shares,
+  and their median over buyers is taken again from the buyers' sums (a group's buyers, not its processes);
+- medians of process values are kept by rank (migration 0031): from the member at the median's rank before, the
+  new one is reached through a partial index in as many steps as members changed;
+- means, ratios, sums and counts follow from the sums and counts.
+
+A full refresh is the same road with no facts before (every fact signed 1, read in place): it writes one row of
+facts per process. All of it runs in the database, in the caller's transaction: the client holds no process ids,
+whatever the data's size.
 """
 
 from __future__ import annotations
@@ -18,7 +28,8 @@ import psycopg
 from aggregator.compare.catalogue import CATALOGUE, MAX_MISSING_SHARE
 from aggregator.db import query
 
-MEDIAN_METHODS = ("median", "median_over_buyers")
+MEDIAN_INDICATORS = ("submission_period_days", "decision_period_days")
+LEVELS = ("country", "publisher", "buyer")
 
 
 @dataclass
@@ -29,8 +40,32 @@ class FactsSummary:
 
 
 def indicators_query(name: str) -> str:
-    """A block of compare/indicators, with the facts' expansion where it says ``{expand}``."""
-    return query("compare/indicators", name).replace("{expand}", query("compare/indicators", "expand_facts"))
+    """A block of compare/indicators, with the facts' expansions where it says ``{expand}`` and ``{expand_buyer}``."""
+    text = query("compare/indicators", name)
+    return text.replace("{expand}", _block("expand_facts")).replace("{expand_buyer}", _block("expand_buyer"))
+
+
+def _block(name: str) -> str:
+    return query("compare/indicators", name)
+
+
+def median_query(indicator: str, level: str) -> str:
+    """The ``update_median`` block for one median indicator and level (each has its own partial index)."""
+    return (
+        _block("update_median")
+        .replace("{indicator}", indicator)
+        .replace("{level}", level)
+        .replace("{value}", _block(f"median_value_{indicator}"))
+        .replace("{eligible}", _block(f"median_eligible_{indicator}"))
+        .replace("{group}", _block(f"median_group_{level}"))
+    )
+
+
+def facts_query(full: bool) -> str:
+    """``insert_facts``: the changed processes' facts into ``new_fact``, or every process's into ``indicator_fact``."""
+    target = "indicator_fact" if full else "new_fact"
+    processes = query("compare/indicators", "all_processes" if full else "changed_processes")
+    return _block("insert_facts").replace("{target}", target).replace("{processes}", processes)
 
 
 def catalogue_params() -> dict[str, object]:
@@ -39,38 +74,62 @@ def catalogue_params() -> dict[str, object]:
         "methods": [item.method for item in CATALOGUE],
         "min_samples": [item.min_sample for item in CATALOGUE],
         "max_missing": MAX_MISSING_SHARE,
-        "median_ids": [item.id for item in CATALOGUE if item.method in MEDIAN_METHODS],
     }
 
 
 def refresh_facts(conn: psycopg.Connection, full: bool) -> FactsSummary:
     """Bring facts and values up to date with the changed processes (all of them, with ``full``); in a transaction."""
-    run = lambda name, params=None: conn.execute(indicators_query(name), params)  # noqa: E731
     summary = FactsSummary()
+    run = lambda name, params=None: conn.execute(indicators_query(name), params)  # noqa: E731
+    run("refresh_settings")
     run("create_work_tables")
     if full:
         run("clear_dirty", {"part": "indicators"})
         run("truncate_all")
-        run("take_all")
+        conn.execute(facts_query(full=True), {})
+        run("analyze_facts")
+        run("create_signed_view")
+        summary.processes = run("count_facts").fetchone()["n"]
     else:
         run("take_dirty", {"part": "indicators"})
-    summary.processes = run("count_changed").fetchone()["n"]
-    if not summary.processes:
-        return summary
-    run("analyze_work_tables")
-    run("insert_new_facts")
-    run("analyze_work_tables")
-    run("insert_buyer_neighbours")
-    run("update_buyer_facts")
-    run("analyze_work_tables")
+        summary.processes = run("count_changed").fetchone()["n"]
+        if not summary.processes:
+            run("drop_work_tables")
+            return summary
+        run("analyze_changed")
+        conn.execute(facts_query(full=False), {})
+        run("analyze_new_facts")
+        run("create_signed_table")
+        run("insert_signed")
+        run("analyze_signed")
+    apply_signed_facts(conn, summary, full)
+    run("drop_signed_view" if full else "drop_signed_table")
+    run("drop_work_tables")
+    return summary
+
+
+def apply_signed_facts(conn: psycopg.Connection, summary: FactsSummary, full: bool) -> None:
+    """Add the signed facts to the groups' sums, the buyers' sums and the medians; replace the changed facts."""
+    run = lambda name, params=None: conn.execute(indicators_query(name), params)  # noqa: E731
     run("delta_by_group")
-    summary.values = run("apply_delta").rowcount
+    run("select_changed_buyers")
+    run("analyze_buyers")
+    run("update_supplier_values")
+    run("update_buyers")
+    run("hhi_delta")
     run("analyze_delta")
-    params = catalogue_params()
-    run("update_values", params)
-    run("delete_changed_facts")
-    run("insert_changed_facts")
-    run("update_medians", params)  # from the facts as they now are
+    summary.values = run("apply_delta", catalogue_params()).rowcount
+    if full:
+        run("analyze_values")
+    run("select_median_changes")
+    run("analyze_medians")
+    if run("count_changed").fetchone()["n"]:
+        run("delete_changed_facts")
+        run("insert_changed_facts")
+    for indicator in MEDIAN_INDICATORS:
+        for level in LEVELS:
+            conn.execute(median_query(indicator, level), {})
+    run("clear_empty_medians")
+    run("update_hhi_medians")
     run("delete_empty_groups")
     summary.groups = [(row["country"], row["year"]) for row in run("select_touched_groups")]
-    return summary

@@ -1,10 +1,17 @@
-"""Red flags in the database: per publisher, its compiled releases streamed from a server-side cursor, corrected
-by Cardinal's ``prepare`` with the publisher's settings, folded into Cardinal's indicators (only the numbers the
-fences need are kept), then every flag written to ``red_flag`` and the run (its n) to ``red_flag_run``.
+"""Red flags in the database, per publisher, by compiled release: each compiled release is corrected by
+Cardinal's ``prepare`` with the publisher's settings and folded alone into what it gives Cardinal's indicators
+(``red_flag_fact``: :mod:`aggregator.compare.flag_facts`); the publisher's indicators are made from these, every
+flag written to ``red_flag`` and the run (its n) to ``red_flag_run``.
 
-A publisher's red flags are computed again when any of its compiled releases changed since, or its settings file
-did, or with ``full``; the fences are the publisher's own (Cardinal computes them over one file). What ``prepare``
-reports and cannot correct becomes notes (stage ``compare``, code ``red_flag_prepare``), one per path and issue.
+A publisher is refreshed when its compiled releases changed since (a later compilation, or fewer), or its settings
+file did, or with ``full``. Only the compiled releases with a new body are read, prepared and folded, and the
+flags each release raises alone (R003, R018, R028, R030, R035, R036) are written again for them only. The flags
+that compare a release with the publisher's others (R024, R025, R038, R048, R058: Cardinal computes their fences
+over one file), and the parties' flags (a tenderer's processes), are made again from the stored contributions of
+all the publisher's releases, without reading a body: they legitimately need the whole publisher, and are
+recomputed only when it changed. A new settings file, or a change of the main currency (Cardinal's first
+currency compared), folds every release again. What ``prepare`` reports and cannot correct becomes notes (stage
+``compare``, code ``red_flag_prepare``), one per path and issue, counted over the stored facts.
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ import orjson
 import psycopg
 
 from aggregator import settings as atlas_settings
+from aggregator.compare import flag_facts
 from aggregator.compare.redflags.catalogue import CATALOGUE
+from aggregator.compare.redflags.delta import FENCE_CODES, OWN_CODES
 from aggregator.compare.redflags.files import PublisherSettings, publisher_settings
 from aggregator.compare.redflags.prepare import Issue, Preparer
 from aggregator.compare.redflags.run import GROUPS, ROLES, Result, Runner
@@ -41,13 +50,14 @@ class FlagSummary:
 
 def refresh_red_flags(conn: psycopg.Connection, full: bool = False) -> FlagSummary:
     """Compute the red flags of each publisher whose compiled releases or settings changed (all, with ``full``).
-    Call inside a transaction: the server-side cursor lives in it."""
+    Call inside a transaction: the server-side cursors live in it."""
     summary = FlagSummary()
     for row in conn.execute(query("compare/red_flags", "select_publishers")).fetchall():
         found = _settings(row["name"])
-        changed = row["computed_at"] is None or row["last_compiled"] > row["computed_at"]
-        if full or changed or row["settings_hash"] != found.digest:
-            summary.flags += refresh_publisher(conn, row["id"], row["name"], found)
+        new = row["computed_at"] is None or row["settings_hash"] != found.digest
+        changed = new or row["last_compiled"] > row["computed_at"]
+        if full or changed or row["compiled_releases"] != row["flagged_releases"]:
+            summary.flags += refresh_publisher(conn, row["id"], row["name"], found, whole=full or new)
             summary.publishers.append(row["name"])
     conn.execute(query("compare/red_flags", "delete_orphans"))
     return summary
@@ -60,20 +70,25 @@ def _settings(publisher: str) -> PublisherSettings:
         raise AtlasError(f"red flag settings of {publisher}: {error}") from None
 
 
-def refresh_publisher(conn: psycopg.Connection, publisher_id: int, name: str, found: PublisherSettings) -> int:
-    """Compute and store one publisher's red flags; return how many."""
+def refresh_publisher(
+    conn: psycopg.Connection, publisher_id: int, name: str, found: PublisherSettings, whole: bool = True
+) -> int:
+    """Bring one publisher's facts and red flags up to date (``whole``: every compiled release folded again);
+    return how many flags it has."""
     runner = Runner(found.settings)
-    issues: dict[tuple[str, str], list[Issue]] = {}
-    compiled = 0
-    for prepared, found_issues in prepared_releases(conn, publisher_id, found):
-        compiled += 1
-        for issue in found_issues:
-            issues.setdefault((issue.path, issue.description), []).append(issue)
-        runner.feed(prepared)
-    result = runner.finish()
+    conn.execute(query("compare/red_flags", "create_changed_releases"))
+    if not whole:
+        whole = not flag_facts.fold_changed(conn, runner, found, name, publisher_id)
+    if whole:
+        flag_facts.fold_all(conn, runner, found, name, publisher_id)
+    result, compiled = flag_facts.indicators(conn, runner, name, whole)
     rows = list(flag_rows(name, result))
     params = {"publisher": name, "publisher_id": publisher_id}
-    conn.execute(query("compare/red_flags", "delete_red_flags"), params)
+    if whole:
+        conn.execute(query("compare/red_flags", "delete_red_flags"), params)
+    else:
+        codes = {"own_codes": list(OWN_CODES), "fence_codes": list(FENCE_CODES)}
+        conn.execute(query("compare/red_flags", "delete_changed_flags"), params | codes)
     with conn.cursor() as cursor, cursor.copy(query("compare/red_flags", "copy_red_flags")) as copy:
         for flag in rows:
             copy.write_row(flag)
@@ -87,8 +102,15 @@ def refresh_publisher(conn: psycopg.Connection, publisher_id: int, name: str, fo
     }
     conn.execute(query("compare/red_flags", "upsert_run"), params | run)
     conn.execute(query("compare/red_flags", "delete_notes"), params)
-    add_notes(conn, issue_notes(publisher_id, found.path.name, issues))
-    return len(rows)
+    add_notes(conn, issue_notes(publisher_id, found.path.name, stored_issues(conn, name)))
+    conn.execute(query("compare/red_flags", "drop_changed_releases"))
+    return conn.execute(query("compare/red_flags", "count_flags"), params).fetchone()["n"]
+
+
+def stored_issues(conn: psycopg.Connection, name: str) -> list[dict[str, Any]]:
+    """Per path and issue that ``prepare`` reported over the publisher's facts: how many, and the first examples."""
+    params = {"publisher": name, "examples": EXAMPLES}
+    return conn.execute(query("compare/red_flags", "select_issues"), params).fetchall()
 
 
 def prepared_releases(
@@ -102,7 +124,7 @@ def prepared_releases(
         cursor.itersize = BATCH
         cursor.execute(query("compare/red_flags", "select_compiled_bodies"), {"publisher_id": publisher_id})
         for line, row in enumerate(cursor, 1):
-            yield preparer(orjson.loads(row["body"]), line)
+            yield preparer(orjson.loads(row["body"]), line, in_place=True)
 
 
 def settings_of(publisher: str) -> PublisherSettings:
@@ -135,14 +157,14 @@ def finite(value: Any) -> Any:
     return value
 
 
-def issue_notes(publisher_id: int, settings_file: str, issues: dict[tuple[str, str], list[Issue]]) -> list[Note]:
+def issue_notes(publisher_id: int, settings_file: str, issues: list[dict[str, Any]]) -> list[Note]:
     """One warning per path and issue that ``prepare`` reports, with examples and the settings to change."""
     notes = []
-    for (path, description), found in sorted(issues.items()):
-        examples = [{"ocid": i.ocid, "indexes": i.indexes, "value": i.value} for i in found[:EXAMPLES]]
-        message = f"red flags: {path} {description} in {len(found)} places (Cardinal's prepare; see {settings_file})"
-        data = {"path": path, "issue": description, "settings_file": settings_file, "examples": examples}
-        notes.append(Note("compare", "warning", "red_flag_prepare", message, data, publisher_id, count=len(found)))
+    for issue in sorted(issues, key=lambda found: (found["path"], found["description"])):
+        path, description, count = issue["path"], issue["description"], issue["n"]
+        message = f"red flags: {path} {description} in {count} places (Cardinal's prepare; see {settings_file})"
+        data = {"path": path, "issue": description, "settings_file": settings_file, "examples": issue["examples"]}
+        notes.append(Note("compare", "warning", "red_flag_prepare", message, data, publisher_id, count=count))
     return notes
 
 

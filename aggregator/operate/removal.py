@@ -35,8 +35,12 @@ TABLES = (
     "process",
     "indicator_value",
     "indicator_fact",
+    "indicator_buyer_publisher",
+    "quality_fact",
     "red_flag",
     "red_flag_run",
+    "red_flag_fact",
+    "red_flag_party",
     "field_coverage",
     "quality_check",
 )

@@ -44,6 +44,14 @@ TABLES = {
     # 0028: notes that commit with their rows
     "note_part",
     "process_key_dirty",
+    # 0031: indicators and quality kept by delta
+    "indicator_buyer",
+    "indicator_buyer_supplier",
+    "indicator_buyer_publisher",
+    "quality_fact",
+    # 0033: red flags by compiled release
+    "red_flag_fact",
+    "red_flag_party",
 }
 
 

@@ -115,6 +115,23 @@ def test_explain_lists_the_processes_counted(handbuilt):
     assert set(eligible) == {f"xz-2023-{n:02}" for n in range(30)}
     assert sum(eligible.values()) == 10
     assert {row["ocid"] for row in rows if not row["eligible"]} == {f"xz-2023-d{n:02}" for n in range(10)}
+    # Supplier concentration: the buyer's HHI (kept per buyer, not per process); one process weighs 1 for the buyer.
+    rows = json.loads(
+        invoke(
+            "indicators",
+            "explain",
+            "supplier_concentration_hhi",
+            "--country",
+            COUNTRY,
+            "--year",
+            "2023",
+            "--format",
+            "json",
+        )
+    )
+    assert len(rows) == 40 and all(row["eligible"] and row["in_scope"] for row in rows)
+    assert all(row["contribution"] == pytest.approx(0.5) for row in rows)
+    assert sorted(row["weight"] for row in rows) == [0.0] * 39 + [1.0]
 
 
 def test_refresh_is_incremental(handbuilt, tmp_path):

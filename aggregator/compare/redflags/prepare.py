@@ -88,9 +88,13 @@ class Preparer:
         self.bid_statuses = settings.codelists.get("bid_status", {})
         self.award_statuses = settings.codelists.get("award_status", {})
 
-    def __call__(self, release: dict[str, Any], line: int = 0) -> tuple[dict[str, Any], list[Issue]]:
-        """The corrected copy of the release (the input is untouched) and the issues found."""
-        release = copy.deepcopy(release)
+    def __call__(
+        self, release: dict[str, Any], line: int = 0, *, in_place: bool = False
+    ) -> tuple[dict[str, Any], list[Issue]]:
+        """The corrected copy of the release (the input is untouched) and the issues found; ``in_place`` corrects
+        the input itself (a release just parsed, that nothing else holds: copying it took most of the time)."""
+        if not in_place:
+            release = copy.deepcopy(release)
         issues: list[Issue] = []
 
         def report(path: str, indexes: int | str, value: str, description: str) -> None:

@@ -55,6 +55,8 @@ class State:
     meta: dict[str, dict[str, float]] = field(default_factory=dict)
     maps: dict[str, dict[str, Any]] = field(default_factory=lambda: {name: {} for name in MAPS})
     currency: str | None = None
+    #: The first currency an indicator compared (whatever the main currency): see ``redflags/delta.py``.
+    observed: str | None = None
     second_lowest_bid_ratios: dict[str, float] = field(default_factory=dict)
     winner_and_lowest_non_winner: dict[str, tuple[str, str]] = field(default_factory=dict)
     r025_tenderer: dict[str, Tally] = field(default_factory=dict)
@@ -86,6 +88,8 @@ class State:
     def is_main_currency(self, currency: str) -> bool:
         """Cardinal's main-currency rule: the ``currency`` setting, else the first currency observed (by any
         indicator that compares amounts, in the order they run)."""
+        if self.observed is None:
+            self.observed = currency
         if self.currency is None:
             self.currency = currency if self.settings.currency is None else self.settings.currency
         return currency == self.currency

@@ -1,6 +1,18 @@
 -- Indicators by delta (aggregator/compare/facts.py). A group is a country, a publisher or a buyer, and a year; the
 -- year of a process is that of its tender period's start, else of its release date, in UTC. Only primary
--- processes count. The temporary tables changed, new_fact and touched are the refresh's own (facts.py).
+-- processes count. The temporary tables (changed, new_fact, signed_fact, …) are the refresh's own: signed_fact
+-- holds the changed processes' old facts (sign -1) and new facts (sign 1), those that did not change left out; a
+-- full refresh reads every fact with sign 1 instead (view signed_fact).
+
+-- name: refresh_settings
+-- For the rest of the refresh's transaction. The facts' queries are estimated dear enough for PostgreSQL to compile
+-- them (jit_above_cost), which takes seconds where running them takes milliseconds; no query here is one that
+-- compiling makes faster. Aggregates per group keep up to 64 MB in memory (then spill), rather than sort on disk;
+-- the changed rows are reached through their indexes rather than by reading a table whole (random_page_cost as on
+-- SSDs). A server set more generously keeps its settings.
+SET LOCAL jit = off;
+SELECT set_config('work_mem', '64MB', true) WHERE pg_size_bytes(current_setting('work_mem')) < pg_size_bytes('64MB');
+SELECT set_config('random_page_cost', '1.1', true) WHERE current_setting('random_page_cost')::float > 1.1
 
 -- name: take_dirty
 -- The processes changed since this part last ran, taken off the list (in the refresh's transaction).
@@ -10,13 +22,22 @@ INSERT INTO changed (process_id) SELECT process_id FROM taken
 -- name: clear_dirty
 DELETE FROM compare_dirty WHERE part = %(part)s
 
+-- name: changed_processes
+(SELECT p.* FROM changed ch JOIN process p ON p.id = ch.process_id OFFSET 0) p
+
+-- name: all_processes
+process p
+
 -- name: take_all
--- A full refresh: every process (after the facts were emptied).
+-- Every process, for the parts that recompute them all by the changed ones' road.
 INSERT INTO changed (process_id) SELECT id FROM process
 
--- name: insert_new_facts
--- The facts of the changed processes that count (primary, with a year), without what comes from their buyer's.
-INSERT INTO new_fact (
+-- name: insert_facts
+-- The facts of the processes that count (primary, with a year): the changed ones into new_fact, or, in a full
+-- refresh, every one straight into indicator_fact. Composed by facts.py (the target, and the processes: block
+-- changed_processes, whose OFFSET 0 keeps the planner from computing the laterals for every process first, or
+-- all_processes).
+INSERT INTO {target} (
     process_id, ocid, country, publisher, buyer_org_key, year, procedure_type, number_of_tenderers, contract_count,
     tender_days, decision_days, n_awards, n_usd_missing, n_no_supplier_id, n_no_amount, awards_usd, value_usd,
     n_compared, n_increased, valued_awards, suppliers, supplier_values
@@ -32,8 +53,7 @@ SELECT p.id, p.ocid, p.country, pub.name, p.buyer_org_key,
             ELSE p.amount_usd END::float,
        coalesce(k.n_compared, 0), coalesce(k.n_increased, 0),
        coalesce(a.valued_awards, 0), coalesce(s.suppliers, '{}'), coalesce(s.supplier_values, '{}')
-FROM changed c
-JOIN process p ON p.id = c.process_id
+FROM {processes}
 JOIN publisher pub ON pub.id = p.publisher_id
 LEFT JOIN LATERAL (
     SELECT count(*) AS n_awards, min(w.date) AS first_award_date, sum(w.amount_usd) AS awards_usd,
@@ -62,69 +82,29 @@ LEFT JOIN LATERAL (
 ) s ON true
 WHERE p.is_primary AND coalesce(p.tender_start, p.release_date) IS NOT NULL
 
--- name: insert_buyer_neighbours
--- The unchanged processes of the buyers (in a country and year) that changed processes leave or join: their
--- supplier concentration is recomputed with the buyer's.
-WITH buyers AS (
-    SELECT DISTINCT country, year, buyer_org_key FROM (
-        SELECT country, year, buyer_org_key FROM new_fact
-        UNION ALL
-        SELECT f.country, f.year, f.buyer_org_key FROM indicator_fact f JOIN changed c USING (process_id)
-    ) b
-    WHERE buyer_org_key IS NOT NULL
-),
-neighbours AS (
-    INSERT INTO new_fact
-    SELECT f.* FROM indicator_fact f
-    JOIN buyers b USING (country, year, buyer_org_key)
-    WHERE NOT EXISTS (SELECT 1 FROM changed c WHERE c.process_id = f.process_id)
-    RETURNING process_id
-)
-INSERT INTO changed (process_id) SELECT process_id FROM neighbours
+-- name: insert_signed
+-- The changed processes' old facts (-1) and new facts (1), leaving out those that did not change.
+INSERT INTO signed_fact
+SELECT -1, o.* FROM changed c
+JOIN indicator_fact o ON o.process_id = c.process_id
+LEFT JOIN new_fact n ON n.process_id = c.process_id
+WHERE ROW(n.*) IS DISTINCT FROM ROW(o.*)
+UNION ALL
+SELECT 1, n.* FROM new_fact n
+LEFT JOIN indicator_fact o ON o.process_id = n.process_id
+WHERE ROW(n.*) IS DISTINCT FROM ROW(o.*)
 
--- name: update_buyer_facts
--- Each buyer's awards, and the concentration of its suppliers' shares of its awarded value (USD), from the facts of
--- all its processes in the country and year (all of them are in new_fact by now).
-WITH per_buyer AS (
-    SELECT country, year, buyer_org_key, sum(n_awards) AS awards, sum(valued_awards) AS valued_awards
-    FROM new_fact WHERE buyer_org_key IS NOT NULL
-    GROUP BY country, year, buyer_org_key
-),
-per_supplier AS (
-    SELECT n.country, n.year, n.buyer_org_key, v.supplier, sum(v.value) AS value
-    FROM new_fact n CROSS JOIN LATERAL unnest(n.suppliers, n.supplier_values) AS v (supplier, value)
-    WHERE n.buyer_org_key IS NOT NULL
-    GROUP BY n.country, n.year, n.buyer_org_key, v.supplier
-),
-totals AS (
-    SELECT country, year, buyer_org_key, sum(value) AS total FROM per_supplier GROUP BY country, year, buyer_org_key
-),
-hhi AS (
-    SELECT s.country, s.year, s.buyer_org_key, sum((s.value / t.total) ^ 2)::float AS hhi
-    FROM per_supplier s
-    JOIN totals t USING (country, year, buyer_org_key)
-    WHERE t.total > 0
-    GROUP BY s.country, s.year, s.buyer_org_key
-),
-facts AS (
-    SELECT n.process_id, n.country, n.year, n.buyer_org_key, b.awards AS buyer_awards,
-           CASE WHEN h.hhi IS NOT NULL THEN b.valued_awards END AS hhi_awards, h.hhi,
-           coalesce(n.n_awards > 0 AND h.hhi IS NOT NULL AND b.valued_awards >= 10, false) AS eligible
-    FROM new_fact n
-    LEFT JOIN per_buyer b USING (country, year, buyer_org_key)
-    LEFT JOIN hhi h USING (country, year, buyer_org_key)
-)
-UPDATE new_fact n SET buyer_awards = f.buyer_awards, hhi_awards = f.hhi_awards, hhi = f.hhi,
-       -- weight 1 marks one process per buyer (the first), so that the median is taken over buyers.
-       hhi_weight = CASE WHEN n.buyer_org_key IS NOT NULL AND row_number = 1 THEN 1 ELSE 0 END
-FROM (
-    SELECT f.*, row_number() OVER (PARTITION BY f.country, f.year, f.buyer_org_key, f.eligible ORDER BY f.process_id)
-    FROM facts f
-) f
-WHERE n.process_id = f.process_id
+-- name: create_signed_view
+-- A full refresh: every fact counts once (a view, not a copy).
+CREATE TEMP VIEW signed_fact AS SELECT 1 AS sign, f.* FROM indicator_fact f
+
+-- name: drop_signed_view
+DROP VIEW signed_fact
 
 -- name: expand_facts
 -- Each indicator's in scope, eligible, contribution and weight, from one process's facts f (see the catalogue).
+-- Supplier concentration here only for processes of no known buyer (in scope, missing): a buyer's processes count
+-- through the buyer's sums (blocks update_buyers, hhi_delta; expand_buyer for indicators explain).
 SELECT * FROM (VALUES
     ('single_bid_share', coalesce(f.procedure_type IN ('open', 'selective'), true),
      coalesce(f.procedure_type IN ('open', 'selective') AND f.number_of_tenderers IS NOT NULL, false),
@@ -147,9 +127,7 @@ SELECT * FROM (VALUES
     ('tenderers_mean', coalesce(f.procedure_type IN ('open', 'selective'), true),
      coalesce(f.procedure_type IN ('open', 'selective') AND f.number_of_tenderers IS NOT NULL, false),
      f.number_of_tenderers::float, NULL),
-    -- In scope: processes with awards of buyers with 10 awards or more (or of no known buyer: missing).
-    ('supplier_concentration_hhi', f.n_awards > 0 AND (f.buyer_org_key IS NULL OR f.buyer_awards >= 10),
-     coalesce(f.n_awards > 0 AND f.hhi_awards >= 10, false), f.hhi, f.hhi_weight),
+    ('supplier_concentration_hhi', f.n_awards > 0 AND f.buyer_org_key IS NULL, false, NULL, NULL),
     ('contract_value_increase_share', f.contract_count > 0, f.n_compared > 0, f.n_increased::float,
      f.n_compared::float),
     ('missing_supplier_id_share', f.n_awards > 0, f.n_awards > 0, f.n_no_supplier_id::float, f.n_awards::float),
@@ -158,115 +136,404 @@ SELECT * FROM (VALUES
     ('processes', true, true, 1, NULL)
 ) AS x (indicator, in_scope, eligible, contribution, weight)
 
+-- name: expand_buyer
+-- Supplier concentration of a process f of a known buyer, from the buyer's sums b in the country and year: in
+-- scope when the process has awards and the buyer 10 awards or more; eligible when the buyer has 10 awards or more
+-- with a supplier and a USD value; its contribution is the buyer's HHI (one process of each buyer weighs 1).
+SELECT f.n_awards > 0 AND b.awards >= 10 AS in_scope,
+       coalesce(f.n_awards > 0 AND b.hhi IS NOT NULL AND b.valued_awards >= 10, false) AS eligible,
+       b.hhi AS contribution
+
 -- name: delta_by_group
--- The changed processes' new facts (+1) less their old facts (-1), per indicator and group, at the three levels;
--- unchanged facts are left out. Composed with expand_facts by facts.py.
+-- The signed facts' sums and counts per indicator and group, at the three levels (a buyer's supplier
+-- concentration apart: hhi_delta): first per indicator, publisher and buyer, then rolled up, so that each expanded
+-- row is aggregated once. Contributions are summed as numeric, exact whatever the order (a sum kept by deltas
+-- equals the sum made at once); a whole number goes through bigint, far cheaper than float's text conversion and
+-- equal to it. Groups whose sums did not change are left out. Composed with expand_facts by facts.py.
 INSERT INTO delta_rows
-WITH signed AS (
-    SELECT -1 AS sign, o.* FROM indicator_fact o JOIN changed c USING (process_id)
-    WHERE NOT EXISTS (SELECT 1 FROM new_fact n WHERE n.process_id = o.process_id AND to_jsonb(n) = to_jsonb(o))
-    UNION ALL
-    SELECT 1, n.* FROM new_fact n
-    WHERE NOT EXISTS (SELECT 1 FROM indicator_fact o WHERE o.process_id = n.process_id AND to_jsonb(n) = to_jsonb(o))
+WITH fine AS (
+    SELECT x.indicator, f.country, f.year, f.publisher, f.buyer_org_key,
+           sum(f.sign) AS n_total,
+           coalesce(sum(f.sign) FILTER (WHERE x.in_scope), 0) AS n_in_scope,
+           coalesce(sum(f.sign) FILTER (WHERE x.in_scope AND NOT x.eligible), 0) AS n_missing,
+           coalesce(sum(f.sign) FILTER (WHERE x.eligible), 0) AS n_eligible,
+           coalesce(sum(f.sign) FILTER (WHERE x.eligible AND x.contribution IS NOT NULL), 0) AS n_contributing,
+           coalesce(sum(f.sign * CASE WHEN x.contribution = trunc(x.contribution) AND abs(x.contribution) < 1e15
+                                      THEN x.contribution::bigint::numeric ELSE x.contribution::numeric END)
+                    FILTER (WHERE x.eligible), 0) AS sum_contribution,
+           coalesce(sum(f.sign * CASE WHEN x.weight = trunc(x.weight) AND abs(x.weight) < 1e15
+                                      THEN x.weight::bigint::numeric ELSE x.weight::numeric END)
+                    FILTER (WHERE x.eligible), 0) AS sum_weight
+    FROM signed_fact f
+    CROSS JOIN LATERAL ({expand}) x
+    GROUP BY x.indicator, f.country, f.year, f.publisher, f.buyer_org_key
 )
-SELECT x.indicator, f.country, f.year, f.publisher, f.buyer_org_key,
-       GROUPING(f.publisher) = 0 AS by_publisher, GROUPING(f.buyer_org_key) = 0 AS by_buyer,
-       sum(f.sign) AS n_total,
-       sum(f.sign) FILTER (WHERE x.in_scope) AS n_in_scope,
-       sum(f.sign) FILTER (WHERE x.in_scope AND NOT x.eligible) AS n_missing,
-       sum(f.sign) FILTER (WHERE x.eligible) AS n_eligible,
-       sum(f.sign) FILTER (WHERE x.eligible AND x.contribution IS NOT NULL) AS n_contributing,
-       sum(f.sign * x.contribution::numeric) FILTER (WHERE x.eligible) AS sum_contribution,
-       sum(f.sign * x.weight::numeric) FILTER (WHERE x.eligible) AS sum_weight,
-       bool_or(x.eligible) AS eligible_changed
-FROM signed f
-CROSS JOIN LATERAL ({expand}) x
-GROUP BY GROUPING SETS ((x.indicator, f.country, f.year), (x.indicator, f.country, f.year, f.publisher),
-                        (x.indicator, f.country, f.year, f.buyer_org_key))
+SELECT indicator,
+       CASE WHEN GROUPING(publisher) = 0 THEN 'publisher' WHEN GROUPING(buyer_org_key) = 0 THEN 'buyer'
+            ELSE 'country' END,
+       country, publisher, buyer_org_key, year, sum(n_total), sum(n_in_scope), sum(n_missing), sum(n_eligible),
+       sum(n_contributing), sum(sum_contribution), sum(sum_weight)
+FROM fine
+GROUP BY GROUPING SETS ((indicator, country, year), (indicator, country, year, publisher),
+                        (indicator, country, year, buyer_org_key))
+HAVING (GROUPING(buyer_org_key) = 1 OR buyer_org_key IS NOT NULL)
+   AND ((sum(n_total), sum(n_in_scope), sum(n_missing), sum(n_eligible), sum(n_contributing)) <> (0, 0, 0, 0, 0)
+        OR sum(sum_contribution) <> 0 OR sum(sum_weight) <> 0)
+
+-- name: select_changed_buyers
+-- The buyers (in a country and year) that signed facts leave or join, and their sums and publishers before.
+INSERT INTO changed_buyer SELECT DISTINCT country, year, buyer_org_key FROM signed_fact WHERE buyer_org_key IS NOT NULL;
+INSERT INTO buyer_before SELECT b.* FROM indicator_buyer b JOIN changed_buyer c USING (country, year, buyer_org_key);
+INSERT INTO buyer_publisher_before
+SELECT b.* FROM indicator_buyer_publisher b JOIN changed_buyer c USING (country, year, buyer_org_key)
+
+-- name: update_supplier_values
+-- Each changed (buyer, supplier) pair's value: its delta, its value before, then the pair updated (gone at 0).
+INSERT INTO pair_delta
+SELECT d.country, d.year, d.buyer_org_key, d.supplier, d.value, d.n_processes, coalesce(p.value, 0)
+FROM (
+    SELECT s.country, s.year, s.buyer_org_key, v.supplier, sum(s.sign * v.value) AS value, sum(s.sign) AS n_processes
+    FROM signed_fact s CROSS JOIN LATERAL unnest(s.suppliers, s.supplier_values) AS v (supplier, value)
+    WHERE s.buyer_org_key IS NOT NULL
+    GROUP BY s.country, s.year, s.buyer_org_key, v.supplier
+) d
+LEFT JOIN indicator_buyer_supplier p USING (country, year, buyer_org_key, supplier);
+INSERT INTO indicator_buyer_supplier AS p (country, year, buyer_org_key, supplier, value, n_processes)
+SELECT country, year, buyer_org_key, supplier, value, n_processes FROM pair_delta
+ON CONFLICT (country, year, buyer_org_key, supplier) DO UPDATE SET
+    value = p.value + excluded.value,
+    n_processes = p.n_processes + excluded.n_processes;
+DELETE FROM indicator_buyer_supplier p USING pair_delta d
+WHERE (p.country, p.year, p.buyer_org_key, p.supplier) = (d.country, d.year, d.buyer_org_key, d.supplier)
+  AND p.n_processes = 0
+
+-- name: update_buyers
+-- Each changed buyer's sums: its processes' counts by delta; the total of its suppliers' values and the sum of
+-- their squares by the changed pairs' old and new values (exact: numeric); then its HHI, squares / total².
+INSERT INTO indicator_buyer AS b (
+    country, year, buyer_org_key, n_processes, n_with_awards, awards, valued_awards, total, squares
+)
+SELECT s.country, s.year, s.buyer_org_key, s.n_processes, s.n_with_awards, s.awards, s.valued_awards,
+       coalesce(p.total, 0), coalesce(p.squares, 0)
+FROM (
+    SELECT country, year, buyer_org_key, sum(sign) AS n_processes, sum(sign * (n_awards > 0)::int) AS n_with_awards,
+           sum(sign * n_awards) AS awards, sum(sign * valued_awards) AS valued_awards
+    FROM signed_fact WHERE buyer_org_key IS NOT NULL
+    GROUP BY country, year, buyer_org_key
+) s
+LEFT JOIN (
+    SELECT country, year, buyer_org_key, sum(value) AS total,
+           sum((before + value) * (before + value) - before * before) AS squares
+    FROM pair_delta GROUP BY country, year, buyer_org_key
+) p USING (country, year, buyer_org_key)
+ON CONFLICT (country, year, buyer_org_key) DO UPDATE SET
+    n_processes = b.n_processes + excluded.n_processes,
+    n_with_awards = b.n_with_awards + excluded.n_with_awards,
+    awards = b.awards + excluded.awards,
+    valued_awards = b.valued_awards + excluded.valued_awards,
+    total = b.total + excluded.total,
+    squares = b.squares + excluded.squares;
+-- trim_scale: the quotient's precision follows its operands' scales, which deltas would otherwise change.
+UPDATE indicator_buyer b
+SET hhi = CASE WHEN b.total > 0
+               THEN (trim_scale(b.squares) / (trim_scale(b.total) * trim_scale(b.total)))::float END
+FROM changed_buyer c
+WHERE (b.country, b.year, b.buyer_org_key) = (c.country, c.year, c.buyer_org_key);
+DELETE FROM indicator_buyer b USING changed_buyer c
+WHERE (b.country, b.year, b.buyer_org_key) = (c.country, c.year, c.buyer_org_key) AND b.n_processes = 0;
+INSERT INTO indicator_buyer_publisher AS b (country, year, buyer_org_key, publisher, n_processes, n_with_awards)
+SELECT country, year, buyer_org_key, publisher, sum(sign), sum(sign * (n_awards > 0)::int)
+FROM signed_fact WHERE buyer_org_key IS NOT NULL
+GROUP BY country, year, buyer_org_key, publisher
+ON CONFLICT (country, year, buyer_org_key, publisher) DO UPDATE SET
+    n_processes = b.n_processes + excluded.n_processes,
+    n_with_awards = b.n_with_awards + excluded.n_with_awards;
+DELETE FROM indicator_buyer_publisher b USING changed_buyer c
+WHERE (b.country, b.year, b.buyer_org_key) = (c.country, c.year, c.buyer_org_key) AND b.n_processes = 0
+
+-- name: hhi_delta
+-- Supplier concentration of the changed buyers' processes, before (-1) and after (1), in the groups of the three
+-- levels: a buyer's processes with awards are in scope when it has 10 awards or more; eligible, with its HHI as
+-- contribution, when it has 10 awards or more with a supplier and a USD value (block expand_buyer, per process).
+-- A buyer weighs 1 in each group where it has eligible processes: the median is taken over buyers. The groups of
+-- the changed buyers are remembered (hhi_group): their median over buyers is taken again.
+WITH states AS (
+    SELECT -1 AS sign, b.* FROM buyer_before b
+    UNION ALL
+    SELECT 1, b.* FROM indicator_buyer b JOIN changed_buyer c USING (country, year, buyer_org_key)
+),
+shares AS (
+    SELECT s.sign, 'country' AS level, s.country, NULL::text AS publisher, NULL::text AS buyer_org_key, s.year,
+           s.n_with_awards AS n, s.awards, s.valued_awards, s.hhi
+    FROM states s
+    UNION ALL
+    SELECT s.sign, 'buyer', s.country, NULL, s.buyer_org_key, s.year, s.n_with_awards, s.awards, s.valued_awards, s.hhi
+    FROM states s
+    UNION ALL
+    SELECT s.sign, 'publisher', s.country, p.publisher, NULL, s.year, p.n_with_awards, s.awards, s.valued_awards, s.hhi
+    FROM states s
+    JOIN (
+        SELECT -1 AS sign, p.* FROM buyer_publisher_before p
+        UNION ALL
+        SELECT 1, p.* FROM indicator_buyer_publisher p JOIN changed_buyer c USING (country, year, buyer_org_key)
+    ) p ON p.sign = s.sign AND (p.country, p.year, p.buyer_org_key) = (s.country, s.year, s.buyer_org_key)
+),
+groups AS (
+    INSERT INTO hhi_group SELECT DISTINCT level, country, publisher, buyer_org_key, year FROM shares
+)
+INSERT INTO delta_rows
+SELECT 'supplier_concentration_hhi', level, country, publisher, buyer_org_key, year, 0,
+       sum(sign * CASE WHEN awards >= 10 THEN n ELSE 0 END),
+       sum(sign * CASE WHEN awards >= 10 AND NOT eligible THEN n ELSE 0 END),
+       sum(sign * CASE WHEN eligible THEN n ELSE 0 END),
+       sum(sign * CASE WHEN eligible THEN n ELSE 0 END),
+       sum(sign * CASE WHEN eligible THEN n * hhi::numeric ELSE 0 END),
+       sum(sign * CASE WHEN eligible AND n > 0 THEN 1 ELSE 0 END)
+FROM shares CROSS JOIN LATERAL (SELECT hhi IS NOT NULL AND valued_awards >= 10 AS eligible) e
+GROUP BY level, country, publisher, buyer_org_key, year
 
 -- name: apply_delta
--- Add each group's delta to its sums and counts (a new group starts from zero); remember the groups touched.
+-- Add each group's delta to its sums and counts (a new group starts from zero), and make its value by the
+-- catalogue's method (medians apart: update_median, update_hhi_medians): one write per group. Groups whose sums
+-- and counts did not change are left alone. A value is suppressed when missing_share exceeds max_missing or
+-- n_eligible is below the indicator's minimum sample. trim_scale: a sum kept by deltas may carry more decimal
+-- places than the same sum made at once, and a quotient's precision follows them. The groups written are
+-- remembered (touched) with their new n_total.
 WITH delta AS (
-    SELECT indicator, CASE WHEN by_publisher THEN 'publisher' WHEN by_buyer THEN 'buyer' ELSE 'country' END AS level,
-           country, CASE WHEN by_publisher THEN publisher END AS publisher,
-           CASE WHEN by_buyer THEN buyer_org_key END AS buyer_org_key, year, n_total,
-           coalesce(n_in_scope, 0) AS n_in_scope, coalesce(n_missing, 0) AS n_missing,
-           coalesce(n_eligible, 0) AS n_eligible, coalesce(n_contributing, 0) AS n_contributing,
-           coalesce(sum_contribution, 0) AS sum_contribution, coalesce(sum_weight, 0) AS sum_weight, eligible_changed
+    SELECT indicator, level, country, publisher, buyer_org_key, year, sum(n_total) AS n_total,
+           sum(n_in_scope) AS n_in_scope, sum(n_missing) AS n_missing, sum(n_eligible) AS n_eligible,
+           sum(n_contributing) AS n_contributing, sum(sum_contribution) AS sum_contribution,
+           sum(sum_weight) AS sum_weight
     FROM delta_rows
-    WHERE NOT (by_buyer AND buyer_org_key IS NULL)
+    GROUP BY indicator, level, country, publisher, buyer_org_key, year
+    HAVING (sum(n_total), sum(n_in_scope), sum(n_missing), sum(n_eligible), sum(n_contributing)) <> (0, 0, 0, 0, 0)
+        OR sum(sum_contribution) <> 0 OR sum(sum_weight) <> 0
 ),
-touch AS (
-    INSERT INTO touched (indicator, level, country, publisher, buyer_org_key, year, eligible_changed)
-    SELECT indicator, level, country, publisher, buyer_org_key, year, eligible_changed FROM delta
+merged AS (
+    SELECT d.indicator, d.level, d.country, d.publisher, d.buyer_org_key, d.year, c.method, c.min_sample,
+           v.value AS old_value,
+           coalesce(v.n_total, 0) + d.n_total AS n_total,
+           coalesce(v.n_in_scope, 0) + d.n_in_scope AS n_in_scope,
+           coalesce(v.n_missing, 0) + d.n_missing AS n_missing,
+           coalesce(v.n_eligible, 0) + d.n_eligible AS n_eligible,
+           coalesce(v.n_contributing, 0) + d.n_contributing AS n_contributing,
+           coalesce(v.sum_contribution, 0) + d.sum_contribution AS sum_contribution,
+           coalesce(v.sum_weight, 0) + d.sum_weight AS sum_weight
+    FROM delta d
+    JOIN unnest(%(ids)s::text[], %(methods)s::text[], %(min_samples)s::int[]) AS c (id, method, min_sample)
+        ON c.id = d.indicator
+    LEFT JOIN indicator_value v
+        ON (v.indicator, v.level, v.country, coalesce(v.publisher, ''), coalesce(v.buyer_org_key, ''), v.year)
+         = (d.indicator, d.level, d.country, coalesce(d.publisher, ''), coalesce(d.buyer_org_key, ''), d.year)
+),
+computed AS (
+    SELECT m.*,
+           CASE m.method
+               WHEN 'mean' THEN (trim_scale(m.sum_contribution) / nullif(m.n_contributing, 0))::float
+               WHEN 'ratio' THEN CASE WHEN m.n_contributing > 0
+                                      THEN (trim_scale(m.sum_contribution) / nullif(trim_scale(m.sum_weight), 0))::float
+                                 END
+               WHEN 'sum' THEN CASE WHEN m.n_contributing > 0 THEN m.sum_contribution::float END
+               WHEN 'count' THEN m.n_eligible::float
+               ELSE m.old_value
+           END AS value,
+           m.n_missing::float / nullif(m.n_in_scope, 0) AS missing_share
+    FROM merged m
+),
+applied AS (
+    INSERT INTO indicator_value AS v (
+        indicator, level, country, publisher, buyer_org_key, year, value, n_eligible, n_total, missing_share,
+        suppressed, n_in_scope, n_missing, n_contributing, sum_contribution, sum_weight
+    )
+    SELECT indicator, level, country, publisher, buyer_org_key, year, value, n_eligible, n_total, missing_share,
+           n_eligible < min_sample OR coalesce(missing_share > %(max_missing)s, false), n_in_scope, n_missing,
+           n_contributing, sum_contribution, sum_weight
+    FROM computed
+    ON CONFLICT (indicator, level, country, coalesce(publisher, ''), coalesce(buyer_org_key, ''), year) DO UPDATE SET
+        value = excluded.value,
+        n_eligible = excluded.n_eligible,
+        n_total = excluded.n_total,
+        missing_share = excluded.missing_share,
+        suppressed = excluded.suppressed,
+        n_in_scope = excluded.n_in_scope,
+        n_missing = excluded.n_missing,
+        n_contributing = excluded.n_contributing,
+        sum_contribution = excluded.sum_contribution,
+        sum_weight = excluded.sum_weight,
+        computed_at = now()
 )
-INSERT INTO indicator_value AS v (
-    indicator, level, country, publisher, buyer_org_key, year, n_eligible, n_total, suppressed, n_in_scope,
-    n_missing, n_contributing, sum_contribution, sum_weight
+INSERT INTO touched (indicator, level, country, publisher, buyer_org_key, year, n_total)
+SELECT indicator, level, country, publisher, buyer_org_key, year, n_total FROM computed
+
+-- name: select_median_changes
+-- For each group of a median indicator whose eligible members changed: its members before and after, its anchor
+-- (the member at rank floor((n - 1) / 2) by (contribution, process id)), and how many changed members lie below
+-- or on the anchor. Run after apply_delta (n_contributing is the new count), before the facts are replaced.
+INSERT INTO median_work
+WITH changes AS (
+    SELECT m.indicator, s.sign, s.country, s.publisher, s.buyer_org_key, s.year, m.value, s.process_id
+    FROM signed_fact s
+    CROSS JOIN LATERAL (VALUES
+        ('submission_period_days', s.tender_days, coalesce(s.procedure_type = 'open' AND s.tender_days >= 0, false)),
+        ('decision_period_days', s.decision_days,
+         coalesce(s.n_awards > 0 AND s.procedure_type <> 'direct' AND s.decision_days >= 0, false))
+    ) AS m (indicator, value, eligible)
+    WHERE m.eligible
+),
+levels AS (
+    SELECT indicator, 'country' AS level, country, NULL::text AS publisher, NULL::text AS buyer_org_key, year, sign,
+           value, process_id
+    FROM changes
+    UNION ALL
+    SELECT indicator, 'publisher', country, publisher, NULL, year, sign, value, process_id FROM changes
+    UNION ALL
+    SELECT indicator, 'buyer', country, NULL, buyer_org_key, year, sign, value, process_id
+    FROM changes WHERE buyer_org_key IS NOT NULL
 )
-SELECT indicator, level, country, publisher, buyer_org_key, year, n_eligible, n_total, true, n_in_scope, n_missing,
-       n_contributing, sum_contribution, sum_weight
-FROM delta
-ON CONFLICT (indicator, level, country, coalesce(publisher, ''), coalesce(buyer_org_key, ''), year) DO UPDATE SET
-    n_eligible = v.n_eligible + excluded.n_eligible,
-    n_total = v.n_total + excluded.n_total,
-    n_in_scope = v.n_in_scope + excluded.n_in_scope,
-    n_missing = v.n_missing + excluded.n_missing,
-    n_contributing = v.n_contributing + excluded.n_contributing,
-    sum_contribution = coalesce(v.sum_contribution, 0) + excluded.sum_contribution,
-    sum_weight = coalesce(v.sum_weight, 0) + excluded.sum_weight,
-    computed_at = now()
+SELECT c.indicator, c.level, c.country, c.publisher, c.buyer_org_key, c.year,
+       coalesce(v.n_contributing, 0) - sum(c.sign) AS n_before, coalesce(v.n_contributing, 0) AS n_after,
+       v.median_value, v.median_process_id,
+       count(*) FILTER (WHERE c.sign > 0 AND (c.value, c.process_id) < (v.median_value, v.median_process_id)),
+       count(*) FILTER (WHERE c.sign < 0 AND (c.value, c.process_id) < (v.median_value, v.median_process_id)),
+       count(*) FILTER (WHERE c.sign > 0 AND (c.value, c.process_id) = (v.median_value, v.median_process_id)),
+       count(*) FILTER (WHERE c.sign < 0 AND (c.value, c.process_id) = (v.median_value, v.median_process_id))
+FROM levels c
+LEFT JOIN indicator_value v
+    ON (v.indicator, v.level, v.country, coalesce(v.publisher, ''), coalesce(v.buyer_org_key, ''), v.year)
+     = (c.indicator, c.level, c.country, coalesce(c.publisher, ''), coalesce(c.buyer_org_key, ''), c.year)
+GROUP BY c.indicator, c.level, c.country, c.publisher, c.buyer_org_key, c.year, v.n_contributing, v.median_value,
+         v.median_process_id
 
--- name: update_values
--- The value of each touched group by the catalogue's method (medians after, from the facts); suppressed when
--- missing_share exceeds max_missing or n_eligible is below the indicator's minimum sample.
-UPDATE indicator_value v SET
-    value = CASE c.method
-        WHEN 'mean' THEN v.sum_contribution / nullif(v.n_contributing, 0)
-        WHEN 'ratio' THEN CASE WHEN v.n_contributing > 0 THEN v.sum_contribution / nullif(v.sum_weight, 0) END
-        WHEN 'sum' THEN CASE WHEN v.n_contributing > 0 THEN v.sum_contribution END
-        WHEN 'count' THEN v.n_eligible
-        ELSE v.value
-    END,
-    missing_share = v.n_missing::float / nullif(v.n_in_scope, 0),
-    suppressed = v.n_eligible < c.min_sample OR coalesce(v.n_missing::float / nullif(v.n_in_scope, 0)
-                                                         > %(max_missing)s, false)
-FROM touched t
-JOIN unnest(%(ids)s::text[], %(methods)s::text[], %(min_samples)s::int[]) AS c (id, method, min_sample)
-    ON c.id = t.indicator
-WHERE (v.indicator, v.level, v.country, coalesce(v.publisher, ''), coalesce(v.buyer_org_key, ''), v.year)
-      = (t.indicator, t.level, t.country, coalesce(t.publisher, ''), coalesce(t.buyer_org_key, ''), t.year)
-
--- name: update_medians
--- Medians of the touched groups whose eligible members changed, from the facts (over buyers: the one process per
--- buyer that weight 1 marks). Composed with expand_facts by facts.py.
-WITH groups AS (
-    SELECT DISTINCT t.country, t.year FROM touched t
-    WHERE t.eligible_changed AND t.indicator = ANY(%(median_ids)s::text[])
+-- name: update_median
+-- The median of each group of median_work for one indicator and level, found from its anchor: with `below` new
+-- members under the anchor and `present` 1 when the anchor is still a member, the members of ranks r and r + 1
+-- (r = floor((n - 1) / 2)) are read off the index, at most as many steps from the anchor as members changed (from
+-- the start when there is no anchor). The value is PostgreSQL's percentile_cont(0.5): lo + 0.5 * (hi - lo).
+-- Composed by facts.py for each indicator and level: the facts' column and the eligibility (blocks median_value_*
+-- and median_eligible_*: expand_facts' eligibility, the predicate of the partial indexes of migration 0031), and
+-- the group's condition (median_group_*).
+WITH work AS (
+    SELECT w.*, anchor.below, anchor.present, (w.n_after - 1) / 2 AS r, 2 - w.n_after %% 2 AS m,
+           coalesce(w.median_value, '-Infinity') AS anchor_value, coalesce(w.median_process_id, -1) AS anchor_id
+    FROM median_work w
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN w.median_process_id IS NULL THEN 0
+                    ELSE (w.n_before - 1) / 2 + w.added_below - w.removed_below END AS below,
+               CASE WHEN w.median_process_id IS NULL THEN 0 ELSE 1 + w.anchor_added - w.anchor_removed END AS present
+    ) anchor
+    WHERE w.indicator = '{indicator}' AND w.level = '{level}' AND w.n_after > 0
+),
+members AS (
+    SELECT w.indicator, w.level, w.country, w.publisher, w.buyer_org_key, w.year, w.r, w.m, x.rank, x.value,
+           x.process_id
+    FROM work w
+    CROSS JOIN LATERAL (
+        SELECT w.below - row_number() OVER (ORDER BY d.value DESC, d.process_id DESC) AS rank, d.value, d.process_id
+        FROM (
+            SELECT f.{value} AS value, f.process_id FROM indicator_fact f
+            WHERE {group} AND {eligible} AND (f.{value}, f.process_id) < (w.anchor_value, w.anchor_id)
+            ORDER BY f.{value} DESC, f.process_id DESC
+            LIMIT greatest(w.below - w.r, 0)
+        ) d
+        UNION ALL
+        SELECT w.below, w.median_value, w.median_process_id WHERE w.present = 1
+        UNION ALL
+        SELECT w.below + w.present + row_number() OVER (ORDER BY u.value, u.process_id) - 1, u.value, u.process_id
+        FROM (
+            SELECT f.{value} AS value, f.process_id FROM indicator_fact f
+            WHERE {group} AND {eligible} AND (f.{value}, f.process_id) > (w.anchor_value, w.anchor_id)
+            ORDER BY f.{value}, f.process_id
+            LIMIT greatest(w.r + w.m - w.below - w.present, 0)
+        ) u
+    ) x
+    WHERE x.rank BETWEEN w.r AND w.r + w.m - 1
 ),
 medians AS (
-    SELECT x.indicator, f.country, f.year, f.publisher, f.buyer_org_key,
-           GROUPING(f.publisher) = 0 AS by_publisher, GROUPING(f.buyer_org_key) = 0 AS by_buyer,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY x.contribution)
-               FILTER (WHERE x.eligible AND (x.indicator <> 'supplier_concentration_hhi' OR x.weight = 1)) AS value
-    FROM indicator_fact f
-    JOIN groups g ON g.country = f.country AND g.year = f.year
-    CROSS JOIN LATERAL ({expand}) x
-    WHERE x.indicator = ANY(%(median_ids)s::text[])
-    GROUP BY GROUPING SETS ((x.indicator, f.country, f.year), (x.indicator, f.country, f.year, f.publisher),
-                            (x.indicator, f.country, f.year, f.buyer_org_key))
+    SELECT indicator, level, country, publisher, buyer_org_key, year,
+           max(value) FILTER (WHERE rank = r) AS lo, max(value) FILTER (WHERE rank = r + m - 1) AS hi,
+           max(process_id) FILTER (WHERE rank = r) AS lo_id
+    FROM members
+    GROUP BY indicator, level, country, publisher, buyer_org_key, year
+)
+UPDATE indicator_value v
+SET value = m.lo + 0.5 * (m.hi - m.lo), median_value = m.lo, median_process_id = m.lo_id
+FROM medians m
+WHERE (v.indicator, v.level, v.country, coalesce(v.publisher, ''), coalesce(v.buyer_org_key, ''), v.year)
+      = (m.indicator, m.level, m.country, coalesce(m.publisher, ''), coalesce(m.buyer_org_key, ''), m.year)
+
+-- name: median_value_submission_period_days
+tender_days
+
+-- name: median_eligible_submission_period_days
+f.procedure_type = 'open' AND f.tender_days >= 0
+
+-- name: median_value_decision_period_days
+decision_days
+
+-- name: median_eligible_decision_period_days
+f.n_awards > 0 AND f.procedure_type <> 'direct' AND f.decision_days >= 0
+
+-- name: median_group_country
+f.country = w.country AND f.year = w.year
+
+-- name: median_group_publisher
+f.country = w.country AND f.publisher = w.publisher AND f.year = w.year
+
+-- name: median_group_buyer
+f.country = w.country AND f.year = w.year AND f.buyer_org_key = w.buyer_org_key
+
+-- name: clear_empty_medians
+-- A median group left with no members.
+UPDATE indicator_value v SET value = NULL, median_value = NULL, median_process_id = NULL
+FROM median_work w
+WHERE w.n_after <= 0
+  AND (v.indicator, v.level, v.country, coalesce(v.publisher, ''), coalesce(v.buyer_org_key, ''), v.year)
+      = (w.indicator, w.level, w.country, coalesce(w.publisher, ''), coalesce(w.buyer_org_key, ''), w.year)
+
+-- name: update_hhi_medians
+-- Supplier concentration of the changed buyers' groups: the median of the HHI of the eligible buyers (at publisher level,
+-- those with processes with awards in the publisher), recomputed from the buyers' sums, not from processes.
+WITH groups AS (
+    SELECT DISTINCT level, country, publisher, buyer_org_key, year FROM hhi_group
+),
+eligible AS (
+    SELECT b.* FROM indicator_buyer b WHERE b.hhi IS NOT NULL AND b.valued_awards >= 10
+),
+medians AS (
+    SELECT g.level, g.country, g.publisher, g.buyer_org_key, g.year, m.value
+    FROM groups g
+    CROSS JOIN LATERAL (
+        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY b.hhi) AS value FROM eligible b
+        WHERE b.country = g.country AND b.year = g.year
+    ) m
+    WHERE g.level = 'country'
+    UNION ALL
+    SELECT g.level, g.country, g.publisher, g.buyer_org_key, g.year, m.value
+    FROM groups g
+    CROSS JOIN LATERAL (
+        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY b.hhi) AS value
+        FROM indicator_buyer_publisher p
+        JOIN eligible b USING (country, year, buyer_org_key)
+        WHERE p.country = g.country AND p.year = g.year AND p.publisher = g.publisher AND p.n_with_awards > 0
+    ) m
+    WHERE g.level = 'publisher'
+    UNION ALL
+    SELECT g.level, g.country, g.publisher, g.buyer_org_key, g.year, b.hhi
+    FROM groups g
+    LEFT JOIN eligible b USING (country, year, buyer_org_key)
+    WHERE g.level = 'buyer'
 )
 UPDATE indicator_value v SET value = m.value
 FROM medians m
-JOIN touched t ON t.eligible_changed AND t.indicator = m.indicator AND t.country = m.country AND t.year = m.year
-    AND t.level = CASE WHEN m.by_publisher THEN 'publisher' WHEN m.by_buyer THEN 'buyer' ELSE 'country' END
-    AND coalesce(t.publisher, '') = CASE WHEN m.by_publisher THEN m.publisher ELSE '' END
-    AND coalesce(t.buyer_org_key, '') = CASE WHEN m.by_buyer THEN coalesce(m.buyer_org_key, '') ELSE '' END
 WHERE (v.indicator, v.level, v.country, coalesce(v.publisher, ''), coalesce(v.buyer_org_key, ''), v.year)
-      = (t.indicator, t.level, t.country, coalesce(t.publisher, ''), coalesce(t.buyer_org_key, ''), t.year)
+      = ('supplier_concentration_hhi', m.level, m.country, coalesce(m.publisher, ''), coalesce(m.buyer_org_key, ''),
+         m.year)
 
 -- name: delete_empty_groups
-DELETE FROM indicator_value WHERE n_total <= 0
+DELETE FROM indicator_value v USING touched t
+WHERE t.n_total <= 0
+  AND (v.indicator, v.level, v.country, coalesce(v.publisher, ''), coalesce(v.buyer_org_key, ''), v.year)
+      = (t.indicator, t.level, t.country, coalesce(t.publisher, ''), coalesce(t.buyer_org_key, ''), t.year)
 
 -- name: delete_changed_facts
 DELETE FROM indicator_fact f USING changed c WHERE f.process_id = c.process_id
@@ -278,38 +545,88 @@ INSERT INTO indicator_fact SELECT * FROM new_fact
 -- The refresh's own tables, gone at its commit.
 CREATE TEMP TABLE changed (process_id bigint PRIMARY KEY) ON COMMIT DROP;
 CREATE TEMP TABLE new_fact (LIKE indicator_fact INCLUDING DEFAULTS, PRIMARY KEY (process_id)) ON COMMIT DROP;
+CREATE TEMP TABLE changed_buyer (
+    country char(2), year integer, buyer_org_key text, PRIMARY KEY (country, year, buyer_org_key)
+) ON COMMIT DROP;
+CREATE TEMP TABLE buyer_before (LIKE indicator_buyer) ON COMMIT DROP;
+CREATE TEMP TABLE buyer_publisher_before (LIKE indicator_buyer_publisher) ON COMMIT DROP;
+CREATE TEMP TABLE pair_delta (
+    country char(2), year integer, buyer_org_key text, supplier text, value numeric, n_processes bigint,
+    before numeric
+) ON COMMIT DROP;
 CREATE TEMP TABLE delta_rows (
-    indicator text, country char(2), year integer, publisher text, buyer_org_key text, by_publisher boolean,
-    by_buyer boolean, n_total bigint, n_in_scope bigint, n_missing bigint, n_eligible bigint, n_contributing bigint,
-    sum_contribution numeric, sum_weight numeric, eligible_changed boolean
+    indicator text, level text, country char(2), publisher text, buyer_org_key text, year integer, n_total bigint,
+    n_in_scope bigint, n_missing bigint, n_eligible bigint, n_contributing bigint, sum_contribution numeric,
+    sum_weight numeric
 ) ON COMMIT DROP;
 CREATE TEMP TABLE touched (
     indicator text, level text, country char(2), publisher text, buyer_org_key text, year integer,
-    eligible_changed boolean
+    n_contributing bigint, n_total bigint
+) ON COMMIT DROP;
+CREATE TEMP TABLE hhi_group (
+    level text, country char(2), publisher text, buyer_org_key text, year integer
+) ON COMMIT DROP;
+CREATE TEMP TABLE median_work (
+    indicator text, level text, country char(2), publisher text, buyer_org_key text, year integer, n_before bigint,
+    n_after bigint, median_value double precision, median_process_id bigint, added_below bigint,
+    removed_below bigint, anchor_added bigint, anchor_removed bigint
 ) ON COMMIT DROP
+
+-- name: drop_work_tables
+-- At the end of the refresh: a caller's transaction around several refreshes would otherwise meet them again.
+DROP TABLE changed, new_fact, changed_buyer, buyer_before, buyer_publisher_before, pair_delta, delta_rows, touched,
+    hhi_group, median_work
+
+-- name: drop_signed_table
+DROP TABLE signed_fact
+
+-- name: create_signed_table
+CREATE TEMP TABLE signed_fact (sign integer NOT NULL, LIKE indicator_fact) ON COMMIT DROP
 
 -- name: create_changed_table
 CREATE TEMP TABLE changed (process_id bigint PRIMARY KEY) ON COMMIT DROP
 
--- name: analyze_work_tables
--- Temporary tables are never analyzed by autovacuum: without statistics the planner takes them for empty and joins
--- them by nested loops (seconds where hash joins take milliseconds).
-ANALYZE changed, new_fact
+-- name: drop_changed_table
+DROP TABLE changed
 
 -- name: analyze_changed
+-- Temporary tables are never analyzed by autovacuum: without statistics the planner takes them for empty and joins
+-- them by nested loops (seconds where hash joins take milliseconds).
 ANALYZE changed
 
+-- name: analyze_new_facts
+ANALYZE changed, new_fact (process_id)
+
+-- name: analyze_signed
+ANALYZE signed_fact (process_id, country, year, publisher, buyer_org_key)
+
+-- name: analyze_buyers
+ANALYZE changed_buyer, buyer_before, buyer_publisher_before, pair_delta
+
 -- name: analyze_delta
-ANALYZE delta_rows, touched
+ANALYZE delta_rows (indicator, level, country, year), hhi_group
+
+-- name: analyze_facts
+-- A full refresh fills emptied tables: without fresh statistics the planner takes them for empty still.
+ANALYZE indicator_fact
+
+-- name: analyze_values
+ANALYZE indicator_value, indicator_buyer, indicator_buyer_supplier, indicator_buyer_publisher
+
+-- name: analyze_medians
+ANALYZE median_work
 
 -- name: count_changed
 SELECT count(*) AS n FROM changed
+
+-- name: count_facts
+SELECT count(*) AS n FROM indicator_fact
 
 -- name: select_touched_groups
 SELECT DISTINCT country::text AS country, year FROM touched WHERE level = 'country' ORDER BY 1, 2
 
 -- name: truncate_all
-TRUNCATE indicator_fact, indicator_value
+TRUNCATE indicator_fact, indicator_value, indicator_buyer, indicator_buyer_supplier, indicator_buyer_publisher
 
 -- name: select_values
 SELECT indicator, level, country, publisher, buyer_org_key, year, value, n_eligible, n_total, missing_share,
@@ -321,9 +638,24 @@ WHERE level = %(level)s
 ORDER BY country, year, publisher NULLS FIRST, buyer_org_key NULLS FIRST, indicator
 
 -- name: select_explain
--- Composed with expand_facts by facts.py.
-SELECT f.ocid, x.in_scope, x.eligible, x.contribution, x.weight
-FROM indicator_fact f
-CROSS JOIN LATERAL ({expand}) x
-WHERE x.indicator = %(indicator)s AND f.country = %(country)s AND f.year = %(year)s
-ORDER BY x.eligible DESC, x.in_scope DESC, f.ocid
+-- Composed with expand_facts and expand_buyer by facts.py. Supplier concentration of a known buyer's process from
+-- its buyer's sums; the first eligible process of each buyer weighs 1.
+SELECT ocid, in_scope, eligible, contribution,
+       CASE WHEN by_buyer THEN (eligible AND row_number() OVER (
+                PARTITION BY buyer_org_key, eligible ORDER BY process_id) = 1)::int::float
+            ELSE weight END AS weight
+FROM (
+    SELECT f.ocid, f.process_id, f.buyer_org_key, h.by_buyer,
+           CASE WHEN h.by_buyer THEN h.in_scope ELSE x.in_scope END AS in_scope,
+           CASE WHEN h.by_buyer THEN h.eligible ELSE x.eligible END AS eligible,
+           CASE WHEN h.by_buyer THEN h.contribution ELSE x.contribution END AS contribution, x.weight
+    FROM indicator_fact f
+    CROSS JOIN LATERAL ({expand}) x
+    LEFT JOIN indicator_buyer b USING (country, year, buyer_org_key)
+    CROSS JOIN LATERAL (
+        SELECT x.indicator = 'supplier_concentration_hhi' AND f.buyer_org_key IS NOT NULL AS by_buyer, buyer.*
+        FROM ({expand_buyer}) buyer
+    ) h
+    WHERE x.indicator = %(indicator)s AND f.country = %(country)s AND f.year = %(year)s
+) e
+ORDER BY eligible DESC, in_scope DESC, ocid

@@ -1,10 +1,12 @@
--- Red flags as Cardinal computes them (aggregator/compare/red_flags.py, aggregator/compare/redflags/): per
--- publisher, from its compiled releases, after Cardinal's `prepare` with the publisher's settings.
+-- Red flags as Cardinal computes them (aggregator/compare/red_flags.py, flag_facts.py, redflags/): per
+-- publisher, from its compiled releases, after Cardinal's `prepare` with the publisher's settings; each compiled
+-- release's contribution kept in red_flag_fact (migration 0033).
 
 -- name: select_publishers
--- Each publisher with compiled releases, when they last changed, and when its red flags were last computed.
+-- Each publisher with compiled releases, when they last changed and how many there are, and when its red flags
+-- were last computed, over how many.
 SELECT p.id, p.name, p.country::text AS country, c.compiled_releases, c.last_compiled, r.computed_at,
-       r.settings_hash
+       r.settings_hash, r.compiled_releases AS flagged_releases
 FROM publisher p
 JOIN (SELECT publisher_id, count(*) AS compiled_releases, max(compiled_at) AS last_compiled
       FROM compiled_release GROUP BY publisher_id) c ON c.publisher_id = p.id
@@ -13,11 +15,126 @@ ORDER BY p.name
 
 -- name: select_compiled_bodies
 -- Read through a server-side cursor, in OCID order: Cardinal's main currency is the first it meets.
-SELECT c.ocid, d.body::text AS body
+SELECT c.id, c.ocid, c.data_id, d.body::text AS body
 FROM compiled_release c
 JOIN data d ON d.id = c.data_id
 WHERE c.publisher_id = %(publisher_id)s
 ORDER BY c.ocid
+
+-- name: create_changed_releases
+-- The compiled releases of one publisher whose red flag facts a refresh replaces (gone ones too).
+CREATE TEMP TABLE flag_changed (compiled_release_id bigint PRIMARY KEY, ocid text NOT NULL) ON COMMIT DROP
+
+-- name: drop_changed_releases
+DROP TABLE flag_changed
+
+-- name: select_changed_releases
+-- The publisher's compiled releases with a body its facts did not read (new, or compiled again to another body),
+-- and the facts of compiled releases that are gone. Reads the publisher's compiled releases and facts side by
+-- side, not their bodies.
+INSERT INTO flag_changed (compiled_release_id, ocid)
+SELECT f.compiled_release_id, f.ocid FROM red_flag_fact f
+WHERE f.publisher = %(publisher)s AND NOT EXISTS (SELECT 1 FROM compiled_release c WHERE c.id = f.compiled_release_id)
+UNION ALL
+SELECT c.id, c.ocid FROM compiled_release c
+LEFT JOIN red_flag_fact f ON f.compiled_release_id = c.id
+WHERE c.publisher_id = %(publisher_id)s AND (f.compiled_release_id IS NULL OR f.data_id <> c.data_id)
+
+-- name: count_parties
+-- The parties of the changed releases' facts (the old ones, sign -1, before they are deleted; the new ones, 1),
+-- added to the publisher's counts (a party no release names any more goes: delete_gone_parties).
+INSERT INTO red_flag_party AS p (publisher, role, party_id, n_releases)
+SELECT f.publisher, r.key, i.value, %(sign)s * count(*)
+FROM flag_changed c
+JOIN red_flag_fact f ON f.compiled_release_id = c.compiled_release_id
+CROSS JOIN json_each(f.parties) AS r
+CROSS JOIN json_array_elements_text(r.value) AS i
+WHERE NOT f.excluded
+GROUP BY f.publisher, r.key, i.value
+ON CONFLICT (publisher, role, party_id) DO UPDATE SET n_releases = p.n_releases + excluded.n_releases
+
+-- name: delete_gone_parties
+DELETE FROM red_flag_party WHERE publisher = %(publisher)s AND n_releases = 0
+
+-- name: delete_parties
+DELETE FROM red_flag_party WHERE publisher = %(publisher)s
+
+-- name: count_all_parties
+-- A publisher folded whole: its parties counted from all its facts.
+INSERT INTO red_flag_party (publisher, role, party_id, n_releases)
+SELECT f.publisher, r.key, i.value, count(*)
+FROM red_flag_fact f
+CROSS JOIN json_each(f.parties) AS r
+CROSS JOIN json_array_elements_text(r.value) AS i
+WHERE f.publisher = %(publisher)s AND NOT f.excluded
+GROUP BY f.publisher, r.key, i.value
+
+-- name: select_changed_bodies
+-- Read through a server-side cursor.
+SELECT c.id, c.ocid, c.data_id, d.body::text AS body
+FROM flag_changed ch
+JOIN compiled_release c ON c.id = ch.compiled_release_id
+JOIN data d ON d.id = c.data_id
+ORDER BY c.ocid
+
+-- name: delete_changed_facts
+DELETE FROM red_flag_fact f USING flag_changed c WHERE f.compiled_release_id = c.compiled_release_id
+
+-- name: delete_publisher_facts
+DELETE FROM red_flag_fact WHERE publisher = %(publisher)s
+
+-- name: copy_facts
+-- aggregator/compare/flag_facts.py gives the rows in this column order.
+COPY red_flag_fact (compiled_release_id, publisher, ocid, data_id, excluded, currency, own, shared, parties, issues)
+FROM STDIN
+
+-- name: select_main_currency
+-- The first currency compared, in OCID order (Cardinal's main currency when its settings name none).
+SELECT currency FROM red_flag_fact
+WHERE publisher = %(publisher)s AND currency IS NOT NULL
+ORDER BY ocid
+LIMIT 1
+
+-- name: select_contributions
+-- In OCID order, through a server-side cursor: what the fences and the parties' flags need from each release, and
+-- the flags of its own for the releases whose flags are written again (the changed ones). As text: orjson reads it
+-- faster than psycopg's json loader.
+SELECT f.ocid, CASE WHEN c.compiled_release_id IS NOT NULL THEN f.own END::text AS own, f.shared::text AS shared
+FROM red_flag_fact f
+LEFT JOIN flag_changed c USING (compiled_release_id)
+WHERE f.publisher = %(publisher)s AND NOT f.excluded
+  AND (f.shared IS NOT NULL OR (f.own IS NOT NULL AND c.compiled_release_id IS NOT NULL))
+ORDER BY f.ocid
+
+-- name: select_fact_counts
+-- The n of the rates: compiled releases, processes past Cardinal's exclusions, distinct parties of each role.
+SELECT count(*) AS compiled_releases, count(*) FILTER (WHERE NOT excluded) AS processes,
+       (SELECT coalesce(jsonb_object_agg(role, n), '{}') FROM (
+           SELECT role, count(*) AS n FROM red_flag_party WHERE publisher = %(publisher)s GROUP BY role
+       ) roles) AS parties
+FROM red_flag_fact WHERE publisher = %(publisher)s
+
+-- name: select_issues
+-- What prepare reported, per path and issue: how many, and the first examples (in OCID order, then as found).
+WITH found AS (
+    SELECT i.issue ->> 1 AS path, i.issue ->> 4 AS description, i.issue,
+           row_number() OVER (PARTITION BY i.issue ->> 1, i.issue ->> 4 ORDER BY f.ocid, i.n) AS rank
+    FROM red_flag_fact f
+    CROSS JOIN json_array_elements(f.issues) WITH ORDINALITY AS i (issue, n)
+    WHERE f.publisher = %(publisher)s AND f.issues IS NOT NULL
+)
+SELECT path, description, count(*) AS n,
+       jsonb_agg(jsonb_build_object('ocid', issue -> 0, 'indexes', issue -> 2, 'value', issue -> 3) ORDER BY rank)
+           FILTER (WHERE rank <= %(examples)s) AS examples
+FROM found
+GROUP BY path, description
+
+-- name: delete_changed_flags
+-- The flags that a change may have changed: the fences' and the parties' flags, and the changed releases' own.
+DELETE FROM red_flag f
+WHERE f.publisher = %(publisher)s
+  AND (f.code = ANY(%(fence_codes)s::text[]) OR f.party_role IS NOT NULL
+       OR (f.code = ANY(%(own_codes)s::text[]) AND f.ocid IN (SELECT ocid FROM flag_changed)))
 
 -- name: delete_red_flags
 DELETE FROM red_flag WHERE publisher = %(publisher)s
@@ -43,13 +160,16 @@ ON CONFLICT (publisher) DO UPDATE SET
 DELETE FROM note WHERE publisher_id = %(publisher_id)s AND stage = 'compare' AND code LIKE 'red_flag%%'
 
 -- name: delete_orphans
--- Publishers whose compiled releases are all gone keep no flags.
-DELETE FROM red_flag f WHERE NOT EXISTS (
-    SELECT FROM publisher p JOIN compiled_release c ON c.publisher_id = p.id WHERE p.name = f.publisher
-);
-DELETE FROM red_flag_run r WHERE NOT EXISTS (
-    SELECT FROM publisher p JOIN compiled_release c ON c.publisher_id = p.id WHERE p.name = r.publisher
-)
+-- Publishers whose compiled releases are all gone keep no flags and no facts (found from the runs: a few rows).
+WITH gone AS (
+    DELETE FROM red_flag_run r WHERE NOT EXISTS (
+        SELECT FROM publisher p JOIN compiled_release c ON c.publisher_id = p.id WHERE p.name = r.publisher
+    )
+    RETURNING r.publisher
+),
+flags AS (DELETE FROM red_flag f USING gone g WHERE f.publisher = g.publisher),
+parties AS (DELETE FROM red_flag_party p USING gone g WHERE p.publisher = g.publisher)
+DELETE FROM red_flag_fact f USING gone g WHERE f.publisher = g.publisher
 
 -- name: select_counts
 -- Per country (and publisher, with by_publisher) and code: processes or parties flagged, of how many.
@@ -89,3 +209,6 @@ WHERE (%(country)s::text IS NULL OR p.country = %(country)s::text)
   AND (%(publisher)s::text IS NULL OR f.publisher = %(publisher)s::text)
   AND (%(code)s::text IS NULL OR f.code = %(code)s::text)
 ORDER BY f.publisher, f.code, f.ocid NULLS LAST, f.party_role, f.party_id
+
+-- name: count_flags
+SELECT count(*) AS n FROM red_flag WHERE publisher = %(publisher)s

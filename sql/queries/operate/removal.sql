@@ -28,7 +28,9 @@ SELECT ARRAY(SELECT DISTINCT pp.org_key FROM process_party pp JOIN process p ON 
 WITH v AS (DELETE FROM indicator_value WHERE publisher = %(name)s),
      c AS (DELETE FROM field_coverage WHERE publisher = %(name)s),
      f AS (DELETE FROM red_flag WHERE publisher = %(name)s),
-     r AS (DELETE FROM red_flag_run WHERE publisher = %(name)s)
+     r AS (DELETE FROM red_flag_run WHERE publisher = %(name)s),
+     x AS (DELETE FROM red_flag_fact WHERE publisher = %(name)s),
+     y AS (DELETE FROM red_flag_party WHERE publisher = %(name)s)
 DELETE FROM quality_check WHERE publisher = %(name)s
 
 -- name: delete_processes
