@@ -39,9 +39,8 @@ HEARTBEAT = 0.1
 #: Columns that differ between any two runs: identities and what is made of them, and timestamps (``*_at``).
 VOLATILE = {"id", "publisher_id", "crawl_id", "crawl_file_id", "data_id", "package_data_id", "versioned_data_id"}
 VOLATILE |= {"record_id", "process_id", "compiled_release_id", "output_hash", "stored_as", "path", "files_path"}
-#: Which process carries its buyer's weight (the first by id: ids follow the order that parallel batches commit in);
-#: compared per buyer instead ("indicator_fact weights").
-VOLATILE |= {"hhi_weight"}
+#: The process at a group's median: ids follow the order that parallel batches commit in (the value is compared).
+VOLATILE |= {"median_process_id"}
 
 
 def faulty(index: int, release: dict[str, Any]) -> dict[str, Any]:
@@ -229,7 +228,8 @@ def _in_group(process: psutil.Process, group: int) -> bool:
 #: Each table in a form two runs can be compared in: rows of crawls and loads that died are left out (they are kept,
 #: not used, and the run that follows stores its own), ids give way to what they stand for.
 TABLES_AS_THEY_ARE = ("organization", "indicator_value", "indicator_fact", "red_flag", "red_flag_run")
-TABLES_AS_THEY_ARE += ("quality_check", "field_coverage")
+TABLES_AS_THEY_ARE += ("quality_check", "field_coverage", "quality_fact", "red_flag_fact", "red_flag_party")
+TABLES_AS_THEY_ARE += ("indicator_buyer", "indicator_buyer_supplier", "indicator_buyer_publisher")
 _ALIVE = "SELECT id FROM crawl WHERE status <> 'interrupted'"
 _ROUTE = "JOIN compiled_release c ON c.id = t.compiled_release_id JOIN publisher p ON p.id = c.publisher_id"
 SNAPSHOT = {
@@ -254,8 +254,6 @@ SNAPSHOT = {
         for table in ("process", "award", "contract", "process_party", "organization_identifier")
     },
     **{table: f"SELECT to_jsonb(t) AS row FROM {table} t" for table in TABLES_AS_THEY_ARE},
-    "indicator_fact weights": "SELECT to_jsonb(w) AS row FROM (SELECT country, year, buyer_org_key, "
-    "sum(hhi_weight) AS weight FROM indicator_fact GROUP BY 1, 2, 3) AS w",
     **{
         f"{table} (rows)": f"SELECT to_jsonb(count(*)) AS row FROM {table}"
         for table in ("note_part", "organization_dirty", "process_key_dirty", "compare_dirty")

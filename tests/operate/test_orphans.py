@@ -170,7 +170,7 @@ def test_a_dead_workers_job_gives_way_to_the_same_batch_waiting_beside_it(atlas_
     """A queue left by an earlier version: the batch of a killed command's job was queued again beside it. The dead
     job could never go back in the queue (one job per batch waits) and held the batch's lock: the other waited for
     ever. Recovery now ends the dead one, and a command waits for the one that waits."""
-    batch = workers.Batch(workers.COMPILE_TASK, {"publisher_id": 1, "ocids": ["x"], "versioned": False}, "k", 1)
+    batch = workers.Batch(tasks.COMPILE_TASK, {"publisher_id": 1, "ocids": ["x"], "versioned": False}, "k", 1)
     (dead,) = workers.queue_batches(conn, [batch])
     with psycopg.connect(db.resolve_url(), options="-c search_path=task_queue") as queue:  # as its triggers expect
         queue.execute("UPDATE procrastinate_jobs SET status = 'doing' WHERE id = %s", (dead,))  # and no worker

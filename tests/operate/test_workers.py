@@ -291,7 +291,7 @@ def local_worker_pids(conn: psycopg.Connection) -> list[int]:
 
 def test_a_failing_job_stops_the_command_with_its_error(loaded):
     batch = worker.Batch(
-        worker.COMPILE_TASK,
+        tasks.COMPILE_TASK,
         {"publisher_id": 1, "ocids": ["x"], "versioned": False, "started": "not a date"},
         "compile:bad",
         1,

@@ -81,7 +81,7 @@ def contribution(runner: Runner, release: Any, currency: str | None) -> Contribu
         found.ratio = (state.second_lowest_bid_ratios[ocid], *state.winner_and_lowest_non_winner[ocid])
     for name in TALLIES:
         tallies: dict[str, Tally] = getattr(state, name)
-        found.tallies[name] = [(key, t.numerator, t.denominator) for key, t in tallies.items()]
+        found.tallies[name] = [(key, t.numerator, t.denominator) for key, t in sorted(tallies.items())]
     found.classifications = [(key, sorted(c.codes)) for key, c in state.r048_classifications.items()]
     references: dict[str, list[str]] = {}
     for role, identifier in party_references(release):
