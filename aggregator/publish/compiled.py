@@ -111,8 +111,13 @@ def write_publisher(
 
 def _unchanged(folder: Path, part: Part, previous: Previous | None) -> str | None:
     """The file's checksum when it holds exactly this part already; else None."""
-    path = folder / f"{part.name}.jsonl.gz"
-    if previous is None or previous.content != part.content:
+    return unchanged(folder / f"{part.name}.jsonl.gz", part.content, previous)
+
+
+def unchanged(path: Path, content: str, previous: Previous | None) -> str | None:
+    """The file's checksum when the previous export wrote it with this content fingerprint and it still has the size
+    and checksum it had then; else None."""
+    if previous is None or previous.content != content:
         return None
     try:
         if path.stat().st_size != previous.bytes:

@@ -1,7 +1,8 @@
 """The tables of the downloads: what each holds, its key, how it joins the others, and every field's description.
 
 Each table is a named query of ``sql/queries/publish/downloads.sql`` written as ``tables/<name>.csv.gz`` (exact
-numbers) and ``tables/<name>.parquet`` (numbers as doubles); ``indicators`` goes to ``indicators.csv``. Rows are
+numbers) and ``tables/<name>.parquet`` (numbers as doubles); ``indicators`` goes to ``indicators.csv``; the tables
+of processes (``by_part``) are written by publisher and year (``table_parts``). Rows are
 keyed by values that survive a rebuild from the same inputs (publisher, OCID, positions, natural keys), never by
 the database's ids. Field descriptions live in ``data/fields.csv`` (``*`` for a field that means the same in every
 table that has it); :func:`describe` raises on a field without one, and a test checks every table.
@@ -35,6 +36,7 @@ class Download:
     formats: tuple[str, ...] = ("csv", "parquet")
     path: str = ""  # for a single file outside tables/ (indicators.csv)
     needs: str = ""  # a table that must exist for the query to run (else the download is left out)
+    by_part: bool = False  # rows of one process each, written by publisher and year (publish/table_parts.py)
 
 
 _TO_PUBLISHER = ForeignKey(("publisher",), "publisher", ("publisher",))
@@ -53,30 +55,35 @@ DOWNLOADS: tuple[Download, ...] = (
         "tender period, tender value in USD, EUR and PPP dollars.",
         PROCESS_KEY,
         (_TO_PUBLISHER,),
+        by_part=True,
     ),
     Download(
         "award",
         "The awards of each process, with suppliers and values converted.",
         (*PROCESS_KEY, "position"),
         (_TO_PROCESS,),
+        by_part=True,
     ),
     Download(
         "contract",
         "The contracts of each process, with dates and values converted.",
         (*PROCESS_KEY, "position"),
         (_TO_PROCESS,),
+        by_part=True,
     ),
     Download(
         "process_party",
         "The parties of each process with their roles and organization key.",
         (*PROCESS_KEY, "position"),
         (_TO_PROCESS, ForeignKey(("org_key",), "organization", ("org_key",))),
+        by_part=True,
     ),
     Download(
         "organization_identifier",
         "Every identifier each party gives, as published and as cleaned.",
         (*PROCESS_KEY, "party_position", "position"),
         (ForeignKey((*PROCESS_KEY, "party_position"), "process_party", (*PROCESS_KEY, "position")),),
+        by_part=True,
     ),
     Download(
         "organization",
@@ -90,6 +97,7 @@ DOWNLOADS: tuple[Download, ...] = (
         "PPP dollars. Count rows with is_primary to count each process once.",
         PROCESS_KEY,
         (_TO_PUBLISHER,),
+        by_part=True,
     ),
     Download(
         "field_coverage",

@@ -4,7 +4,9 @@
   UTC year of its first release's date; ``full.jsonl.gz``: those files one after the other (see ``compiled``),
   each rewritten only when its compiled releases changed;
 - ``tables/<table>.csv.gz`` and ``tables/<table>.parquet`` for every table of ``downloads.DOWNLOADS`` (publishers,
-  the normalized tables, the cross-country processes, quality), keyed by publisher and OCID; ``indicators.csv``;
+  the normalized tables, the cross-country processes, quality), keyed by publisher and OCID; the tables of processes
+  by publisher and year, each part rewritten only when its processes changed (see ``table_parts``);
+  ``indicators.csv``;
 - ``datapackage.json``: a Frictionless Data Package describing every file and field, each publisher's licence and
   the sources; ``SHA256SUMS``: their checksums.
 
@@ -24,7 +26,7 @@ from typing import Any
 import psycopg
 
 from aggregator.db import query
-from aggregator.publish import compiled, datapackage
+from aggregator.publish import compiled, datapackage, table_parts
 from aggregator.publish.downloads import DOWNLOADS, Download
 from aggregator.publish.tables import Column, write_query
 
@@ -40,8 +42,8 @@ class ExportedFile:
     columns: list[Column] = field(default_factory=list)
     download: Download | None = None  # the table a csv or parquet file holds
     sha256: str = ""  # known when the export computed it as it wrote (compiled files)
-    content: str = ""  # a compiled file's fingerprint
-    written: bool = True  # False: an unchanged compiled file left as it was
+    content: str = ""  # a compiled file's or a table of processes' fingerprint
+    written: bool = True  # False: an unchanged file left as it was
 
 
 def export(
@@ -63,10 +65,18 @@ def export(
     with conn.transaction():
         if fresh:
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        for row in conn.execute(query("publish/export", "select_publishers")).fetchall():
-            add(write_compiled(conn, row["id"], row["name"], directory, previous))
+        with_data = [
+            table_parts.Publisher(r["id"], r["name"], r["level"], r["title"])
+            for r in conn.execute(query("publish/export", "select_publishers")).fetchall()
+        ]
+        for publisher in with_data:
+            add(write_compiled(conn, publisher.id, publisher.name, directory, previous))
+        parts = table_parts.parts_of(conn, with_data)
         publishers: list[Mapping[str, Any]] = []
         for download in DOWNLOADS:
+            if download.by_part:
+                add(write_by_part(conn, download, directory, with_data, parts, previous))
+                continue
             files, rows = write_download(conn, download, directory)
             add(files)
             if download.name == "publisher":
@@ -139,6 +149,35 @@ def write_download(
     ]
     rows = conn.execute(statement).fetchall() if download.name == "publisher" else []
     return files, rows
+
+
+def write_by_part(
+    conn: psycopg.Connection,
+    download: Download,
+    directory: Path,
+    publishers: list[table_parts.Publisher],
+    parts: list[table_parts.Part],
+    previous: dict[str, Any],
+) -> list[ExportedFile]:
+    """A table of processes' files, from its parts (rewritten only where they changed)."""
+    paths = {fmt: directory / f"tables/{download.name}.{'csv.gz' if fmt == 'csv' else fmt}" for fmt in download.formats}
+    columns, wholes = table_parts.write_table(conn, download.name, publishers, parts, paths, previous, directory)
+    return [
+        ExportedFile(
+            None,
+            whole.path,
+            whole.rows,
+            fmt,
+            f"{download.name}-{fmt}",
+            download.description + (" Exact numbers." if fmt == "csv" else " Numbers as doubles."),
+            columns,
+            download,
+            sha256=whole.sha256,
+            content=whole.content,
+            written=whole.written,
+        )
+        for fmt, whole in zip(paths, wholes, strict=True)
+    ]
 
 
 def _publisher(row: Mapping[str, Any]) -> datapackage.Publisher:

@@ -9,7 +9,7 @@ import io
 import itertools
 import json
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -132,13 +132,14 @@ class CsvSink:
     starts like a spreadsheet formula (``=``, ``+``, ``-``, ``@``) is not altered, and a cell holding a carriage
     return is quoted (see :meth:`write`)."""
 
-    def __init__(self, stack: ExitStack, path: Path, columns: list[Column]) -> None:
-        raw: IO[bytes] = stack.enter_context(_partial(path))
+    def __init__(self, stack: ExitStack, path: Path, columns: list[Column], header: bool = True) -> None:
+        raw: IO[bytes] = stack.enter_context(partial(path))
         if path.suffix == ".gz":
-            raw = stack.enter_context(gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0, compresslevel=6))
+            raw = stack.enter_context(gzip_member(raw))
         self._text = stack.enter_context(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
         self._writer = csv.writer(self._text, lineterminator="\n")
-        self._writer.writerow([c.name for c in columns])
+        if header:
+            self._writer.writerow([c.name for c in columns])
         self._convert = [(i, CONVERTERS[c.pg_type]) for i, c in enumerate(columns) if c.pg_type in CONVERTERS]
         texts = [i for i, c in enumerate(columns) if c.pg_type in TEXT_TYPES]
         # The text cells of a row, as a tuple (itemgetter gives a bare value for one index).
@@ -174,11 +175,17 @@ class CsvSink:
         return cells
 
 
+def gzip_member(raw: IO[bytes]) -> gzip.GzipFile:
+    """One gzip member written to ``raw``: no time and no file name in its header, so the same bytes in give the
+    same bytes out."""
+    return gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0, compresslevel=6)
+
+
 class ParquetSink:
     """A Parquet file written one row group per batch."""
 
     def __init__(self, stack: ExitStack, path: Path, columns: list[Column]) -> None:
-        raw = stack.enter_context(_partial(path))
+        raw = stack.enter_context(partial(path))
         self._columns = columns
         self._writer = stack.enter_context(pq.ParquetWriter(raw, arrow_schema(columns), compression="zstd"))
 
@@ -186,7 +193,7 @@ class ParquetSink:
         self._writer.write_batch(arrow_batch(self._columns, rows))
 
 
-class _partial:
+class partial:
     """Write ``path`` through ``path.partial``, renamed into place only when everything was written."""
 
     def __init__(self, path: Path) -> None:
@@ -231,6 +238,53 @@ def write_query(
                 sink.write(batch)
             rows += len(batch)
     return columns, rows
+
+
+def write_parts(
+    conn: psycopg.Connection,
+    statement: str | psycopg.sql.Composable,
+    params: dict[str, Any],
+    paths: Callable[[Any], tuple[Path, Path]],
+) -> dict[Any, int]:
+    """Stream a query whose last column names each row's part, its rows grouped by part, into files per part: a
+    CSV gzip member without a header row and a Parquet file (``paths(part)``); the part's column is not written.
+    Return the rows of each part written (a part without rows gets no files).
+
+    Call inside a transaction (server-side cursors live in one)."""
+    counts: dict[Any, int] = {}
+    with conn.cursor(name="export_parts", row_factory=tuple_row) as cursor:
+        cursor.itersize = BATCH_ROWS
+        cursor.execute(statement, params)
+        columns = columns_of(cursor.description or [])[:-1]
+        batches = _batches_by_part(cursor)
+        pending = next(batches, None)
+        while pending is not None:
+            part, rows = pending[0], 0
+            csv_path, parquet_path = paths(part)
+            with ExitStack() as stack:
+                sinks = (CsvSink(stack, csv_path, columns, header=False), ParquetSink(stack, parquet_path, columns))
+                while pending is not None and pending[0] == part:
+                    for sink in sinks:
+                        sink.write(pending[1])
+                    rows += len(pending[1])
+                    pending = next(batches, None)
+            counts[part] = rows
+    return counts
+
+
+def _batches_by_part(cursor: psycopg.Cursor) -> Iterator[tuple[Any, list[tuple]]]:
+    while batch := cursor.fetchmany(BATCH_ROWS):
+        for part, group in itertools.groupby(batch, key=operator.itemgetter(-1)):
+            yield part, [row[:-1] for row in group]
+
+
+def columns_of_query(
+    conn: psycopg.Connection, statement: str | psycopg.sql.Composable, params: dict[str, Any] | None = None
+) -> list[Column]:
+    """A query's columns, without reading its rows."""
+    with conn.cursor(name="export_columns", row_factory=tuple_row) as cursor:
+        cursor.execute(statement, params)
+        return columns_of(cursor.description or [])
 
 
 def write_header_only(path: Path, columns: list[Column]) -> None:

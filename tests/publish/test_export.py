@@ -272,8 +272,9 @@ def test_every_field_of_every_download_is_described(conn):
             and conn.execute("SELECT to_regclass(%s) IS NULL AS absent", (download.needs,)).fetchone()["absent"]
         ):
             continue
-        cursor = conn.execute(query("publish/downloads", download.name) + " LIMIT 0")
-        for column in cursor.description:
+        params = {"publisher_id": 0, "years": []} if download.by_part else None
+        cursor = conn.execute(query("publish/downloads", download.name) + " LIMIT 0", params)
+        for column in cursor.description[:-1] if download.by_part else cursor.description:  # not the part's
             assert describe(download.name, column.name), (download.name, column.name)
     with pytest.raises(AtlasError, match=r"process\.no_such_field has no description"):
         describe("process", "no_such_field")

@@ -1,5 +1,6 @@
 """Downloads that can be joined across rebuilds: two databases loaded with the same inputs (in another order, so
-that every internal id differs) give the same bytes; a re-export rewrites only the compiled parts that changed."""
+that every internal id differs) give the same bytes; a re-export rewrites only the compiled parts, and reads again
+only the parts of the tables of processes, that changed."""
 
 import gzip
 import json
@@ -39,8 +40,9 @@ def second_database(server_url: str, template_database: str):
     _drop(server_url, name)
 
 
-def build(monkeypatch, url: str, loads: list[tuple[str, str]], out: Path) -> None:
+def build(monkeypatch, url: str, loads: list[tuple[str, str]], out: Path, home: Path) -> None:
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("OCDS_ATLAS_HOME", str(home))  # its own cache of table parts
     db.resolve_url.cache_clear()
     for directory, country in loads:
         invoke("load", str(PUBLISHERS / directory), "--publisher", directory, "--country", country)
@@ -52,8 +54,8 @@ def build(monkeypatch, url: str, loads: list[tuple[str, str]], out: Path) -> Non
 @needs_publishers
 def test_two_builds_of_the_same_inputs_give_the_same_bytes(atlas_env, second_database, monkeypatch, tmp_path):
     first, second = tmp_path / "first", tmp_path / "second"
-    build(monkeypatch, db.resolve_url(), LOADS, first)
-    build(monkeypatch, second_database, LOADS[::-1], second)
+    build(monkeypatch, db.resolve_url(), LOADS, first, tmp_path / "home-1")
+    build(monkeypatch, second_database, LOADS[::-1], second, tmp_path / "home-2")
     with db.connect(second_database) as conn:  # the ids did differ
         ids = conn.execute("SELECT id FROM publisher WHERE name = 'mexico_cdmx'").fetchone()["id"]
     assert ids == 1
@@ -61,6 +63,32 @@ def test_two_builds_of_the_same_inputs_give_the_same_bytes(atlas_env, second_dat
     assert set(one) == set(two)
     assert "tables/publisher.csv.gz" in one and "tables/quality_check.csv.gz" in one
     assert [name for name in one if one[name] != two[name]] == []  # datapackage.json and SHA256SUMS included
+    # The cached parts of the tables of processes hold the same rows (their names are each database's own).
+    assert part_summaries(tmp_path / "home-1") == part_summaries(tmp_path / "home-2") != {}
+
+
+def part_summaries(home: Path) -> dict[str, dict]:
+    root = home / "cache" / "export-parts"
+    return {
+        p.parent.relative_to(root).as_posix() + "/" + p.name.split("-")[0]: json.loads(p.read_text())
+        for p in root.rglob("*.json")
+    }
+
+
+def cached_parts(home: Path) -> set[str]:
+    root = home / "cache" / "export-parts"
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def change_one_release(conn, tmp_path: Path) -> tuple[dict, str]:
+    """Load and compile :func:`changed_release`; return it and its year."""
+    release, year = changed_release(conn)
+    package = tmp_path / "change" / "package.json"
+    package.parent.mkdir()
+    package.write_bytes(orjson.dumps({"uri": "x", "publishedDate": "2024-01-01T00:00:00Z", "releases": [release]}))
+    invoke("load", str(package), "--publisher", "paraguay_dncp", "--country", "PY")
+    invoke("compile")
+    return release, year
 
 
 def changed_release(conn) -> tuple[dict, str]:
@@ -94,12 +122,7 @@ def test_a_re_export_rewrites_only_the_parts_that_changed(atlas_env, conn, tmp_p
     assert [f.path.name for f in unchanged.values() if f.kind.startswith("compiled") and f.written] == []
     assert all(path.stat().st_mtime_ns == before[path] for path in unchanged if "compiled" in path.parts)
 
-    release, year = changed_release(conn)
-    package = tmp_path / "change" / "package.json"
-    package.parent.mkdir()
-    package.write_bytes(orjson.dumps({"uri": "x", "publishedDate": "2024-01-01T00:00:00Z", "releases": [release]}))
-    invoke("load", str(package), "--publisher", "paraguay_dncp", "--country", "PY")
-    invoke("compile")
+    release, year = change_one_release(conn, tmp_path)
     again = {f.path: f for f in export(conn, out)}
     rewritten = sorted(
         f.path.relative_to(out).as_posix() for f in again.values() if f.kind.startswith("compiled") and f.written
@@ -122,3 +145,44 @@ def test_a_re_export_rewrites_only_the_parts_that_changed(atlas_env, conn, tmp_p
     damaged.write_bytes(data[:20] + bytes([data[20] ^ 0xFF]) + data[21:])  # the same size, other bytes
     repaired = {f.path: f for f in export(conn, out)}
     assert repaired[damaged].written and files_of(out) == files_of(fresh)
+
+
+@needs_publishers
+def test_the_tables_of_processes_read_again_only_the_parts_that_changed(atlas_env, conn, tmp_path, monkeypatch):
+    for directory, country in LOADS:
+        invoke("load", str(PUBLISHERS / directory), "--publisher", directory, "--country", country)
+    invoke("compile")
+    out = tmp_path / "out"
+    first = {f.path.relative_to(out).as_posix(): f for f in export(conn, out)}
+    assert first["tables/award.csv.gz"].written and first["tables/award.parquet"].written
+    parts = cached_parts(atlas_env)
+    assert {p.split("/")[0] for p in parts} == {
+        "process", "award", "contract", "process_party", "organization_identifier", "processes"
+    }  # fmt: skip
+    unchanged = {f.path.relative_to(out).as_posix(): f for f in export(conn, out)}
+    assert [n for n, f in unchanged.items() if n.startswith("tables/process") and f.written] == []
+    assert cached_parts(atlas_env) == parts
+
+    _, year = change_one_release(conn, tmp_path)
+    again = {f.path.relative_to(out).as_posix(): f for f in export(conn, out)}
+    assert again["tables/process.csv.gz"].written and again["tables/processes.parquet"].written
+    # Only that publisher's year was read again, in every table of processes.
+    new = cached_parts(atlas_env) - parts
+    assert {(p.split("/")[1], p.split("/")[2].split("-")[0]) for p in new} == {("paraguay_dncp", year)}
+    assert len(new) == 18 and len(cached_parts(atlas_env)) == len(parts)  # the old files of that part are gone
+
+    # A buyer renamed by other processes changes the rows of processes that name it.
+    buyer = conn.execute(
+        "SELECT buyer_org_key FROM process WHERE buyer_org_key IS NOT NULL ORDER BY ocid LIMIT 1"
+    ).fetchone()["buyer_org_key"]
+    conn.execute("UPDATE organization SET name = 'Renamed by the test' WHERE org_key = %s", (buyer,))
+    export(conn, out)
+    with gzip.open(out / "tables" / "processes.csv.gz", "rt") as f:
+        assert "Renamed by the test" in f.read()
+
+    # The result is exactly what an export without any cached part gives.
+    monkeypatch.setenv("OCDS_ATLAS_HOME", str(tmp_path / "other-home"))
+    fresh = tmp_path / "fresh"
+    export(conn, fresh)
+    assert files_of(out) == files_of(fresh)
+    assert subprocess.run(["gzip", "-t", str(out / "tables" / "award.csv.gz")]).returncode == 0

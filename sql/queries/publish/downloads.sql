@@ -2,6 +2,11 @@
 -- inputs are loaded again (publisher name, OCID, positions in the compiled release, natural keys), never by the
 -- database's own ids; ordered by those keys in the "C" collation, so that the same data give the same bytes.
 -- Every column is described in aggregator/publish/data/fields.csv (a test checks it).
+--
+-- The tables of processes (process, award, contract, process_party, organization_identifier, processes) are read
+-- by part (aggregator/publish/table_parts.py): one publisher's processes whose compiled release's first release is
+-- dated in given UTC years (-1: undated), part by part (years ascending, undated last), each by OCID; their last
+-- column, `part`, names the part and is not written.
 
 -- name: publisher
 -- One row per publisher with compiled releases: its declaration (from its spider, or `load`) and the dates its
@@ -29,46 +34,66 @@ SELECT pub.name AS publisher, p.ocid, p.process_key, p.ocid_scope, p.is_primary,
        p.number_of_tenderers, p.release_date, p.release_date_raw, p.tender_start, p.tender_start_raw, p.tender_end,
        p.tender_end_raw, p.amount_raw, p.currency_raw, p.amount, p.currency, p.reference_date,
        p.reference_date_source, p.amount_usd, p.amount_eur, p.rate_usd, p.rate_eur, p.rate_date, p.rate_source,
-       p.amount_ppp, p.ppp_factor, p.ppp_year, p.award_count, p.contract_count
+       p.amount_ppp, p.ppp_factor, p.ppp_year, p.award_count, p.contract_count,
+       extract(year FROM c.first_date AT TIME ZONE 'UTC')::integer AS part
 FROM process p
 JOIN publisher pub ON pub.id = p.publisher_id
-ORDER BY pub.name COLLATE "C", p.ocid COLLATE "C"
+JOIN compiled_release c ON c.id = p.compiled_release_id
+WHERE p.publisher_id = %(publisher_id)s
+  AND coalesce(extract(year FROM c.first_date AT TIME ZONE 'UTC')::integer, -1) = ANY(%(years)s)
+ORDER BY part NULLS LAST, p.ocid COLLATE "C"
 
 -- name: award
 SELECT pub.name AS publisher, p.ocid, a.position, a.award_id, a.title, a.status, a.date, a.date_raw,
        a.supplier_org_keys, a.amount_raw, a.currency_raw, a.amount, a.currency, a.reference_date,
        a.reference_date_source, a.amount_usd, a.amount_eur, a.rate_usd, a.rate_eur, a.rate_date, a.rate_source,
-       a.amount_ppp, a.ppp_factor, a.ppp_year
+       a.amount_ppp, a.ppp_factor, a.ppp_year,
+       extract(year FROM c.first_date AT TIME ZONE 'UTC')::integer AS part
 FROM award a
 JOIN process p ON p.id = a.process_id
 JOIN publisher pub ON pub.id = p.publisher_id
-ORDER BY pub.name COLLATE "C", p.ocid COLLATE "C", a.position
+JOIN compiled_release c ON c.id = p.compiled_release_id
+WHERE p.publisher_id = %(publisher_id)s
+  AND coalesce(extract(year FROM c.first_date AT TIME ZONE 'UTC')::integer, -1) = ANY(%(years)s)
+ORDER BY part NULLS LAST, p.ocid COLLATE "C", a.position
 
 -- name: contract
 SELECT pub.name AS publisher, p.ocid, k.position, k.contract_id, k.award_id, k.title, k.status, k.date_signed,
        k.date_signed_raw, k.period_start, k.period_start_raw, k.period_end, k.period_end_raw, k.amount_raw,
        k.currency_raw, k.amount, k.currency, k.reference_date, k.reference_date_source, k.amount_usd, k.amount_eur,
-       k.rate_usd, k.rate_eur, k.rate_date, k.rate_source, k.amount_ppp, k.ppp_factor, k.ppp_year
+       k.rate_usd, k.rate_eur, k.rate_date, k.rate_source, k.amount_ppp, k.ppp_factor, k.ppp_year,
+       extract(year FROM c.first_date AT TIME ZONE 'UTC')::integer AS part
 FROM contract k
 JOIN process p ON p.id = k.process_id
 JOIN publisher pub ON pub.id = p.publisher_id
-ORDER BY pub.name COLLATE "C", p.ocid COLLATE "C", k.position
+JOIN compiled_release c ON c.id = p.compiled_release_id
+WHERE p.publisher_id = %(publisher_id)s
+  AND coalesce(extract(year FROM c.first_date AT TIME ZONE 'UTC')::integer, -1) = ANY(%(years)s)
+ORDER BY part NULLS LAST, p.ocid COLLATE "C", k.position
 
 -- name: process_party
 SELECT pub.name AS publisher, p.ocid, pp.position, pp.party_id, pp.name, pp.roles, pp.org_key, pp.method,
-       pp.score, pp.scheme, pp.identifier, pp.country
+       pp.score, pp.scheme, pp.identifier, pp.country,
+       extract(year FROM c.first_date AT TIME ZONE 'UTC')::integer AS part
 FROM process_party pp
 JOIN process p ON p.id = pp.process_id
 JOIN publisher pub ON pub.id = p.publisher_id
-ORDER BY pub.name COLLATE "C", p.ocid COLLATE "C", pp.position
+JOIN compiled_release c ON c.id = p.compiled_release_id
+WHERE p.publisher_id = %(publisher_id)s
+  AND coalesce(extract(year FROM c.first_date AT TIME ZONE 'UTC')::integer, -1) = ANY(%(years)s)
+ORDER BY part NULLS LAST, p.ocid COLLATE "C", pp.position
 
 -- name: organization_identifier
 SELECT pub.name AS publisher, p.ocid, oi.party_position, oi.position, oi.source, oi.scheme_raw, oi.id_raw,
-       oi.scheme, oi.identifier, oi.key, oi.score
+       oi.scheme, oi.identifier, oi.key, oi.score,
+       extract(year FROM c.first_date AT TIME ZONE 'UTC')::integer AS part
 FROM organization_identifier oi
 JOIN process p ON p.id = oi.process_id
 JOIN publisher pub ON pub.id = p.publisher_id
-ORDER BY pub.name COLLATE "C", p.ocid COLLATE "C", oi.party_position, oi.position
+JOIN compiled_release c ON c.id = p.compiled_release_id
+WHERE p.publisher_id = %(publisher_id)s
+  AND coalesce(extract(year FROM c.first_date AT TIME ZONE 'UTC')::integer, -1) = ANY(%(years)s)
+ORDER BY part NULLS LAST, p.ocid COLLATE "C", oi.party_position, oi.position
 
 -- name: organization
 -- publisher and ocid: the first process (by publisher, then OCID) that names the organization.
@@ -102,9 +127,11 @@ SELECT
     p.rate_source AS tender_rate_source,
     p.award_count, a.awards_converted, a.award_amount_usd, a.award_amount_eur, a.award_amount_ppp,
     a.first_award_date,
-    p.contract_count, k.contracts_converted, k.contract_amount_usd, k.contract_amount_eur, k.contract_amount_ppp
+    p.contract_count, k.contracts_converted, k.contract_amount_usd, k.contract_amount_eur, k.contract_amount_ppp,
+    extract(year FROM c.first_date AT TIME ZONE 'UTC')::integer AS part
 FROM process p
 JOIN publisher pub ON pub.id = p.publisher_id
+JOIN compiled_release c ON c.id = p.compiled_release_id
 LEFT JOIN organization o ON o.org_key = p.buyer_org_key
 LEFT JOIN LATERAL (
     SELECT count(amount_usd)::integer AS awards_converted, sum(amount_usd) AS award_amount_usd,
@@ -116,7 +143,26 @@ LEFT JOIN LATERAL (
         sum(amount_eur) AS contract_amount_eur, sum(amount_ppp) AS contract_amount_ppp
     FROM contract WHERE process_id = p.id
 ) k ON true
-ORDER BY p.country, pub.name COLLATE "C", p.ocid COLLATE "C"
+WHERE p.publisher_id = %(publisher_id)s
+  AND coalesce(extract(year FROM c.first_date AT TIME ZONE 'UTC')::integer, -1) = ANY(%(years)s)
+ORDER BY part NULLS LAST, p.ocid COLLATE "C"
+
+-- name: process_parts
+-- A publisher's parts (see above) with how many processes each holds and a fingerprint of what their rows are made
+-- of, computed without reading those rows: each process's OCID, the hash of its normalized output (process, awards,
+-- contracts, parties, identifiers: aggregator/normalize/process.py), whether it is primary and its buyer's name
+-- (which other processes can change), by OCID.
+SELECT extract(year FROM c.first_date AT TIME ZONE 'UTC')::integer AS year, count(*)::integer AS processes,
+       encode(sha256(convert_to(string_agg(
+           concat_ws(' ', p.ocid, coalesce(encode(p.output_hash, 'hex'), '-'), coalesce(p.is_primary::text, '-'),
+                     quote_nullable(o.name)),
+           E'\n' ORDER BY p.ocid COLLATE "C"), 'UTF8')), 'hex') AS content
+FROM process p
+JOIN compiled_release c ON c.id = p.compiled_release_id
+LEFT JOIN organization o ON o.org_key = p.buyer_org_key
+WHERE p.publisher_id = %(publisher_id)s
+GROUP BY 1
+ORDER BY 1 NULLS LAST
 
 -- name: field_coverage
 SELECT publisher, field, n_applicable, n_present, share

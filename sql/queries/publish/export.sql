@@ -1,5 +1,5 @@
 -- name: select_publishers
-SELECT p.id, p.name FROM publisher p
+SELECT p.id, p.name, p.level, p.title FROM publisher p
 WHERE EXISTS (SELECT 1 FROM compiled_release c WHERE c.publisher_id = p.id)
 ORDER BY p.name COLLATE "C"
 
