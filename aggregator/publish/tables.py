@@ -3,7 +3,6 @@ a Parquet file (one row group per batch), typed from the query's columns."""
 
 from __future__ import annotations
 
-import csv
 import gzip
 import io
 import itertools
@@ -21,6 +20,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from psycopg.postgres import types as postgres_types
 from psycopg.rows import tuple_row
+
+from aggregator.raw.text import CsvRows
 
 BATCH_ROWS = 10_000
 
@@ -130,49 +131,35 @@ class CsvSink:
     header, so the same rows give the same bytes). Cells are written as :func:`csv_cell` writes them; only the
     columns whose type needs it are converted (``CONVERTERS``). Text is written exactly as stored: a cell that
     starts like a spreadsheet formula (``=``, ``+``, ``-``, ``@``) is not altered, and a cell holding a carriage
-    return is quoted (see :meth:`write`)."""
+    return is quoted (``raw.text.CsvRows``)."""
 
     def __init__(self, stack: ExitStack, path: Path, columns: list[Column], header: bool = True) -> None:
         raw: IO[bytes] = stack.enter_context(partial(path))
         if path.suffix == ".gz":
             raw = stack.enter_context(gzip_member(raw))
-        self._text = stack.enter_context(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
-        self._writer = csv.writer(self._text, lineterminator="\n")
-        if header:
-            self._writer.writerow([c.name for c in columns])
+        text = stack.enter_context(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
         self._convert = [(i, CONVERTERS[c.pg_type]) for i, c in enumerate(columns) if c.pg_type in CONVERTERS]
-        texts = [i for i, c in enumerate(columns) if c.pg_type in TEXT_TYPES]
+        indexes = [i for i, c in enumerate(columns) if c.pg_type in TEXT_TYPES]
         # The text cells of a row, as a tuple (itemgetter gives a bare value for one index).
-        self._texts = operator.itemgetter(*texts, *texts[:1]) if texts else None
-        self._line = io.StringIO()
-        self._crlf = csv.writer(self._line, lineterminator="\r\n")
+        texts = operator.itemgetter(*indexes, *indexes[:1]) if indexes else _no_text
+        self._rows = CsvRows(text, texts)
+        if header:
+            self._rows.writerows([[c.name for c in columns]])
 
     def write(self, rows: list[tuple]) -> None:
         if self._convert:
             rows = [self._converted(row) for row in rows]
-        if not self._has_carriage_return(rows):
-            self._writer.writerows(rows)
-            return
-        # The csv module quotes a cell holding a character of its line terminator, "\n" here, but not one holding
-        # only "\r", which a reader takes for the end of the row. Rows written with "\r\n" quote it; their own
-        # terminator becomes "\n" again.
-        for row in rows:
-            self._line.seek(0)
-            self._line.truncate()
-            self._crlf.writerow(row)
-            self._text.write(self._line.getvalue()[:-2] + "\n")
-
-    def _has_carriage_return(self, rows: list[tuple] | list[list]) -> bool:
-        """Whether a text cell of the batch holds "\r" (the text cells joined and searched at C speed)."""
-        if self._texts is None:
-            return False
-        return "\r" in "".join(filter(None, itertools.chain.from_iterable(map(self._texts, rows))))
+        self._rows.writerows(rows)
 
     def _converted(self, row: tuple) -> list:
         cells = list(row)
         for index, convert in self._convert:
             cells[index] = convert(cells[index])
         return cells
+
+
+def _no_text(row: Sequence[Any]) -> tuple:
+    return ()
 
 
 def gzip_member(raw: IO[bytes]) -> gzip.GzipFile:

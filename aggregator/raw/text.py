@@ -4,17 +4,18 @@
 - :func:`iter_values`: text → JSON values (one document, JSON lines, or concatenated documents).
 - :func:`at_root_path`: the OCDS inside another envelope.
 - :func:`items_of_values`: JSON values → release and record items, numbered across a source.
-- :func:`csv_text`: rows → CSV text (the other way: what the CLI prints as CSV).
+- :func:`csv_text`, :class:`CsvRows`: rows → CSV text (the other way: what the CLI prints as CSV, the downloads).
 """
 
 import codecs
 import csv
 import io
+import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TextIO
 
 import charset_normalizer
 import orjson
@@ -272,13 +273,37 @@ def _outputs(
 
 
 def csv_text(rows: Iterable[Sequence[Any]]) -> str:
-    """Rows as CSV with ``\n`` line ends. Python's writer leaves a cell holding a bare ``\r`` unquoted when rows
-    end with ``\n``, and readers take that ``\r`` for the end of the row: such a row is written with every cell
-    quoted."""
+    """Rows as CSV with ``\n`` line ends (see :class:`CsvRows`)."""
     buffer = io.StringIO()
-    plain = csv.writer(buffer, lineterminator="\n")
-    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    for row in rows:
-        carriage_return = any(isinstance(value, str) and "\r" in value for value in row)
-        (quoted if carriage_return else plain).writerow(row)
+    CsvRows(buffer).writerows(list(rows))
     return buffer.getvalue()
+
+
+class CsvRows:
+    """CSV rows with ``\n`` line ends, written to a text stream. Python's writer quotes a cell holding a character
+    of its line terminator, but leaves one holding only a bare ``\r`` unquoted when rows end with ``\n``, and
+    readers take that ``\r`` for the end of the row: a batch with such a cell is written with ``\r\n`` line ends,
+    which quote it, each made ``\n`` again. ``texts`` gives the cells of a row that can hold text (a tuple; by
+    default every ``str`` cell is looked at), to look for ``\r`` in a whole batch at C speed."""
+
+    def __init__(self, out: TextIO, texts: Callable[[Sequence[Any]], Sequence[Any]] | None = None) -> None:
+        self._out = out
+        self._plain = csv.writer(out, lineterminator="\n")
+        self._line = io.StringIO()
+        self._crlf = csv.writer(self._line, lineterminator="\r\n")
+        self._texts = texts
+
+    def writerows(self, rows: Sequence[Sequence[Any]]) -> None:
+        if not self._has_carriage_return(rows):
+            self._plain.writerows(rows)
+            return
+        for row in rows:
+            self._line.seek(0)
+            self._line.truncate()
+            self._crlf.writerow(row)
+            self._out.write(self._line.getvalue()[:-2] + "\n")
+
+    def _has_carriage_return(self, rows: Sequence[Sequence[Any]]) -> bool:
+        if self._texts is None:
+            return any(isinstance(value, str) and "\r" in value for row in rows for value in row)
+        return "\r" in "".join(filter(None, itertools.chain.from_iterable(map(self._texts, rows))))

@@ -595,4 +595,4 @@ def test_csv_text_keeps_a_row_whole_when_a_cell_holds_a_carriage_return():
     rows = [["ocid", "date", "title"], ["ocds-1", "\r2020-01-01", '=HYPERLINK("http://x","y")'], ["ocds-2", "-5", ""]]
     text = csv_text(rows)
     assert list(csv.reader(io.StringIO(text, newline=""))) == rows
-    assert text.endswith('"ocds-1","\r2020-01-01","=HYPERLINK(""http://x"",""y"")"\nocds-2,-5,\n')
+    assert text.endswith('ocds-1,"\r2020-01-01","=HYPERLINK(""http://x"",""y"")"\nocds-2,-5,\n')
