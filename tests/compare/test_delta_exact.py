@@ -280,3 +280,29 @@ def test_delta_equals_full_refresh_after_random_changes(atlas_env, conn, tmp_pat
     load(tmp_path, [release(rng, f"xz-a-{n:03}") | {"id": f"xz-a-{n:03}-2"} for n in range(0, 140, 7)], "random-a")
     assert_exact(conn)
     assert_definitions(conn)
+
+
+def test_a_refresh_with_most_processes_changed_computes_every_fact_again(atlas_env, conn, tmp_path):
+    from aggregator.compare.facts import refresh_facts
+
+    rng = random.Random(21)
+    load(tmp_path, [release(rng, f"xz-w-{n:03}") for n in range(80)], publisher="whole")
+    assert_exact(conn)
+    copies: list[int] = []
+    change(conn, rng, copies)
+    with conn.transaction():  # a few changed: the changed processes' road
+        assert not refresh_facts(conn, full=False).whole
+    refresh(conn, parts=("quality",))
+    assert_exact(conn)
+    # A third of the processes changed: every fact computed again, with the same result as the delta road would give.
+    for _ in range(3):
+        conn.execute("UPDATE process SET procedure_type = 'open' WHERE id % 3 = 0")
+        with conn.transaction():
+            summary = refresh_facts(conn, full=False)
+        refresh(conn, parts=("quality",))
+        assert (
+            summary.whole
+            and summary.processes == conn.execute("SELECT count(*) AS n FROM indicator_fact").fetchone()["n"]
+        )
+        assert conn.execute("SELECT count(*) AS n FROM compare_dirty WHERE part = 'indicators'").fetchone()["n"] == 0
+        assert_exact(conn)

@@ -19,6 +19,12 @@ SELECT set_config('random_page_cost', '1.1', true) WHERE current_setting('random
 WITH taken AS (DELETE FROM compare_dirty WHERE part = %(part)s RETURNING process_id)
 INSERT INTO changed (process_id) SELECT process_id FROM taken
 
+-- name: mostly_changed
+-- Whether the processes changed since this part last ran are at least a share of the facts (or there are no facts
+-- yet): then computing every fact again is cheaper than the changed ones' old and new facts.
+WITH dirty AS (SELECT count(*) AS n FROM compare_dirty WHERE part = %(part)s)
+SELECT n > 0 AND n >= %(share)s * (SELECT count(*) FROM indicator_fact) AS whole FROM dirty
+
 -- name: clear_dirty
 DELETE FROM compare_dirty WHERE part = %(part)s
 
