@@ -14,10 +14,10 @@ that fingerprint is the database's own; the whole files' fingerprints, in ``data
 parts' checksums instead, which two builds of the same inputs share.)
 
 ``tables/<table>.csv.gz`` is then the header row's gzip member followed by the parts' members, publisher by
-publisher (bytewise), year by year (undated last): valid gzip, every row compressed once. ``tables/<table>.parquet``
-is the parts' Parquet files read and written again as one file (in Arrow, without Python objects per row), in
-row groups of ``tables.BATCH_ROWS`` rows. Either file is left as it is when the data package of the previous export
-gives it the same fingerprint, size and checksum.
+publisher (bytewise), year by year (undated last): valid gzip, every row compressed once.
+``tables/<table>.parquet`` is the parts' Parquet files read and written again as one file (in Arrow, without Python
+objects per row), in row groups of at most ``tables.BATCH_ROWS`` rows. Either file is left as it is when the data
+package of the previous export gives it the same fingerprint, size and checksum.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from aggregator import migrate, settings
@@ -227,30 +226,14 @@ def _concatenate_csv(path: Path, columns: list[tables.Column], pieces: list[Path
 
 
 def _combine_parquet(path: Path, columns: list[tables.Column], pieces: list[Path]) -> str:
-    """The pieces' rows as one Parquet file, in row groups of ``tables.BATCH_ROWS`` rows; return its checksum."""
+    """The pieces' rows as one Parquet file, in row groups of at most ``tables.BATCH_ROWS`` rows (a part's last
+    one shorter), read and written a batch at a time; return the file's checksum."""
     schema = tables.arrow_schema(columns)
     with tables.partial(path) as raw, pq.ParquetWriter(raw, schema, compression="zstd") as writer:
-        for batch in _rebatched(pieces, schema):
-            writer.write_table(pa.Table.from_batches([batch], schema), row_group_size=tables.BATCH_ROWS)
+        for piece in pieces:
+            for batch in pq.ParquetFile(piece).iter_batches(batch_size=tables.BATCH_ROWS, use_threads=False):
+                writer.write_batch(batch, row_group_size=tables.BATCH_ROWS)
     return compiled.sha256_of(path)
-
-
-def _rebatched(pieces: list[Path], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    """The pieces' rows in batches of ``tables.BATCH_ROWS`` rows (the last one shorter), in bounded memory."""
-    held: list[pa.RecordBatch] = []
-    size = 0
-    for piece in pieces:
-        for batch in pq.ParquetFile(piece).iter_batches(batch_size=tables.BATCH_ROWS):
-            while batch.num_rows:
-                take = min(tables.BATCH_ROWS - size, batch.num_rows)
-                held.append(batch.slice(0, take))
-                size += take
-                batch = batch.slice(take)
-                if size == tables.BATCH_ROWS:
-                    yield pa.Table.from_batches(held, schema).combine_chunks().to_batches()[0]
-                    held, size = [], 0
-    if size:
-        yield pa.Table.from_batches(held, schema).combine_chunks().to_batches()[0]
 
 
 def _chunks(f: Any) -> Iterator[bytes]:
