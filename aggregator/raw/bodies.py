@@ -29,6 +29,8 @@ else:  # the same module, backported (a dependency of Scrapy too)
 TABLES = ("data", "package_data", "raw_data")
 #: The tables whose bodies are compressed bytes (bytea) rather than jsonb.
 PACKED = ("raw_data",)
+#: The sequence of each table's ids (``raw_data`` takes those of ``data``: migration 0027).
+SEQUENCES = {"data": "data_id_seq", "package_data": "package_data_id_seq", "raw_data": "data_id_seq"}
 NUL_ESCAPE = b"\\u0000"
 #: zstd's level: 3 (its default) compressed the bench's releases to 0.42 of their text at 12 ms per MB; level 1 gave
 #: 0.43 at the same speed, and zlib 0.41 (level 1) to 0.40 (level 6) at 15 to 19 ms per MB.
@@ -202,27 +204,29 @@ def _insert(
     """Store bodies (as the table stores them) that were not stored when looked up; return their ids, and the hashes
     of those inserted here (not by another transaction meanwhile).
 
-    They are copied straight into the table, in a savepoint. Another transaction may have stored one of them since
-    (two load workers reading one release in two files): the copy then fails on the unique hash, and the bodies go
-    through a staging table instead, from which only those still missing are inserted. The staging table costs a
-    third more time than the straight copy, so it is only the fallback.
+    They are copied straight into the table, in a savepoint, with ids taken from the table's sequence first (looking
+    the hashes up again after the copy, to learn their ids, was a tenth of a load's statements' time). Another
+    transaction may have stored one of them since (two load workers reading one release in two files): the copy then
+    fails on the unique hash, and the bodies go through a staging table instead, from which only those still missing
+    are inserted. The staging table costs a third more time than the straight copy, so it is only the fallback.
     """
     identifier = sql.Identifier(table)
     packed = table in PACKED
     select = sql.SQL("SELECT hash, id FROM {} WHERE hash = ANY(%b)").format(identifier)
     try:
         with cursor.connection.transaction():
-            _copy(cursor, identifier, packed, missing, bodies)
+            next_ids = sql.SQL("SELECT nextval({}) FROM generate_series(1, %s)").format(sql.Literal(SEQUENCES[table]))
+            ids = [row[0] for row in cursor.execute(next_ids, (len(missing),)).fetchall()]
+            _copy(cursor, identifier, packed, missing, bodies, ids)
     except psycopg.errors.UniqueViolation:
         pass
     else:
-        ids = {bytes(row[0]): row[1] for row in cursor.execute(select, (missing,), prepare=False).fetchall()}
-        return ids, set(missing)
+        return dict(zip(missing, ids, strict=True)), set(missing)
     staging = sql.Identifier("packed_staging" if packed else "body_staging")
     create = "CREATE TEMP TABLE IF NOT EXISTS {} (hash bytea, body {}) ON COMMIT DROP"
     cursor.execute(sql.SQL(create).format(staging, sql.SQL("bytea" if packed else "text")))
     cursor.execute(sql.SQL("TRUNCATE {}").format(staging))
-    _copy(cursor, staging, packed, missing, bodies)
+    _copy(cursor, staging, packed, missing, bodies, None)
     insert = sql.SQL(
         "INSERT INTO {} (hash, body) SELECT hash, body{} FROM {} ON CONFLICT (hash) DO NOTHING RETURNING hash, id"
     ).format(identifier, sql.SQL("" if packed else "::jsonb"), staging)
@@ -236,21 +240,41 @@ def _insert(
 
 
 def _copy(
-    cursor: psycopg.Cursor, table: sql.Identifier, packed: bool, digests: list[bytes], bodies: dict[bytes, bytes]
+    cursor: psycopg.Cursor,
+    table: sql.Identifier,
+    packed: bool,
+    digests: list[bytes],
+    bodies: dict[bytes, bytes],
+    ids: list[int] | None,
 ) -> None:
+    columns = sql.SQL("hash, body" if ids is None else "id, hash, body")
     if packed:
-        copy_packed(cursor, sql.SQL("COPY {} (hash, body) FROM STDIN (FORMAT binary)").format(table), digests, bodies)
+        statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(table, columns)
+        copy_packed(cursor, statement, digests, bodies, ids)
     else:
-        copy_rows(cursor, sql.SQL("COPY {} (hash, body) FROM STDIN").format(table), digests, bodies)
+        copy_rows(cursor, sql.SQL("COPY {} ({}) FROM STDIN").format(table, columns), digests, bodies, ids)
 
 
 def copy_rows(
-    cursor: psycopg.Cursor, statement: sql.Composed | sql.SQL, digests: list[bytes], bodies: dict[bytes, bytes]
+    cursor: psycopg.Cursor,
+    statement: sql.Composed | sql.SQL,
+    digests: list[bytes],
+    bodies: dict[bytes, bytes],
+    ids: list[int] | None = None,
 ) -> None:
-    """COPY (hash, body) rows, written as COPY's text format: the texts stay the bytes that were hashed (no decoding
-    and encoding again, which took a tenth of a load's own CPU time). Canonical JSON holds no tab, newline or
-    carriage return (JSON escapes them inside strings), so only the backslash needs escaping."""
-    rows = [b"\\\\x%s\t%s\n" % (digest.hex().encode(), bodies[digest].replace(b"\\", b"\\\\")) for digest in digests]
+    """COPY (hash, body) rows, written as COPY's text format (with ``ids``, (id, hash, body) rows): the texts stay the
+    bytes that were hashed (no decoding and encoding again, which took a tenth of a load's own CPU time). Canonical
+    JSON holds no tab, newline or carriage return (JSON escapes them inside strings), so only the backslash needs
+    escaping. COPY writes the ids given into an identity column, as ``OVERRIDING SYSTEM VALUE`` would."""
+    if ids is None:
+        rows = [
+            b"\\\\x%s\t%s\n" % (digest.hex().encode(), bodies[digest].replace(b"\\", b"\\\\")) for digest in digests
+        ]
+    else:
+        rows = [
+            b"%d\t\\\\x%s\t%s\n" % (id_, digest.hex().encode(), bodies[digest].replace(b"\\", b"\\\\"))
+            for id_, digest in zip(ids, digests, strict=True)
+        ]
     with cursor.copy(statement) as copy:
         copy.write(b"".join(rows))
 
@@ -261,13 +285,27 @@ _BINARY_TRAILER = struct.pack("!h", -1)
 
 
 def copy_packed(
-    cursor: psycopg.Cursor, statement: sql.Composed | sql.SQL, digests: list[bytes], bodies: dict[bytes, bytes]
+    cursor: psycopg.Cursor,
+    statement: sql.Composed | sql.SQL,
+    digests: list[bytes],
+    bodies: dict[bytes, bytes],
+    ids: list[int] | None = None,
 ) -> None:
     """COPY (hash, body) rows of two bytea values in COPY's binary format, which takes the bytes as they are (the
-    text format would want each byte of a compressed body written as two hexadecimal digits)."""
-    rows = [
-        struct.pack("!hi", 2, len(digest)) + digest + struct.pack("!i", len(bodies[digest])) + bodies[digest]
-        for digest in digests
-    ]
+    text format would want each byte of a compressed body written as two hexadecimal digits); with ``ids``,
+    (id, hash, body) rows, the id a bigint."""
+    if ids is None:
+        rows = [
+            struct.pack("!hi", 2, len(digest)) + digest + struct.pack("!i", len(bodies[digest])) + bodies[digest]
+            for digest in digests
+        ]
+    else:
+        rows = [
+            struct.pack("!hiqi", 3, 8, id_, len(digest))
+            + digest
+            + struct.pack("!i", len(bodies[digest]))
+            + bodies[digest]
+            for id_, digest in zip(ids, digests, strict=True)
+        ]
     with cursor.copy(statement) as copy:
         copy.write(_BINARY_HEADER + b"".join(rows) + _BINARY_TRAILER)
