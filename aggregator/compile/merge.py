@@ -84,12 +84,15 @@ class _Merged:
 
 def merge_order(releases: Iterable[ReleaseInput]) -> list[ReleaseInput]:
     """Distinct bodies, in merge order."""
-    seen: set[int] = set()
-    distinct = []
-    for release in sorted(releases, key=lambda r: r.load_order):
-        if release.data_id not in seen:
-            seen.add(release.data_id)
-            distinct.append(release)
+    releases = list(releases)
+    distinct = releases
+    if len({r.data_id for r in releases}) < len(releases):  # the same body twice: the first loaded is kept
+        seen: set[int] = set()
+        distinct = []
+        for release in sorted(releases, key=lambda r: r.load_order):
+            if release.data_id not in seen:
+                seen.add(release.data_id)
+                distinct.append(release)
     return sorted(distinct, key=lambda r: (r.date_text or "", r.release_id or "", r.load_order))
 
 
@@ -115,6 +118,9 @@ def inputs_digest(
 def usable(releases: list[ReleaseInput]) -> tuple[list[ReleaseInput], list[Problem]]:
     kept, problems = [], []
     for release in releases:
+        if release.date is not None and release.date_text is not None and isinstance(release.body.get("id"), str):
+            kept.append(release)
+            continue
         data = {"release_id": release.release_id}
         if not isinstance(release.body.get("id"), str):
             message = "a release whose id is not a string is left out of the merge"
@@ -122,11 +128,9 @@ def usable(releases: list[ReleaseInput]) -> tuple[list[ReleaseInput], list[Probl
         elif release.date_text is None:
             message = "a release without a date is left out of the merge"
             problems.append(Problem("warning", "release_without_date", message, data))
-        elif release.date is None:
+        else:
             message = "a release whose date is not an ISO 8601 date-time is left out of the merge"
             problems.append(Problem("warning", "unusable_date", message, {**data, "date": release.date_text}))
-        else:
-            kept.append(release)
     return kept, problems
 
 
@@ -257,6 +261,8 @@ def _upgraded(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _repeated_dates(releases: list[ReleaseInput]) -> Counter[str]:
+    if len({r.date_text for r in releases}) == len(releases):
+        return Counter()
     counts = Counter(r.date_text for r in releases)
     repeated = sum(n - 1 for n in counts.values() if n > 1)
     return Counter({"RepeatedDate:date": repeated} if repeated else {})

@@ -23,6 +23,7 @@ from typing import Any
 import procrastinate
 import psycopg
 from procrastinate import exceptions
+from procrastinate.manager import QUEUEING_LOCK_CONSTRAINT
 
 from aggregator import db
 from aggregator.db import query
@@ -234,16 +235,35 @@ def queue_batch(conn: psycopg.Connection, app: procrastinate.App, batch: Batch) 
     worker is presumed dead, and runs again. A second job queued beside it would wait for the batch's lock, which the
     dead job holds, and the dead job could not go back in the queue beside the second (one job per batch waits):
     the command would wait for ever."""
-    deferrer = app.configure_task(batch.task, lock=batch.key, queueing_lock=batch.key)
     for _ in range(2):
         row = conn.execute(query("operate/tasks", "select_live_job"), {"lock": batch.key}).fetchone()
         if row is not None:
             return row["id"]
         try:
-            return deferrer.defer(**batch.kwargs)
+            return _defer(app, batch)
         except exceptions.AlreadyEnqueued:  # queued meanwhile by another command: wait for that one
             continue
     raise AtlasError(f"could not queue the batch {batch.key}: its job keeps changing state")
+
+
+def _defer(app: procrastinate.App, batch: Batch) -> int:
+    """What ``app.configure_task(batch.task, lock=batch.key, queueing_lock=batch.key).defer(**batch.kwargs)`` does,
+    with the job's fields bound one by one (see the ``defer_job`` query)."""
+    params = {
+        "queue": app.tasks[batch.task].queue,
+        "task": batch.task,
+        "priority": procrastinate.jobs.DEFAULT_PRIORITY,
+        "lock": batch.key,
+        "queueing_lock": batch.key,
+        "args": batch.kwargs,  # procrastinate's connector sends a dict as jsonb
+    }
+    connector = app.job_manager.connector.get_sync_connector()
+    try:
+        return connector.execute_query_one(query=query("operate/tasks", "defer_job"), **params)["id"]
+    except exceptions.UniqueViolation as error:
+        if error.constraint_name == QUEUEING_LOCK_CONSTRAINT:
+            raise exceptions.AlreadyEnqueued(f"a job with the queueing lock {batch.key} waits already") from error
+        raise
 
 
 def wait_for_jobs(

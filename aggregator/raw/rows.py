@@ -85,7 +85,7 @@ def store_items(conn: psycopg.Connection, context: FileContext, member: str | No
             (item, _body(item.data, data, context), _package(item.package, packages, seen), embedded, hashes)
         )
     with conn.cursor() as cursor:
-        data_ids = bodies.store(cursor, "raw_data", data)
+        data_ids, new = bodies.store_new(cursor, "raw_data", data)
         package_ids = bodies.store(cursor, "package_data", packages)
     records = [plan for plan in planned if plan[0].kind == "record"]
     record_ids = _insert_records(conn, context, member, [p[:3] for p in records], data_ids, package_ids)
@@ -99,7 +99,9 @@ def store_items(conn: psycopg.Connection, context: FileContext, member: str | No
             package_id = package_ids.get(package_hash) if package_hash else None
             rows.append(_release_row(context, member, item, item.data, data_ids[digest], package_id, None))
     _copy_releases(conn, rows)
-    _queue(conn, context, [(row[5], row[11]) for row in rows], [(p[0].data["ocid"], data_ids[p[1]]) for p in records])
+    new_ids = {data_ids[digest] for digest in new}
+    releases = [(row[5], row[11]) for row in rows]
+    _queue(conn, context, releases, [(p[0].data["ocid"], data_ids[p[1]]) for p in records], new_ids)
     context.outcome.items += len(items)
     context.outcome.records += len(records)
     context.outcome.releases += len(rows)
@@ -107,11 +109,21 @@ def store_items(conn: psycopg.Connection, context: FileContext, member: str | No
 
 
 def _queue(
-    conn: psycopg.Connection, context: FileContext, releases: list[tuple[str, int]], records: list[tuple[str, int]]
+    conn: psycopg.Connection,
+    context: FileContext,
+    releases: list[tuple[str, int]],
+    records: list[tuple[str, int]],
+    new_ids: set[int],
 ) -> None:
-    """Queue for compile the OCIDs that gained a body (see the ``queue_ocids`` query)."""
-    pairs = sorted({("release", *pair) for pair in releases} | {("record", *pair) for pair in records})
-    params = {"publisher_id": context.publisher_id, "crawl_file_id": context.crawl_file_id}
+    """Queue for compile the OCIDs that gained a body (see the ``queue_ocids`` query). A body this transaction
+    inserted (its id in ``new_ids``) is one that no other file has: its OCID gained it, and the query need not look
+    (looking was a tenth of a first load's server time)."""
+    gained = sorted({ocid for ocid, data_id in releases + records if data_id in new_ids})
+    pairs = sorted(
+        {("release", *pair) for pair in releases if pair[1] not in new_ids}
+        | {("record", *pair) for pair in records if pair[1] not in new_ids}
+    )
+    params = {"publisher_id": context.publisher_id, "crawl_file_id": context.crawl_file_id, "gained": gained}
     params |= {"kinds": [p[0] for p in pairs], "ocids": [p[1] for p in pairs], "data_ids": [p[2] for p in pairs]}
     conn.execute(query("raw/load", "queue_ocids"), params)
 

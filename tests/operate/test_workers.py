@@ -324,3 +324,29 @@ def test_the_default_number_of_workers_is_the_cores_the_process_may_use():
     assert pinned.stdout.strip() == "1", pinned.stderr
     free = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert int(free.stdout) == len(os.sched_getaffinity(0))
+
+
+def test_a_batch_is_queued_as_procrastinate_queues_it_and_once(conn, database_url):
+    """queue_batch binds the job's fields one by one rather than through procrastinate's defer: the same row, and a
+    second job with the batch's queueing lock is refused as procrastinate refuses it."""
+    batch = worker.Batch(tasks.COMPILE_TASK, {"ocids": ['a "quoted" \\ ocid', "é"], "full": False}, "compile:x", 2)
+    with tasks.make_app(database_url).open() as app:
+        ours = worker._defer(app, batch)
+        with pytest.raises(worker.exceptions.AlreadyEnqueued):
+            worker._defer(app, batch)
+        theirs = app.configure_task(batch.task, lock="compile:y", queueing_lock="compile:y").defer(**batch.kwargs)
+    columns = "queue_name, task_name, priority, lock, queueing_lock, args, scheduled_at, status::text, attempts"
+    rows = {
+        row["id"]: row
+        for row in conn.execute(
+            f"SELECT id, {columns} FROM task_queue.procrastinate_jobs WHERE id IN (%s, %s)", (ours, theirs)
+        )
+    }
+    assert rows[ours]["args"] == batch.kwargs
+    assert {**rows[ours], "id": 0, "lock": "", "queueing_lock": ""} == {
+        **rows[theirs],
+        "id": 0,
+        "lock": "",
+        "queueing_lock": "",
+    }
+    assert (rows[ours]["lock"], rows[ours]["queueing_lock"]) == ("compile:x", "compile:x")

@@ -27,6 +27,31 @@ def test_a_body_stored_as_json_text_is_read_as_it_is():
     assert bodies.load(memoryview(b'["a"]')) == ["a"]
 
 
+def test_many_bodies_are_loaded_at_once_as_one_by_one():
+    values = [{"id": str(n), "title": "é 漢 " * n} for n in range(50)]
+    stored: list = [bodies.pack(bodies.canonical(value)[1]) for value in values]
+    stored[3] = memoryview(stored[3])
+    stored[7] = b'{"id": "legacy"}'  # a body that migration 0027 moved: its text
+    stored[9] = None
+    expected = [None if body is None else bodies.load(body) for body in stored]
+    assert expected[7] == {"id": "legacy"}
+    assert bodies.load_many(stored) == expected
+    assert bodies.load_many([]) == []
+
+
+def test_many_bodies_are_loaded_one_by_one_without_the_zstd_library(monkeypatch):
+    monkeypatch.setattr(bodies, "_native", lambda: None)
+    stored = [bodies.pack(b'{"a":1}'), b'{"b":2}', None]
+    assert bodies.load_many(stored) == [{"a": 1}, {"b": 2}, None]
+
+
+def test_a_frame_that_does_not_say_its_size_is_unpacked_on_its_own():
+    compressor = bodies.zstd.ZstdCompressor()
+    frame = compressor.compress(b'{"a":', compressor.CONTINUE) + compressor.compress(b"1}", compressor.FLUSH_FRAME)
+    assert bodies.zstd.get_frame_info(frame).decompressed_size is None
+    assert bodies.load_many([bodies.pack(b"[1]"), frame, bodies.pack(b"[2]")]) == [[1], {"a": 1}, [2]]
+
+
 def test_raw_bodies_are_stored_compressed_and_come_back_whole(conn):
     values = [
         {"title": 'a\\b \\N "quoted"\ttab\nline\r\\. é 漢 \u2028', "amount": 1.25, "flags": [None, True]},
@@ -35,9 +60,10 @@ def test_raw_bodies_are_stored_compressed_and_come_back_whole(conn):
     ]
     texts = dict(bodies.canonical(value)[:2] for value in values)
     with conn.transaction(), conn.cursor() as cursor:
-        ids = bodies.store(cursor, "raw_data", texts)
+        ids, new = bodies.store_new(cursor, "raw_data", texts)
+    assert new == set(texts)
     with conn.transaction(), conn.cursor() as cursor:
-        assert bodies.store(cursor, "raw_data", texts) == ids  # stored once
+        assert bodies.store_new(cursor, "raw_data", texts) == (ids, set())  # stored once
     for digest, text in texts.items():
         row = conn.execute(
             "SELECT body, pg_column_compression(body) AS compression FROM raw_data WHERE id = %s", (ids[digest],)
@@ -55,8 +81,9 @@ def test_a_raw_body_stored_meanwhile_by_another_transaction_is_not_stored_twice(
     with conn.transaction():
         with db.connect(database_url, autocommit=True) as other, other.transaction(), other.cursor() as theirs:
             theirs_ids = bodies.store(theirs, "raw_data", {first[0]: first[1]})
-        ids = bodies._insert(conn.cursor(row_factory=tuple_row), "raw_data", [first[0], second[0]], packed)
+        ids, new = bodies._insert(conn.cursor(row_factory=tuple_row), "raw_data", [first[0], second[0]], packed)
     assert ids[first[0]] == theirs_ids[first[0]]
+    assert new == {second[0]}  # the first was theirs
     rows = conn.execute("SELECT id, body FROM raw_data ORDER BY id").fetchall()
     assert [bodies.load(row["body"]) for row in rows] == [{"id": 1}, {"id": 2}]
 

@@ -263,9 +263,10 @@ def test_a_body_stored_meanwhile_by_another_transaction_is_not_stored_twice(conn
         # Neither body was stored when this transaction looked them up; then another stores the first.
         with db.connect(database_url, autocommit=True) as other, other.transaction(), other.cursor() as theirs:
             theirs_ids = bodies.store(theirs, "data", {first[0]: first[1]})
-        ids = bodies._insert(conn.cursor(row_factory=tuple_row), "data", [first[0], second[0]], texts)
+        ids, new = bodies._insert(conn.cursor(row_factory=tuple_row), "data", [first[0], second[0]], texts)
         inside = cursor.execute("SELECT count(*) AS n FROM data").fetchone()["n"]
     assert ids[first[0]] == theirs_ids[first[0]]
+    assert new == {second[0]}
     assert inside == 2  # the failed copy left nothing behind, and the transaction went on
     assert conn.execute("SELECT body FROM data WHERE id = %s", (ids[second[0]],)).fetchone()["body"] == {"id": 2}
     assert count(conn, "data") == 2

@@ -21,10 +21,14 @@ FROM STDIN
 -- name: queue_ocids
 -- An OCID is queued for compile only when it gains a body it did not have: a release or record body that no other
 -- file of the publisher gave it (in a crawl or load that did not die: an interrupted one's rows are not compiled).
+-- The OCIDs in `gained` have a body that the file's transaction inserted (no other file has it): they are not looked
+-- up; `stored` has the other bodies, which may be another file's too.
 WITH stored (kind, ocid, data_id) AS (
     SELECT * FROM unnest(%(kinds)b::text[], %(ocids)b::text[], %(data_ids)b::bigint[])
 ), gained AS (
-    SELECT DISTINCT s.ocid FROM stored s
+    SELECT unnest(%(gained)b::text[]) AS ocid
+    UNION
+    SELECT s.ocid FROM stored s
     WHERE NOT EXISTS (
         SELECT 1 FROM release r JOIN crawl c ON c.id = r.crawl_id
         WHERE s.kind = 'release' AND r.publisher_id = %(publisher_id)s AND r.ocid = s.ocid AND r.data_id = s.data_id
