@@ -11,6 +11,7 @@ order, as Cardinal reads one file. Then the fences and the parties' flags are ma
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -37,12 +38,31 @@ def fold_changed(
     params = {"publisher": name, "publisher_id": publisher_id}
     before = main_currency(conn, found, params)
     conn.execute(query("compare/red_flags", "select_changed_releases"), params)
-    conn.execute(query("compare/red_flags", "count_parties"), params | {"sign": -1})
+    conn.execute(query("compare/red_flags", "analyze_changed_releases"))
+    parties: Counter[tuple[str, str]] = Counter()
+    for row in conn.execute(query("compare/red_flags", "select_changed_parties")):
+        count_parties(parties, orjson.loads(row["parties"]), -1)
     conn.execute(query("compare/red_flags", "delete_changed_facts"))
-    _fold(conn, runner, found, name, "select_changed_bodies", {}, lambda _: before)
-    conn.execute(query("compare/red_flags", "count_parties"), params | {"sign": 1})
+    _fold(conn, runner, found, name, "select_changed_bodies", {}, lambda _: before, parties=parties)
+    add_parties(conn, name, parties)
     conn.execute(query("compare/red_flags", "delete_gone_parties"), params)
     return main_currency(conn, found, params) == before
+
+
+def count_parties(parties: Counter[tuple[str, str]], references: dict[str, list[str]], sign: int) -> None:
+    """Add ``sign`` to the count of each (role, party id) that a release references."""
+    for role, identifiers in references.items():
+        for identifier in identifiers:
+            parties[role, identifier] += sign
+
+
+def add_parties(conn: psycopg.Connection, name: str, parties: Counter[tuple[str, str]]) -> None:
+    """Add the changed releases' counts (new less old) to the publisher's parties; those at 0 go after."""
+    changed = [(role, identifier, n) for (role, identifier), n in sorted(parties.items()) if n]
+    if changed:
+        roles, identifiers, deltas = (list(column) for column in zip(*changed, strict=True))
+        params = {"publisher": name, "roles": roles, "party_ids": identifiers, "deltas": deltas}
+        conn.execute(query("compare/red_flags", "add_parties"), params)
 
 
 def fold_all(conn: psycopg.Connection, runner: Runner, found: PublisherSettings, name: str, publisher_id: int) -> None:
@@ -71,10 +91,12 @@ def _fold(
     params: dict[str, Any],
     currency: Callable[[Contribution | None], str | None],
     merged: State | None = None,
+    parties: Counter[tuple[str, str]] | None = None,
 ) -> None:
     """Stream the bodies of ``block`` (with ``id``, ``ocid``, ``data_id``, ``body``) in OCID order, prepare and
     fold each (``currency(previous contribution)`` gives the main currency), and store the facts in batches; with
-    ``merged``, add each to that state too (all of a publisher's, in OCID order: no need to read them back)."""
+    ``merged``, add each to that state too (all of a publisher's, in OCID order: no need to read them back); with
+    ``parties``, count the parties each references."""
     preparer = Preparer(found.settings)
     folded: Contribution | None = None
     with conn.cursor("red_flag_fold") as cursor:
@@ -85,6 +107,8 @@ def _fold(
                 prepared, issues = preparer(orjson.loads(row["body"]), in_place=True)
                 folded = contribution(runner, prepared, currency(folded))
                 facts.append(fact_row(row, name, folded, issues))
+                if parties is not None and not folded.excluded:
+                    count_parties(parties, folded.references, 1)
                 if merged is not None and not folded.excluded:
                     merge(merged, prepared["ocid"], folded.own_json(), folded.shared())
             with conn.cursor() as writer, writer.copy(query("compare/red_flags", "copy_facts")) as copy:

@@ -31,26 +31,30 @@ DROP TABLE flag_changed
 -- name: select_changed_releases
 -- The publisher's compiled releases with a body its facts did not read (new, or compiled again to another body),
 -- and the facts of compiled releases that are gone. Reads the publisher's compiled releases and facts side by
--- side, not their bodies.
+-- side (one join), not their bodies.
 INSERT INTO flag_changed (compiled_release_id, ocid)
-SELECT f.compiled_release_id, f.ocid FROM red_flag_fact f
-WHERE f.publisher = %(publisher)s AND NOT EXISTS (SELECT 1 FROM compiled_release c WHERE c.id = f.compiled_release_id)
-UNION ALL
-SELECT c.id, c.ocid FROM compiled_release c
-LEFT JOIN red_flag_fact f ON f.compiled_release_id = c.id
-WHERE c.publisher_id = %(publisher_id)s AND (f.compiled_release_id IS NULL OR f.data_id <> c.data_id)
+SELECT coalesce(c.id, f.compiled_release_id), coalesce(c.ocid, f.ocid)
+FROM (SELECT compiled_release_id, ocid, data_id FROM red_flag_fact WHERE publisher = %(publisher)s) f
+FULL JOIN (SELECT id, ocid, data_id FROM compiled_release WHERE publisher_id = %(publisher_id)s) c
+    ON c.id = f.compiled_release_id
+WHERE c.id IS NULL OR f.compiled_release_id IS NULL OR f.data_id <> c.data_id
 
--- name: count_parties
--- The parties of the changed releases' facts (the old ones, sign -1, before they are deleted; the new ones, 1),
--- added to the publisher's counts (a party no release names any more goes: delete_gone_parties).
-INSERT INTO red_flag_party AS p (publisher, role, party_id, n_releases)
-SELECT f.publisher, r.key, i.value, %(sign)s * count(*)
+-- name: analyze_changed_releases
+ANALYZE flag_changed
+
+-- name: select_changed_parties
+-- The parties of the changed releases' facts, before they are deleted (their counts are taken off the
+-- publisher's: aggregator/compare/flag_facts.py).
+SELECT f.parties::text AS parties
 FROM flag_changed c
 JOIN red_flag_fact f ON f.compiled_release_id = c.compiled_release_id
-CROSS JOIN json_each(f.parties) AS r
-CROSS JOIN json_array_elements_text(r.value) AS i
-WHERE NOT f.excluded
-GROUP BY f.publisher, r.key, i.value
+WHERE NOT f.excluded AND f.parties IS NOT NULL
+
+-- name: add_parties
+-- Each party's count of releases changed by a delta (a party no release names any more goes: delete_gone_parties).
+INSERT INTO red_flag_party AS p (publisher, role, party_id, n_releases)
+SELECT %(publisher)s, d.role, d.party_id, d.n
+FROM unnest(%(roles)s::text[], %(party_ids)s::text[], %(deltas)s::int[]) AS d (role, party_id, n)
 ON CONFLICT (publisher, role, party_id) DO UPDATE SET n_releases = p.n_releases + excluded.n_releases
 
 -- name: delete_gone_parties
@@ -209,6 +213,13 @@ WHERE (%(country)s::text IS NULL OR p.country = %(country)s::text)
   AND (%(publisher)s::text IS NULL OR f.publisher = %(publisher)s::text)
   AND (%(code)s::text IS NULL OR f.code = %(code)s::text)
 ORDER BY f.publisher, f.code, f.ocid NULLS LAST, f.party_role, f.party_id
+
+-- name: count_changed_releases
+SELECT count(*) AS n FROM flag_changed
+
+-- name: analyze_grown
+-- After a refresh that changed many facts (aggregator/compare/changes.py: analyze_when_grown).
+ANALYZE red_flag_fact, red_flag_party, red_flag
 
 -- name: count_flags
 SELECT count(*) AS n FROM red_flag WHERE publisher = %(publisher)s
