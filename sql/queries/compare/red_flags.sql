@@ -42,36 +42,44 @@ WHERE c.id IS NULL OR f.compiled_release_id IS NULL OR f.data_id <> c.data_id
 -- name: analyze_changed_releases
 ANALYZE flag_changed
 
--- name: select_changed_parties
--- The parties of the changed releases' facts, before they are deleted (their counts are taken off the
--- publisher's: aggregator/compare/flag_facts.py).
-SELECT f.parties::text AS parties
+-- name: select_changed_sums
+-- The parties and tallies of the changed releases' facts, before they are deleted (taken off the publisher's sums:
+-- aggregator/compare/flag_facts.py).
+SELECT f.parties::text AS parties, f.tallies::text AS tallies
 FROM flag_changed c
 JOIN red_flag_fact f ON f.compiled_release_id = c.compiled_release_id
-WHERE NOT f.excluded AND f.parties IS NOT NULL
+WHERE NOT f.excluded AND (f.parties IS NOT NULL OR f.tallies IS NOT NULL)
 
 -- name: add_parties
--- Each party's count of releases changed by a delta (a party no release names any more goes: delete_gone_parties).
+-- Each party's count of releases changed by a delta (one no release names any more goes: delete_gone_sums).
 INSERT INTO red_flag_party AS p (publisher, role, party_id, n_releases)
 SELECT %(publisher)s, d.role, d.party_id, d.n
 FROM unnest(%(roles)s::text[], %(party_ids)s::text[], %(deltas)s::int[]) AS d (role, party_id, n)
 ON CONFLICT (publisher, role, party_id) DO UPDATE SET n_releases = p.n_releases + excluded.n_releases
 
--- name: delete_gone_parties
-DELETE FROM red_flag_party WHERE publisher = %(publisher)s AND n_releases = 0
+-- name: add_tallies
+-- Each tally changed by a delta, summed per publisher (Cardinal's fractions add as mediants, whatever the order).
+INSERT INTO red_flag_tally AS t (publisher, tally, key, numerator, denominator)
+SELECT %(publisher)s, d.tally, d.key, d.numerator, d.denominator
+FROM unnest(%(tallies)s::text[], %(keys)s::text[], %(numerators)s::bigint[], %(denominators)s::bigint[])
+    AS d (tally, key, numerator, denominator)
+ON CONFLICT (publisher, tally, key) DO UPDATE SET
+    numerator = t.numerator + excluded.numerator,
+    denominator = t.denominator + excluded.denominator
 
--- name: delete_parties
-DELETE FROM red_flag_party WHERE publisher = %(publisher)s
+-- name: delete_gone_sums
+-- A party no release names any more, a tally no release adds to any more (each release adds at least 1 to the
+-- denominators of its tallies).
+WITH parties AS (DELETE FROM red_flag_party WHERE publisher = %(publisher)s AND n_releases = 0)
+DELETE FROM red_flag_tally WHERE publisher = %(publisher)s AND denominator = 0
 
--- name: count_all_parties
--- A publisher folded whole: its parties counted from all its facts.
-INSERT INTO red_flag_party (publisher, role, party_id, n_releases)
-SELECT f.publisher, r.key, i.value, count(*)
-FROM red_flag_fact f
-CROSS JOIN json_each(f.parties) AS r
-CROSS JOIN json_array_elements_text(r.value) AS i
-WHERE f.publisher = %(publisher)s AND NOT f.excluded
-GROUP BY f.publisher, r.key, i.value
+-- name: delete_sums
+WITH parties AS (DELETE FROM red_flag_party WHERE publisher = %(publisher)s)
+DELETE FROM red_flag_tally WHERE publisher = %(publisher)s
+
+-- name: select_tallies
+-- The publisher's tallies, summed over its releases (what the fences of R025 and R038 read).
+SELECT tally, key, numerator, denominator FROM red_flag_tally WHERE publisher = %(publisher)s ORDER BY tally, key
 
 -- name: select_changed_bodies
 -- Read through a server-side cursor.
@@ -89,8 +97,9 @@ DELETE FROM red_flag_fact WHERE publisher = %(publisher)s
 
 -- name: copy_facts
 -- aggregator/compare/flag_facts.py gives the rows in this column order.
-COPY red_flag_fact (compiled_release_id, publisher, ocid, data_id, excluded, currency, own, shared, parties, issues)
-FROM STDIN
+COPY red_flag_fact (
+    compiled_release_id, publisher, ocid, data_id, excluded, currency, own, shared, parties, tallies, issues
+) FROM STDIN
 
 -- name: select_main_currency
 -- The first currency compared, in OCID order (Cardinal's main currency when its settings name none).
@@ -172,7 +181,8 @@ WITH gone AS (
     RETURNING r.publisher
 ),
 flags AS (DELETE FROM red_flag f USING gone g WHERE f.publisher = g.publisher),
-parties AS (DELETE FROM red_flag_party p USING gone g WHERE p.publisher = g.publisher)
+parties AS (DELETE FROM red_flag_party p USING gone g WHERE p.publisher = g.publisher),
+tallies AS (DELETE FROM red_flag_tally t USING gone g WHERE t.publisher = g.publisher)
 DELETE FROM red_flag_fact f USING gone g WHERE f.publisher = g.publisher
 
 -- name: select_counts
