@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 import psycopg
+from psycopg.rows import tuple_row
 
 from aggregator.compare.redflags.delta import Contribution, contribution, merge
 from aggregator.compare.redflags.files import PublisherSettings
@@ -128,7 +129,8 @@ def _fold(
                 if sums is not None and not folded.excluded:
                     sums.add(folded.references, folded.tallies_json() or {}, 1)
                 if merged is not None and not folded.excluded:
-                    merge(merged, prepared["ocid"], folded.own_json(), folded.shared(), folded.tallies_json())
+                    own, shared, tallies = folded.own_json(), folded.shared(), folded.tallies_json()
+                    merge(merged, prepared["ocid"], own, shared, tallies, folded.ratio)
             with conn.cursor() as writer, writer.copy(query("compare/red_flags", "copy_facts")) as copy:
                 for fact in facts:
                     copy.write_row(fact)
@@ -148,6 +150,7 @@ def fact_row(row: dict[str, Any], name: str, folded: Contribution, issues: list[
         *(None if value is None else orjson.dumps(value).decode() for value in (folded.own_json(), folded.shared())),
         None if references is None else orjson.dumps(references).decode(),
         None if (tallies := folded.tallies_json()) is None else orjson.dumps(tallies).decode(),
+        *(folded.ratio or (None, None, None)),
         None if found is None else orjson.dumps(found).decode(),
     )
 
@@ -165,8 +168,8 @@ def indicators(conn: psycopg.Connection, runner: Runner, name: str, whole: bool)
     compiled releases it has."""
     state = runner.state
     if not whole:
-        for ocid, own, shared in contributions(conn, name):
-            merge(state, ocid, own, shared)
+        for ocid, own, shared, ratio in contributions(conn, name):
+            merge(state, ocid, own, shared, ratio=ratio)
         for row in conn.execute(query("compare/red_flags", "select_tallies"), {"publisher": name}):
             getattr(state, row["tally"])[row["key"]] = Tally(row["numerator"], row["denominator"])
     for indicator in runner.indicators:
@@ -177,10 +180,10 @@ def indicators(conn: psycopg.Connection, runner: Runner, name: str, whole: bool)
     return Result(results, state.meta, None, state.details, counts["processes"], parties), counts["compiled_releases"]
 
 
-def contributions(conn: psycopg.Connection, name: str) -> Iterator[tuple[str, Any, Any]]:
-    with conn.cursor("red_flag_facts") as cursor:
+def contributions(conn: psycopg.Connection, name: str) -> Iterator[tuple[str, Any, Any, Any]]:
+    with conn.cursor("red_flag_facts", row_factory=tuple_row) as cursor:
         cursor.itersize = CONTRIBUTIONS
         cursor.execute(query("compare/red_flags", "select_contributions"), {"publisher": name})
-        for row in cursor:
-            own, shared = row["own"], row["shared"]
-            yield row["ocid"], own and orjson.loads(own), shared and orjson.loads(shared)
+        for ocid, own, shared, ratio, winner, second in cursor:
+            found = None if ratio is None else (ratio, winner, second)
+            yield ocid, own and orjson.loads(own), shared and orjson.loads(shared), found

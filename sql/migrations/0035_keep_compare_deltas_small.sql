@@ -11,8 +11,13 @@ CREATE UNIQUE INDEX indicator_value_group_idx
 -- Red flags: each publisher's tallies (R025's and R038's fractions per tenderer, buyer and procuring entity),
 -- summed over its releases and kept from the changed releases' old and new tallies, as red_flag_party is: they add
 -- up whatever the order, so a refresh reads these sums rather than merging every release's again. A release's own
--- tallies move from red_flag_fact.shared to red_flag_fact.tallies.
-ALTER TABLE red_flag_fact ADD COLUMN tallies json;
+-- tallies move from red_flag_fact.shared to red_flag_fact.tallies, and its second-lowest bid ratio (R024's and
+-- R058's, which every refresh reads for the fences) to columns of its own, read without JSON.
+ALTER TABLE red_flag_fact
+    ADD COLUMN tallies json,
+    ADD COLUMN ratio double precision,      -- NaN and infinities as they are (Cardinal's divisions by zero)
+    ADD COLUMN ratio_winner text,
+    ADD COLUMN ratio_second text;
 
 CREATE TABLE red_flag_tally (
     publisher text NOT NULL,

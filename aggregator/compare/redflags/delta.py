@@ -44,10 +44,10 @@ class Contribution:
     references: dict[str, list[str]] = field(default_factory=dict)
 
     def shared(self) -> dict[str, Any] | None:
-        """What the publisher's fences and parties' flags need, as JSON (None when nothing)."""
+        """What the publisher's fences and parties' flags need, as JSON (None when nothing), but the ratio and the
+        tallies (kept apart: :meth:`tallies_json`; the ratio in columns of its own, read without JSON)."""
         found = {
             "parties": [[g, k, c, encode(v)] for g, k, c, v in self.parties],
-            "ratio": None if self.ratio is None else [encode(self.ratio[0]), self.ratio[1], self.ratio[2]],
             "classifications": [[s, codes] for s, codes in self.classifications],
         }
         found = {key: value for key, value in found.items() if value}
@@ -103,21 +103,22 @@ def merge(
     own: list[list[Any]] | None,
     shared: dict[str, Any] | None,
     tallies: dict[str, list[list[Any]]] | None = None,
+    ratio: tuple[float, str, str] | None = None,
 ) -> None:
     """Add one release's contribution (as stored: :meth:`Contribution.own_json`, :meth:`Contribution.shared`,
-    :meth:`Contribution.tallies_json`) to the publisher's state; call in OCID order."""
+    :meth:`Contribution.tallies_json`, :attr:`Contribution.ratio`) to the publisher's state; call in OCID order."""
     for code, value, details in own or ():
         state.set_result("OCID", ocid, code, decode(value), details)
     for name, values in (tallies or {}).items():
         for key, numerator, denominator in values:
             tally(getattr(state, name), key).add(numerator, denominator)
+    if ratio is not None:
+        state.second_lowest_bid_ratios[ocid] = ratio[0]
+        state.winner_and_lowest_non_winner[ocid] = (ratio[1], ratio[2])
     if not shared:
         return
     for group, key, code, value in shared.get("parties", ()):
         state.set_result(group, key, code, decode(value), ocid=ocid)
-    if (ratio := shared.get("ratio")) is not None:
-        state.second_lowest_bid_ratios[ocid] = decode(ratio[0])
-        state.winner_and_lowest_non_winner[ocid] = (ratio[1], ratio[2])
     for supplier, codes in shared.get("classifications", ()):
         classifications = state.r048_classifications.setdefault(supplier, Classifications())
         classifications.processes += 1

@@ -98,7 +98,8 @@ DELETE FROM red_flag_fact WHERE publisher = %(publisher)s
 -- name: copy_facts
 -- aggregator/compare/flag_facts.py gives the rows in this column order.
 COPY red_flag_fact (
-    compiled_release_id, publisher, ocid, data_id, excluded, currency, own, shared, parties, tallies, issues
+    compiled_release_id, publisher, ocid, data_id, excluded, currency, own, shared, parties, tallies, ratio,
+    ratio_winner, ratio_second, issues
 ) FROM STDIN
 
 -- name: select_main_currency
@@ -109,14 +110,16 @@ ORDER BY ocid
 LIMIT 1
 
 -- name: select_contributions
--- In OCID order, through a server-side cursor: what the fences and the parties' flags need from each release, and
--- the flags of its own for the releases whose flags are written again (the changed ones). As text: orjson reads it
--- faster than psycopg's json loader.
-SELECT f.ocid, CASE WHEN c.compiled_release_id IS NOT NULL THEN f.own END::text AS own, f.shared::text AS shared
+-- In OCID order, through a server-side cursor: what the fences and the parties' flags need from each release (its
+-- second-lowest bid ratio in columns: the most common, read without JSON), and the flags of its own for the
+-- releases whose flags are written again (the changed ones). As text: orjson reads it faster than psycopg's json
+-- loader.
+SELECT f.ocid, CASE WHEN c.compiled_release_id IS NOT NULL THEN f.own END::text AS own, f.shared::text AS shared,
+       f.ratio, f.ratio_winner, f.ratio_second
 FROM red_flag_fact f
 LEFT JOIN flag_changed c USING (compiled_release_id)
 WHERE f.publisher = %(publisher)s AND NOT f.excluded
-  AND (f.shared IS NOT NULL OR (f.own IS NOT NULL AND c.compiled_release_id IS NOT NULL))
+  AND (f.shared IS NOT NULL OR f.ratio IS NOT NULL OR (f.own IS NOT NULL AND c.compiled_release_id IS NOT NULL))
 ORDER BY f.ocid
 
 -- name: select_fact_counts
