@@ -28,3 +28,13 @@ def clear_changed(conn: psycopg.Connection, part: str) -> None:
 
 def drop_changed(conn: psycopg.Connection) -> None:
     conn.execute(query("compare/indicators", "drop_changed_table"))
+
+
+def analyze_when_grown(conn: psycopg.Connection, changed: int, facts: str, analyze: str) -> None:
+    """Run ``analyze`` (an ANALYZE of the part's tables) when ``changed`` rows of ``facts`` pass autovacuum's
+    threshold for analysing it (10 % of its rows, and 50): a first refresh by the changed processes' road fills
+    the tables, and the next refresh, planned without statistics, would scan them whole. Done here, in the refresh
+    that changed them, rather than by autovacuum at some later moment (in some later command's time)."""
+    rows = conn.execute(query("compare/indicators", "select_reltuples"), {"table": facts}).fetchone()["n"]
+    if changed > 0.1 * max(rows, 0) + 50:
+        conn.execute(analyze)

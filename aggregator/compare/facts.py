@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import psycopg
 
 from aggregator.compare.catalogue import CATALOGUE, MAX_MISSING_SHARE
+from aggregator.compare.changes import analyze_when_grown
 from aggregator.db import query
 
 MEDIAN_INDICATORS = ("submission_period_days", "decision_period_days")
@@ -113,6 +114,8 @@ def refresh_facts(conn: psycopg.Connection, full: bool) -> FactsSummary:
     apply_signed_facts(conn, summary, full)
     run("drop_signed_view" if full else "drop_signed_table")
     run("drop_work_tables")
+    if not full:
+        analyze_when_grown(conn, summary.processes, "indicator_fact", _block("analyze_grown"))
     return summary
 
 

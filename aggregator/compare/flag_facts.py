@@ -11,17 +11,19 @@ order, as Cardinal reads one file. Then the fences and the parties' flags are ma
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
 import psycopg
+from psycopg.rows import tuple_row
 
 from aggregator.compare.redflags.delta import Contribution, contribution, merge
 from aggregator.compare.redflags.files import PublisherSettings
 from aggregator.compare.redflags.prepare import Issue, Preparer
 from aggregator.compare.redflags.run import GROUPS, PARTY_ROLES, Result, Runner
-from aggregator.compare.redflags.state import State
+from aggregator.compare.redflags.state import State, Tally
 from aggregator.db import query
 
 #: Compiled releases fetched from the server at a time, and contributions.
@@ -37,12 +39,48 @@ def fold_changed(
     params = {"publisher": name, "publisher_id": publisher_id}
     before = main_currency(conn, found, params)
     conn.execute(query("compare/red_flags", "select_changed_releases"), params)
-    conn.execute(query("compare/red_flags", "count_parties"), params | {"sign": -1})
+    conn.execute(query("compare/red_flags", "analyze_changed_releases"))
+    sums = Sums()
+    for row in conn.execute(query("compare/red_flags", "select_changed_sums")):
+        sums.add(orjson.loads(row["parties"] or "{}"), orjson.loads(row["tallies"] or "{}"), -1)
     conn.execute(query("compare/red_flags", "delete_changed_facts"))
-    _fold(conn, runner, found, name, "select_changed_bodies", {}, lambda _: before)
-    conn.execute(query("compare/red_flags", "count_parties"), params | {"sign": 1})
-    conn.execute(query("compare/red_flags", "delete_gone_parties"), params)
+    _fold(conn, runner, found, name, "select_changed_bodies", {}, lambda _: before, sums=sums)
+    sums.write(conn, name)
+    conn.execute(query("compare/red_flags", "delete_gone_sums"), params)
     return main_currency(conn, found, params) == before
+
+
+class Sums:
+    """What the changed releases add to their publisher's sums (their new less their old): how many releases name
+    each party (``red_flag_party``), and each tally (``red_flag_tally``)."""
+
+    def __init__(self) -> None:
+        self.parties: Counter[tuple[str, str]] = Counter()
+        self.tallies: dict[tuple[str, str], list[int]] = {}
+
+    def add(self, references: dict[str, list[str]], tallies: dict[str, list[list[Any]]], sign: int) -> None:
+        """A release's parties (``parties``) and tallies (``tallies``), as stored, added with ``sign``."""
+        for role, identifiers in references.items():
+            for identifier in identifiers:
+                self.parties[role, identifier] += sign
+        for tally, values in tallies.items():
+            for key, numerator, denominator in values:
+                found = self.tallies.setdefault((tally, key), [0, 0])
+                found[0] += sign * numerator
+                found[1] += sign * denominator
+
+    def write(self, conn: psycopg.Connection, name: str) -> None:
+        """Add the sums to the publisher's (rows at 0 go after: ``delete_gone_sums``)."""
+        parties = [(role, identifier, n) for (role, identifier), n in sorted(self.parties.items()) if n]
+        if parties:
+            roles, identifiers, deltas = (list(column) for column in zip(*parties, strict=True))
+            params = {"publisher": name, "roles": roles, "party_ids": identifiers, "deltas": deltas}
+            conn.execute(query("compare/red_flags", "add_parties"), params)
+        tallies = [(tally, key, n, d) for (tally, key), (n, d) in sorted(self.tallies.items()) if n or d]
+        if tallies:
+            names, keys, numerators, denominators = (list(column) for column in zip(*tallies, strict=True))
+            params = {"publisher": name, "tallies": names, "keys": keys, "numerators": numerators}
+            conn.execute(query("compare/red_flags", "add_tallies"), params | {"denominators": denominators})
 
 
 def fold_all(conn: psycopg.Connection, runner: Runner, found: PublisherSettings, name: str, publisher_id: int) -> None:
@@ -57,9 +95,10 @@ def fold_all(conn: psycopg.Connection, runner: Runner, found: PublisherSettings,
         return main[0]
 
     params = {"publisher_id": publisher_id}
-    _fold(conn, runner, found, name, "select_compiled_bodies", params, currency, merged=runner.state)
-    conn.execute(query("compare/red_flags", "delete_parties"), {"publisher": name})
-    conn.execute(query("compare/red_flags", "count_all_parties"), {"publisher": name})
+    sums = Sums()
+    _fold(conn, runner, found, name, "select_compiled_bodies", params, currency, merged=runner.state, sums=sums)
+    conn.execute(query("compare/red_flags", "delete_sums"), {"publisher": name})
+    sums.write(conn, name)
 
 
 def _fold(
@@ -71,10 +110,12 @@ def _fold(
     params: dict[str, Any],
     currency: Callable[[Contribution | None], str | None],
     merged: State | None = None,
+    sums: Sums | None = None,
 ) -> None:
     """Stream the bodies of ``block`` (with ``id``, ``ocid``, ``data_id``, ``body``) in OCID order, prepare and
     fold each (``currency(previous contribution)`` gives the main currency), and store the facts in batches; with
-    ``merged``, add each to that state too (all of a publisher's, in OCID order: no need to read them back)."""
+    ``merged``, add each to that state too (all of a publisher's, in OCID order: no need to read them back); with
+    ``sums``, add each's parties and tallies."""
     preparer = Preparer(found.settings)
     folded: Contribution | None = None
     with conn.cursor("red_flag_fold") as cursor:
@@ -85,8 +126,11 @@ def _fold(
                 prepared, issues = preparer(orjson.loads(row["body"]), in_place=True)
                 folded = contribution(runner, prepared, currency(folded))
                 facts.append(fact_row(row, name, folded, issues))
+                if sums is not None and not folded.excluded:
+                    sums.add(folded.references, folded.tallies_json() or {}, 1)
                 if merged is not None and not folded.excluded:
-                    merge(merged, prepared["ocid"], folded.own_json(), folded.shared())
+                    own, shared, tallies = folded.own_json(), folded.shared(), folded.tallies_json()
+                    merge(merged, prepared["ocid"], own, shared, tallies, folded.ratio)
             with conn.cursor() as writer, writer.copy(query("compare/red_flags", "copy_facts")) as copy:
                 for fact in facts:
                     copy.write_row(fact)
@@ -105,6 +149,8 @@ def fact_row(row: dict[str, Any], name: str, folded: Contribution, issues: list[
         folded.currency,
         *(None if value is None else orjson.dumps(value).decode() for value in (folded.own_json(), folded.shared())),
         None if references is None else orjson.dumps(references).decode(),
+        None if (tallies := folded.tallies_json()) is None else orjson.dumps(tallies).decode(),
+        *(folded.ratio or (None, None, None)),
         None if found is None else orjson.dumps(found).decode(),
     )
 
@@ -122,8 +168,10 @@ def indicators(conn: psycopg.Connection, runner: Runner, name: str, whole: bool)
     compiled releases it has."""
     state = runner.state
     if not whole:
-        for ocid, own, shared in contributions(conn, name):
-            merge(state, ocid, own, shared)
+        for ocid, own, shared, ratio in contributions(conn, name):
+            merge(state, ocid, own, shared, ratio=ratio)
+        for row in conn.execute(query("compare/red_flags", "select_tallies"), {"publisher": name}):
+            getattr(state, row["tally"])[row["key"]] = Tally(row["numerator"], row["denominator"])
     for indicator in runner.indicators:
         indicator.finalize(state)
     counts = conn.execute(query("compare/red_flags", "select_fact_counts"), {"publisher": name}).fetchone()
@@ -132,10 +180,10 @@ def indicators(conn: psycopg.Connection, runner: Runner, name: str, whole: bool)
     return Result(results, state.meta, None, state.details, counts["processes"], parties), counts["compiled_releases"]
 
 
-def contributions(conn: psycopg.Connection, name: str) -> Iterator[tuple[str, Any, Any]]:
-    with conn.cursor("red_flag_facts") as cursor:
+def contributions(conn: psycopg.Connection, name: str) -> Iterator[tuple[str, Any, Any, Any]]:
+    with conn.cursor("red_flag_facts", row_factory=tuple_row) as cursor:
         cursor.itersize = CONTRIBUTIONS
         cursor.execute(query("compare/red_flags", "select_contributions"), {"publisher": name})
-        for row in cursor:
-            own, shared = row["own"], row["shared"]
-            yield row["ocid"], own and orjson.loads(own), shared and orjson.loads(shared)
+        for ocid, own, shared, ratio, winner, second in cursor:
+            found = None if ratio is None else (ratio, winner, second)
+            yield ocid, own and orjson.loads(own), shared and orjson.loads(shared), found

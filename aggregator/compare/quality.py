@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from aggregator.compare.changes import clear_changed, drop_changed, take_changed
+from aggregator.compare.changes import analyze_when_grown, clear_changed, drop_changed, take_changed
 from aggregator.db import query
 
 
@@ -83,4 +83,5 @@ def refresh_quality(conn: psycopg.Connection, full: bool) -> QualitySummary:
     run("drop_work_tables")
     if not full:
         drop_changed(conn)
+        analyze_when_grown(conn, summary.processes, "quality_fact", quality_query("analyze_grown"))
     return summary

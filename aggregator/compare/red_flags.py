@@ -26,6 +26,7 @@ import psycopg
 
 from aggregator import settings as atlas_settings
 from aggregator.compare import flag_facts
+from aggregator.compare.changes import analyze_when_grown
 from aggregator.compare.redflags.catalogue import CATALOGUE
 from aggregator.compare.redflags.delta import FENCE_CODES, OWN_CODES
 from aggregator.compare.redflags.files import PublisherSettings, publisher_settings
@@ -103,7 +104,9 @@ def refresh_publisher(
     conn.execute(query("compare/red_flags", "upsert_run"), params | run)
     conn.execute(query("compare/red_flags", "delete_notes"), params)
     add_notes(conn, issue_notes(publisher_id, found.path.name, stored_issues(conn, name)))
+    changed = compiled if whole else conn.execute(query("compare/red_flags", "count_changed_releases")).fetchone()["n"]
     conn.execute(query("compare/red_flags", "drop_changed_releases"))
+    analyze_when_grown(conn, changed, "red_flag_fact", query("compare/red_flags", "analyze_grown"))
     return conn.execute(query("compare/red_flags", "count_flags"), params).fetchone()["n"]
 
 

@@ -41,6 +41,7 @@ TABLES = (
     "red_flag_run",
     "red_flag_fact",
     "red_flag_party",
+    "red_flag_tally",
     "field_coverage",
     "quality_check",
 )

@@ -52,6 +52,8 @@ TABLES = {
     # 0033: red flags by compiled release
     "red_flag_fact",
     "red_flag_party",
+    # 0035: red flags' tallies kept by delta
+    "red_flag_tally",
 }
 
 

@@ -8,6 +8,14 @@ and the database's size. Then a 1 % change: new releases (a later amendment) for
 files loaded again unchanged; every stage runs again. It prints, per stage, CPU per 1,000 releases, the 1 % run as a
 percentage of the full one, and the goals beside them. ``--json PATH`` writes the figures, to compare sizes (the
 goal: CPU per 1,000 releases flat within 15 % from 50k to 1M).
+
+Each stage is charged with what it leaves the server to do: after it, the bench waits until the server is idle
+again (autovacuum, which this run's server wakes every second rather than every minute, analysing and vacuuming
+the tables the stage wrote) and adds that CPU to the stage's ("background"), instead of to whichever stage ran
+next. The startup's client CPU is taken off each stage's, the full run's from the full run's and the 1 % run's
+from the 1 % run's. The compare stages' first run folds every process by the changed ones' road; each is then run
+once more as ``indicators refresh --full`` (all recomputed at once, the cheaper road for everything), and the
+1 % run is given as a share of that too.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from tests.bench.compile_bench import (
     ROOT,
     Step,
     run,
+    server_cpu,
     start_embedded_server,
     stop_embedded_server,
     vary_releases_per_ocid,
@@ -151,15 +160,25 @@ def run_stage(stage: str, out: Path) -> None:
         elif stage in ("indicators", "red_flags", "quality"):
             from aggregator.compare import refresh as compare
 
+            backend = conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"]
+            before = time.process_time(), backend_cpu(backend)
             if hasattr(compare, "PARTS"):
-                compare.refresh(conn, parts=(stage,))
+                compare.refresh(conn, full=bool(os.environ.get("OCDS_ATLAS_BENCH_FULL")), parts=(stage,))
             elif stage == "indicators":  # before the stages could run apart: all three together
                 compare.refresh(conn)
+            (out / f"work-{stage}.json").write_text(
+                json.dumps({"client": time.process_time() - before[0], "backend": backend_cpu(backend) - before[1]})
+            )
         elif stage == "startup":
             conn.execute("SELECT 1")
         elif stage == "export":
             # Into the full run's export: the 1 % run rewrites only what changed, as a scheduled export would.
             pipeline.export_with_progress(conn, out / "export")
+
+
+def backend_cpu(pid: int) -> float:
+    """CPU seconds used so far by one process (the embedded server's backend of a connection: same machine)."""
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
 
 
 def database_size() -> int:
@@ -169,17 +188,63 @@ def database_size() -> int:
         return conn.execute("SELECT pg_database_size(current_database()) AS size").fetchone()["size"]
 
 
+#: Seconds the server's CPU must stay still (less than IDLE_CPU) for the server to count as idle, and at most how
+#: long to wait for it.
+IDLE_SECONDS = 3.0
+IDLE_CPU = 0.02
+IDLE_LIMIT = 180.0
+
+
+def settle(server: int, idle_rate: float = 0.0) -> float:
+    """Wait until the server is idle (see the module's docstring); return the CPU seconds it used meanwhile, less
+    what an idle server uses in that time (``idle_rate`` CPU seconds a second: autovacuum's launcher, waking every
+    second, starts a worker in each database each time)."""
+    started = time.perf_counter()
+    first = last = server_cpu(server)
+    still_since = time.perf_counter()
+    while time.perf_counter() - started < IDLE_LIMIT:
+        time.sleep(0.5)
+        now = server_cpu(server)
+        if now - last >= IDLE_CPU + idle_rate * (time.perf_counter() - still_since):
+            last, still_since = now, time.perf_counter()
+        elif time.perf_counter() - still_since >= IDLE_SECONDS:
+            break
+    return max(server_cpu(server) - first - idle_rate * (time.perf_counter() - started), 0.0)
+
+
+def idle_rate(server: int, seconds: float = 5.0) -> float:
+    """CPU seconds a second that the server uses when no command runs."""
+    before = server_cpu(server)
+    time.sleep(seconds)
+    return (server_cpu(server) - before) / seconds
+
+
+#: Per run (its data) and compare stage: the CPU seconds of the refresh itself (client and its backend, from
+#: inside the stage's process), and of what the server did after it.
+WORK: dict[Path, dict[str, float]] = {}
+
+
 def measure(stages: tuple[str, ...], data: Path, work: Path, env: dict[str, str], server: int) -> dict[str, Step]:
     steps = {}
+    settle(server)
+    rate = idle_rate(server)
+    print(f"  (an idle server uses {rate:.3f} CPU s a second: taken off the time waited after each stage)")
     for stage in stages:
         quiet = {"env": env, "server": server, "stdout": subprocess.DEVNULL, "cwd": ROOT}
-        steps[stage] = run(stage_command(stage, data, work), **quiet)
-        step = steps[stage]
+        (work / f"work-{stage}.json").unlink(missing_ok=True)
+        step = run(stage_command(stage, data, work), **quiet)
+        background = settle(server, rate)
+        step = dataclasses.replace(step, server_cpu=(step.server_cpu or 0) + background)
+        steps[stage] = step
         print(
-            f"  {stage:11} {step.seconds:8.1f} s wall {step.cpu:8.1f} CPU s {step.server_cpu or 0:8.1f} server CPU s"
-            f" {step.rss / 1e6:6.0f} MB",
+            f"  {stage:11} {step.seconds:8.1f} s wall {step.cpu:8.1f} CPU s {step.server_cpu:8.1f} server CPU s"
+            f" (of which {background:.1f} after it) {step.rss / 1e6:6.0f} MB",
             flush=True,
         )
+        if (found := work / f"work-{stage}.json").exists():
+            own = json.loads(found.read_text())
+            WORK.setdefault(data, {})[stage] = own["client"] + own["backend"] + background
+            print(f"  {'':11} the refresh itself: {own['client']:.3f} client, {own['backend']:.3f} backend CPU s")
     return steps
 
 
@@ -187,22 +252,30 @@ def total_cpu(step: Step) -> float:
     return step.cpu + (step.server_cpu or 0)
 
 
-def print_table(releases: int, full: dict[str, Step], change: dict[str, Step]) -> None:
+def print_table(
+    releases: int, full: dict[str, Step], change: dict[str, Step], work: dict[str, tuple[float, float]]
+) -> None:
     print(f"\n{releases:,} releases; goals: " + "; ".join(GOALS.values()))
     print("CPU s/1k: client and server CPU per 1,000 releases; it and 'of full' less the startup's client CPU")
     startup = full["startup"].cpu if "startup" in full else 0.0
+    change_startup = change["startup"].cpu if "startup" in change else startup
     header = f"{'stage':11}{'CPU s/1k':>10}{'client':>9}{'server':>9}{'wall s':>9}{'RSS MB':>8}{'1 % run':>9}"
     print(header + f"{'of full':>9}")
     for stage, step in full.items():
         per_k = max(total_cpu(step) - startup, 0) / releases * 1000
         small = change.get(stage)
         net = total_cpu(step) - startup
-        share = f"{(total_cpu(small) - startup) / net:8.1%}" if small and net > 0 else "       -"
+        share = f"{(total_cpu(small) - change_startup) / net:8.1%}" if small and net > 0 else "       -"
         small_cpu = f"{total_cpu(small):9.1f}" if small else "        -"
         print(
             f"{stage:11}{per_k:10.3f}{step.cpu:9.1f}{step.server_cpu or 0:9.1f}{step.seconds:9.1f}"
             f"{step.rss / 1e6:8.0f}{small_cpu} {share}"
         )
+    if work:
+        print("The compare stages' refreshes alone (client and backend CPU inside the stage's process, and the")
+        print("server's after it; without starting Python, importing and connecting, which every command pays alike):")
+        for stage, (whole, small) in work.items():
+            print(f"{stage:11} full {whole:7.3f} CPU s, 1 % run {small:7.3f} CPU s: {small / whole:6.1%} of full")
 
 
 def main() -> None:
@@ -237,6 +310,9 @@ def main() -> None:
         print(f"change: {changed:,} new releases and {args.change:.0%} of the files again", flush=True)
         env = {**os.environ, "OCDS_ATLAS_HOME": str(work / "home"), "OCDS_ATLAS_OFFLINE": "1"}
         env.setdefault("OCDS_ATLAS_STANDARD_URL", str(ROOT.parent / "shared" / "data" / "ocds"))
+        # Autovacuum wakes every second, so that a stage's background work follows it (see settle).
+        os.environ.setdefault("OCDS_ATLAS_PG_AUTOVACUUM_NAPTIME", "1s")
+        env.setdefault("OCDS_ATLAS_PG_AUTOVACUUM_NAPTIME", os.environ["OCDS_ATLAS_PG_AUTOVACUUM_NAPTIME"])
         server = start_embedded_server(work / "home")
         print("full run:")
         full = measure(stages, data, work, env, server)
@@ -245,13 +321,26 @@ def main() -> None:
         print(f"database: {size / 1e6:,.0f} MB", flush=True)
         print("1 % change:")
         change = measure(stages, work / "change", work, env, server)
-        print_table(releases, full, change)
+        compare_stages = tuple(stage for stage in stages if stage in ("indicators", "red_flags", "quality"))
+        if compare_stages:
+            print("each compare stage again as `indicators refresh --full --only STAGE` (everything, nothing changed):")
+            measure(compare_stages, work / "refresh-full", work, env | {"OCDS_ATLAS_BENCH_FULL": "1"}, server)
+        data_full, data_change = WORK.get(data, {}), WORK.get(work / "change", {})
+        work_figures = {k: (v, data_change[k]) for k, v in data_full.items() if k in data_change and v > 0}
+        print_table(releases, full, change, work_figures)
+        refreshed = WORK.get(work / "refresh-full", {})
+        for stage, small in data_change.items():
+            if refreshed.get(stage):
+                whole = refreshed[stage]
+                print(f"{stage:11} --full {whole:7.3f} CPU s, 1 % run {small:7.3f} CPU s: {small / whole:6.1%} of it")
         if args.json:
             figures = {
                 "releases": releases,
                 "database_bytes": size,
                 "full": {k: dataclasses.asdict(v) for k, v in full.items()},
                 "change": {k: dataclasses.asdict(v) for k, v in change.items()},
+                "refresh_cpu": work_figures,
+                "refresh_full_cpu": refreshed,
             }
             args.json.write_text(json.dumps(figures, indent=1))
     finally:

@@ -49,9 +49,11 @@ def rows(conn: psycopg.Connection) -> dict[str, list[tuple]]:
         "red_flag_run": "SELECT publisher, settings_hash, compiled_releases, processes, parties::text, meta::text "
         "FROM red_flag_run",
         "red_flag_fact": "SELECT compiled_release_id, publisher, ocid, data_id, excluded, currency, own::text, "
-        "shared::text, parties::text, issues::text FROM red_flag_fact",
+        "shared::text, parties::text, tallies::text, ratio::text, ratio_winner, ratio_second, issues::text "
+        "FROM red_flag_fact",
         "note": "SELECT publisher_id, message, data::text, count FROM note WHERE code = 'red_flag_prepare'",
         "red_flag_party": "SELECT publisher, role, party_id, n_releases FROM red_flag_party",
+        "red_flag_tally": "SELECT publisher, tally, key, numerator, denominator FROM red_flag_tally",
     }
     return {
         table: sorted((tuple(row.values()) for row in conn.execute(sql).fetchall()), key=repr)

@@ -229,7 +229,7 @@ def _in_group(process: psutil.Process, group: int) -> bool:
 #: not used, and the run that follows stores its own), ids give way to what they stand for.
 TABLES_AS_THEY_ARE = ("organization", "indicator_value", "indicator_fact", "red_flag", "red_flag_run")
 TABLES_AS_THEY_ARE += ("quality_check", "field_coverage", "quality_fact", "red_flag_fact", "red_flag_party")
-TABLES_AS_THEY_ARE += ("indicator_buyer", "indicator_buyer_supplier", "indicator_buyer_publisher")
+TABLES_AS_THEY_ARE += ("indicator_buyer", "indicator_buyer_supplier", "indicator_buyer_publisher", "red_flag_tally")
 _ALIVE = "SELECT id FROM crawl WHERE status <> 'interrupted'"
 _ROUTE = "JOIN compiled_release c ON c.id = t.compiled_release_id JOIN publisher p ON p.id = c.publisher_id"
 SNAPSHOT = {

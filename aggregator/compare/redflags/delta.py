@@ -5,8 +5,9 @@ its flags of its own (R003, R018, R028, R030, R035, R036: the process's, and the
 named), and what the fences of the others need (the second-lowest bid ratio of R024 and R058, the tallies of
 R025, R038 and R048). Contributions fed in OCID order into :func:`merge` and then finalized give exactly what
 :class:`~aggregator.compare.redflags.run.Runner` gives over the same releases: tallies add up whatever the
-order, a party's processes are listed in the order fed, and a release folded with the main currency given reads
-its bids as it would after the releases before it. The main currency (Cardinal's ``currency`` setting, else the
+order (so a publisher's are kept summed, ``red_flag_tally``, not merged again), a party's processes are listed
+in the order fed, and a release folded with the main currency given reads its bids as it would after the
+releases before it. The main currency (Cardinal's ``currency`` setting, else the
 first currency an indicator compares) is the first ``currency`` of the contributions in OCID order: when it
 changes, every contribution of the publisher must be folded again.
 """
@@ -43,14 +44,19 @@ class Contribution:
     references: dict[str, list[str]] = field(default_factory=dict)
 
     def shared(self) -> dict[str, Any] | None:
-        """What the publisher's fences and parties' flags need, as JSON (None when nothing)."""
+        """What the publisher's fences and parties' flags need, as JSON (None when nothing), but the ratio and the
+        tallies (kept apart: :meth:`tallies_json`; the ratio in columns of its own, read without JSON)."""
         found = {
             "parties": [[g, k, c, encode(v)] for g, k, c, v in self.parties],
-            "ratio": None if self.ratio is None else [encode(self.ratio[0]), self.ratio[1], self.ratio[2]],
-            "tallies": {name: [list(t) for t in values] for name, values in self.tallies.items() if values},
             "classifications": [[s, codes] for s, codes in self.classifications],
         }
         found = {key: value for key, value in found.items() if value}
+        return found or None
+
+    def tallies_json(self) -> dict[str, list[list[Any]]] | None:
+        """The tallies, as JSON (None when none): kept apart, summed per publisher (``red_flag_tally``), since
+        they add up whatever the order."""
+        found = {name: [list(t) for t in values] for name, values in self.tallies.items() if values}
         return found or None
 
     def own_json(self) -> list[list[Any]] | None:
@@ -91,21 +97,28 @@ def contribution(runner: Runner, release: Any, currency: str | None) -> Contribu
     return found
 
 
-def merge(state: State, ocid: str, own: list[list[Any]] | None, shared: dict[str, Any] | None) -> None:
-    """Add one release's contribution (as stored: :meth:`Contribution.own_json`, :meth:`Contribution.shared`) to
-    the publisher's state; call in OCID order."""
+def merge(
+    state: State,
+    ocid: str,
+    own: list[list[Any]] | None,
+    shared: dict[str, Any] | None,
+    tallies: dict[str, list[list[Any]]] | None = None,
+    ratio: tuple[float, str, str] | None = None,
+) -> None:
+    """Add one release's contribution (as stored: :meth:`Contribution.own_json`, :meth:`Contribution.shared`,
+    :meth:`Contribution.tallies_json`, :attr:`Contribution.ratio`) to the publisher's state; call in OCID order."""
     for code, value, details in own or ():
         state.set_result("OCID", ocid, code, decode(value), details)
+    for name, values in (tallies or {}).items():
+        for key, numerator, denominator in values:
+            tally(getattr(state, name), key).add(numerator, denominator)
+    if ratio is not None:
+        state.second_lowest_bid_ratios[ocid] = ratio[0]
+        state.winner_and_lowest_non_winner[ocid] = (ratio[1], ratio[2])
     if not shared:
         return
     for group, key, code, value in shared.get("parties", ()):
         state.set_result(group, key, code, decode(value), ocid=ocid)
-    if (ratio := shared.get("ratio")) is not None:
-        state.second_lowest_bid_ratios[ocid] = decode(ratio[0])
-        state.winner_and_lowest_non_winner[ocid] = (ratio[1], ratio[2])
-    for name, values in shared.get("tallies", {}).items():
-        for key, numerator, denominator in values:
-            tally(getattr(state, name), key).add(numerator, denominator)
     for supplier, codes in shared.get("classifications", ()):
         classifications = state.r048_classifications.setdefault(supplier, Classifications())
         classifications.processes += 1
@@ -121,4 +134,4 @@ def decode(value: float | str) -> float:
     return float(value)
 
 
-__all__ = ["FENCE_CODES", "OWN_CODES", "PARTY_ROLES", "Contribution", "contribution", "merge"]
+__all__ = ["FENCE_CODES", "OWN_CODES", "PARTY_ROLES", "TALLIES", "Contribution", "contribution", "merge"]

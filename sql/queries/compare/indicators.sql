@@ -498,19 +498,17 @@ WHERE w.n_after <= 0
 
 -- name: update_hhi_medians
 -- Supplier concentration of the changed buyers' groups: the median of the HHI of the eligible buyers (at publisher level,
--- those with processes with awards in the publisher), recomputed from the buyers' sums, not from processes.
+-- those with processes with awards in the publisher), recomputed from the buyers' sums, not from processes. Each
+-- group's buyers are read through indexes (a CTE of every eligible buyer was scanned once per group's buyer).
 WITH groups AS (
     SELECT DISTINCT level, country, publisher, buyer_org_key, year FROM hhi_group
-),
-eligible AS (
-    SELECT b.* FROM indicator_buyer b WHERE b.hhi IS NOT NULL AND b.valued_awards >= 10
 ),
 medians AS (
     SELECT g.level, g.country, g.publisher, g.buyer_org_key, g.year, m.value
     FROM groups g
     CROSS JOIN LATERAL (
-        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY b.hhi) AS value FROM eligible b
-        WHERE b.country = g.country AND b.year = g.year
+        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY b.hhi) AS value FROM indicator_buyer b
+        WHERE b.country = g.country AND b.year = g.year AND b.hhi IS NOT NULL AND b.valued_awards >= 10
     ) m
     WHERE g.level = 'country'
     UNION ALL
@@ -519,14 +517,17 @@ medians AS (
     CROSS JOIN LATERAL (
         SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY b.hhi) AS value
         FROM indicator_buyer_publisher p
-        JOIN eligible b USING (country, year, buyer_org_key)
+        JOIN indicator_buyer b USING (country, year, buyer_org_key)
         WHERE p.country = g.country AND p.year = g.year AND p.publisher = g.publisher AND p.n_with_awards > 0
+          AND b.hhi IS NOT NULL AND b.valued_awards >= 10
     ) m
     WHERE g.level = 'publisher'
     UNION ALL
     SELECT g.level, g.country, g.publisher, g.buyer_org_key, g.year, b.hhi
     FROM groups g
-    LEFT JOIN eligible b USING (country, year, buyer_org_key)
+    LEFT JOIN indicator_buyer b
+        ON (b.country, b.year, b.buyer_org_key) = (g.country, g.year, g.buyer_org_key)
+       AND b.hhi IS NOT NULL AND b.valued_awards >= 10
     WHERE g.level = 'buyer'
 )
 UPDATE indicator_value v SET value = m.value
@@ -616,6 +617,10 @@ ANALYZE delta_rows (indicator, level, country, year), hhi_group
 -- A full refresh fills emptied tables: without fresh statistics the planner takes them for empty still.
 ANALYZE indicator_fact
 
+-- name: analyze_grown
+-- After a refresh that changed many facts (aggregator/compare/changes.py: analyze_when_grown).
+ANALYZE indicator_fact, indicator_value, indicator_buyer, indicator_buyer_supplier, indicator_buyer_publisher
+
 -- name: analyze_values
 ANALYZE indicator_value, indicator_buyer, indicator_buyer_supplier, indicator_buyer_publisher
 
@@ -665,3 +670,7 @@ FROM (
     WHERE x.indicator = %(indicator)s AND f.country = %(country)s AND f.year = %(year)s
 ) e
 ORDER BY eligible DESC, in_scope DESC, ocid
+
+-- name: select_reltuples
+-- The planner's count of a table's rows (-1: never analysed).
+SELECT reltuples AS n FROM pg_class WHERE oid = %(table)s::regclass

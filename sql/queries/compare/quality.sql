@@ -297,6 +297,10 @@ DROP TABLE quality_new, quality_delta, check_change
 -- name: drop_signed_table
 DROP TABLE quality_signed
 
+-- name: analyze_grown
+-- After a refresh that changed many facts (aggregator/compare/changes.py: analyze_when_grown).
+ANALYZE quality_fact, field_coverage, quality_check
+
 -- name: analyze_new
 ANALYZE quality_new
 

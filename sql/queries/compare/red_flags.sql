@@ -31,43 +31,55 @@ DROP TABLE flag_changed
 -- name: select_changed_releases
 -- The publisher's compiled releases with a body its facts did not read (new, or compiled again to another body),
 -- and the facts of compiled releases that are gone. Reads the publisher's compiled releases and facts side by
--- side, not their bodies.
+-- side (one join), not their bodies.
 INSERT INTO flag_changed (compiled_release_id, ocid)
-SELECT f.compiled_release_id, f.ocid FROM red_flag_fact f
-WHERE f.publisher = %(publisher)s AND NOT EXISTS (SELECT 1 FROM compiled_release c WHERE c.id = f.compiled_release_id)
-UNION ALL
-SELECT c.id, c.ocid FROM compiled_release c
-LEFT JOIN red_flag_fact f ON f.compiled_release_id = c.id
-WHERE c.publisher_id = %(publisher_id)s AND (f.compiled_release_id IS NULL OR f.data_id <> c.data_id)
+SELECT coalesce(c.id, f.compiled_release_id), coalesce(c.ocid, f.ocid)
+FROM (SELECT compiled_release_id, ocid, data_id FROM red_flag_fact WHERE publisher = %(publisher)s) f
+FULL JOIN (SELECT id, ocid, data_id FROM compiled_release WHERE publisher_id = %(publisher_id)s) c
+    ON c.id = f.compiled_release_id
+WHERE c.id IS NULL OR f.compiled_release_id IS NULL OR f.data_id <> c.data_id
 
--- name: count_parties
--- The parties of the changed releases' facts (the old ones, sign -1, before they are deleted; the new ones, 1),
--- added to the publisher's counts (a party no release names any more goes: delete_gone_parties).
-INSERT INTO red_flag_party AS p (publisher, role, party_id, n_releases)
-SELECT f.publisher, r.key, i.value, %(sign)s * count(*)
+-- name: analyze_changed_releases
+ANALYZE flag_changed
+
+-- name: select_changed_sums
+-- The parties and tallies of the changed releases' facts, before they are deleted (taken off the publisher's sums:
+-- aggregator/compare/flag_facts.py).
+SELECT f.parties::text AS parties, f.tallies::text AS tallies
 FROM flag_changed c
 JOIN red_flag_fact f ON f.compiled_release_id = c.compiled_release_id
-CROSS JOIN json_each(f.parties) AS r
-CROSS JOIN json_array_elements_text(r.value) AS i
-WHERE NOT f.excluded
-GROUP BY f.publisher, r.key, i.value
+WHERE NOT f.excluded AND (f.parties IS NOT NULL OR f.tallies IS NOT NULL)
+
+-- name: add_parties
+-- Each party's count of releases changed by a delta (one no release names any more goes: delete_gone_sums).
+INSERT INTO red_flag_party AS p (publisher, role, party_id, n_releases)
+SELECT %(publisher)s, d.role, d.party_id, d.n
+FROM unnest(%(roles)s::text[], %(party_ids)s::text[], %(deltas)s::int[]) AS d (role, party_id, n)
 ON CONFLICT (publisher, role, party_id) DO UPDATE SET n_releases = p.n_releases + excluded.n_releases
 
--- name: delete_gone_parties
-DELETE FROM red_flag_party WHERE publisher = %(publisher)s AND n_releases = 0
+-- name: add_tallies
+-- Each tally changed by a delta, summed per publisher (Cardinal's fractions add as mediants, whatever the order).
+INSERT INTO red_flag_tally AS t (publisher, tally, key, numerator, denominator)
+SELECT %(publisher)s, d.tally, d.key, d.numerator, d.denominator
+FROM unnest(%(tallies)s::text[], %(keys)s::text[], %(numerators)s::bigint[], %(denominators)s::bigint[])
+    AS d (tally, key, numerator, denominator)
+ON CONFLICT (publisher, tally, key) DO UPDATE SET
+    numerator = t.numerator + excluded.numerator,
+    denominator = t.denominator + excluded.denominator
 
--- name: delete_parties
-DELETE FROM red_flag_party WHERE publisher = %(publisher)s
+-- name: delete_gone_sums
+-- A party no release names any more, a tally no release adds to any more (each release adds at least 1 to the
+-- denominators of its tallies).
+WITH parties AS (DELETE FROM red_flag_party WHERE publisher = %(publisher)s AND n_releases = 0)
+DELETE FROM red_flag_tally WHERE publisher = %(publisher)s AND denominator = 0
 
--- name: count_all_parties
--- A publisher folded whole: its parties counted from all its facts.
-INSERT INTO red_flag_party (publisher, role, party_id, n_releases)
-SELECT f.publisher, r.key, i.value, count(*)
-FROM red_flag_fact f
-CROSS JOIN json_each(f.parties) AS r
-CROSS JOIN json_array_elements_text(r.value) AS i
-WHERE f.publisher = %(publisher)s AND NOT f.excluded
-GROUP BY f.publisher, r.key, i.value
+-- name: delete_sums
+WITH parties AS (DELETE FROM red_flag_party WHERE publisher = %(publisher)s)
+DELETE FROM red_flag_tally WHERE publisher = %(publisher)s
+
+-- name: select_tallies
+-- The publisher's tallies, summed over its releases (what the fences of R025 and R038 read).
+SELECT tally, key, numerator, denominator FROM red_flag_tally WHERE publisher = %(publisher)s ORDER BY tally, key
 
 -- name: select_changed_bodies
 -- Read through a server-side cursor.
@@ -85,8 +97,10 @@ DELETE FROM red_flag_fact WHERE publisher = %(publisher)s
 
 -- name: copy_facts
 -- aggregator/compare/flag_facts.py gives the rows in this column order.
-COPY red_flag_fact (compiled_release_id, publisher, ocid, data_id, excluded, currency, own, shared, parties, issues)
-FROM STDIN
+COPY red_flag_fact (
+    compiled_release_id, publisher, ocid, data_id, excluded, currency, own, shared, parties, tallies, ratio,
+    ratio_winner, ratio_second, issues
+) FROM STDIN
 
 -- name: select_main_currency
 -- The first currency compared, in OCID order (Cardinal's main currency when its settings name none).
@@ -96,14 +110,16 @@ ORDER BY ocid
 LIMIT 1
 
 -- name: select_contributions
--- In OCID order, through a server-side cursor: what the fences and the parties' flags need from each release, and
--- the flags of its own for the releases whose flags are written again (the changed ones). As text: orjson reads it
--- faster than psycopg's json loader.
-SELECT f.ocid, CASE WHEN c.compiled_release_id IS NOT NULL THEN f.own END::text AS own, f.shared::text AS shared
+-- In OCID order, through a server-side cursor: what the fences and the parties' flags need from each release (its
+-- second-lowest bid ratio in columns: the most common, read without JSON), and the flags of its own for the
+-- releases whose flags are written again (the changed ones). As text: orjson reads it faster than psycopg's json
+-- loader.
+SELECT f.ocid, CASE WHEN c.compiled_release_id IS NOT NULL THEN f.own END::text AS own, f.shared::text AS shared,
+       f.ratio, f.ratio_winner, f.ratio_second
 FROM red_flag_fact f
 LEFT JOIN flag_changed c USING (compiled_release_id)
 WHERE f.publisher = %(publisher)s AND NOT f.excluded
-  AND (f.shared IS NOT NULL OR (f.own IS NOT NULL AND c.compiled_release_id IS NOT NULL))
+  AND (f.shared IS NOT NULL OR f.ratio IS NOT NULL OR (f.own IS NOT NULL AND c.compiled_release_id IS NOT NULL))
 ORDER BY f.ocid
 
 -- name: select_fact_counts
@@ -168,7 +184,8 @@ WITH gone AS (
     RETURNING r.publisher
 ),
 flags AS (DELETE FROM red_flag f USING gone g WHERE f.publisher = g.publisher),
-parties AS (DELETE FROM red_flag_party p USING gone g WHERE p.publisher = g.publisher)
+parties AS (DELETE FROM red_flag_party p USING gone g WHERE p.publisher = g.publisher),
+tallies AS (DELETE FROM red_flag_tally t USING gone g WHERE t.publisher = g.publisher)
 DELETE FROM red_flag_fact f USING gone g WHERE f.publisher = g.publisher
 
 -- name: select_counts
@@ -209,6 +226,13 @@ WHERE (%(country)s::text IS NULL OR p.country = %(country)s::text)
   AND (%(publisher)s::text IS NULL OR f.publisher = %(publisher)s::text)
   AND (%(code)s::text IS NULL OR f.code = %(code)s::text)
 ORDER BY f.publisher, f.code, f.ocid NULLS LAST, f.party_role, f.party_id
+
+-- name: count_changed_releases
+SELECT count(*) AS n FROM flag_changed
+
+-- name: analyze_grown
+-- After a refresh that changed many facts (aggregator/compare/changes.py: analyze_when_grown).
+ANALYZE red_flag_fact, red_flag_party, red_flag
 
 -- name: count_flags
 SELECT count(*) AS n FROM red_flag WHERE publisher = %(publisher)s

@@ -30,7 +30,8 @@ WITH v AS (DELETE FROM indicator_value WHERE publisher = %(name)s),
      f AS (DELETE FROM red_flag WHERE publisher = %(name)s),
      r AS (DELETE FROM red_flag_run WHERE publisher = %(name)s),
      x AS (DELETE FROM red_flag_fact WHERE publisher = %(name)s),
-     y AS (DELETE FROM red_flag_party WHERE publisher = %(name)s)
+     y AS (DELETE FROM red_flag_party WHERE publisher = %(name)s),
+     t AS (DELETE FROM red_flag_tally WHERE publisher = %(name)s)
 DELETE FROM quality_check WHERE publisher = %(name)s
 
 -- name: delete_processes
