@@ -105,7 +105,7 @@ def write_publisher(
     sha = None if fresh else _unchanged(folder, full, previous.get(f"{relative}/full.jsonl.gz"))
     written = sha is None
     if sha is None:
-        sha = _concatenate(full_path, [r.path for r in results])
+        sha = concatenate(full_path, [r.path for r in results])
     return [Written(full, full_path, sha, written), *results]
 
 
@@ -149,17 +149,19 @@ def _write_parts(conn: psycopg.Connection, publisher_id: int, folder: Path, part
     return sums
 
 
-def _concatenate(path: Path, parts: list[Path]) -> str:
-    """``path`` as the parts' gzip members one after the other; return its checksum."""
-    digest = hashlib.sha256()
+def concatenate(path: Path, parts: list[Path], head: bytes = b"") -> str:
+    """``path`` as ``head`` (gzip members already made) and the parts' gzip members one after the other, through
+    ``path.partial``; return its checksum."""
+    digest = hashlib.sha256(head)
     partial = path.with_name(path.name + ".partial")
     with partial.open("wb") as out:
+        out.write(head)
         for part in parts:
             with part.open("rb") as f:
                 for chunk in _chunks(f):
                     digest.update(chunk)
                     out.write(chunk)
-        if not parts:  # no compiled release: an empty gzip file is still valid gzip
+        if not parts and not head:  # no compiled release: an empty gzip file is still valid gzip
             empty = gzip.compress(b"", mtime=0)
             digest.update(empty)
             out.write(empty)

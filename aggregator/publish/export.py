@@ -134,19 +134,7 @@ def write_download(
     }
     statement = query("publish/downloads", download.name)
     columns, count = write_query(conn, statement, None, paths.get("csv"), paths.get("parquet"))
-    files = [
-        ExportedFile(
-            None,
-            path,
-            count,
-            fmt,
-            download.name if download.path else f"{download.name}-{fmt}",
-            download.description + (" Exact numbers." if fmt == "csv" else " Numbers as doubles."),
-            columns,
-            download,
-        )
-        for fmt, path in paths.items()
-    ]
+    files = [_table_file(download, fmt, path, count, columns) for fmt, path in paths.items()]
     rows = conn.execute(statement).fetchall() if download.name == "publisher" else []
     return files, rows
 
@@ -163,21 +151,18 @@ def write_by_part(
     paths = {fmt: directory / f"tables/{download.name}.{'csv.gz' if fmt == 'csv' else fmt}" for fmt in download.formats}
     columns, wholes = table_parts.write_table(conn, download.name, publishers, parts, paths, previous, directory)
     return [
-        ExportedFile(
-            None,
-            whole.path,
-            whole.rows,
-            fmt,
-            f"{download.name}-{fmt}",
-            download.description + (" Exact numbers." if fmt == "csv" else " Numbers as doubles."),
-            columns,
-            download,
-            sha256=whole.sha256,
-            content=whole.content,
-            written=whole.written,
-        )
-        for fmt, whole in zip(paths, wholes, strict=True)
+        _table_file(download, fmt, w.path, w.rows, columns, sha256=w.sha256, content=w.content, written=w.written)
+        for fmt, w in zip(paths, wholes, strict=True)
     ]
+
+
+def _table_file(
+    download: Download, fmt: str, path: Path, rows: int, columns: list[Column], **known: Any
+) -> ExportedFile:
+    """A table's file as exported (``known``: its checksum, fingerprint, whether written, when already known)."""
+    name = download.name if download.path else f"{download.name}-{fmt}"
+    description = download.description + (" Exact numbers." if fmt == "csv" else " Numbers as doubles.")
+    return ExportedFile(None, path, rows, fmt, name, description, columns, download, **known)
 
 
 def _publisher(row: Mapping[str, Any]) -> datapackage.Publisher:

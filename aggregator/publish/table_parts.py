@@ -26,7 +26,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,7 +100,8 @@ class Whole:
 
 def parts_of(conn: psycopg.Connection, publishers: list[Publisher]) -> list[Part]:
     """Every publisher's parts, publisher by publisher (as given), year by year, undated last."""
-    latest = migrate.available()[-1].name if migrate.available() else ""
+    migrations = migrate.available()
+    latest = migrations[-1].name if migrations else ""
     parts = []
     for publisher in publishers:
         seed = "\n".join([FORMAT, latest, publisher.name, publisher.level or "", publisher.title or ""])
@@ -214,15 +215,7 @@ def _concatenate_csv(path: Path, columns: list[tables.Column], pieces: list[Path
     header = io.BytesIO()
     with tables.gzip_member(header) as gz:
         gz.write(line.getvalue().encode())
-    digest = hashlib.sha256(header.getvalue())
-    with tables.partial(path) as out:
-        out.write(header.getvalue())
-        for piece in pieces:
-            with piece.open("rb") as f:
-                for chunk in _chunks(f):
-                    digest.update(chunk)
-                    out.write(chunk)
-    return digest.hexdigest()
+    return compiled.concatenate(path, pieces, header.getvalue())
 
 
 def _combine_parquet(path: Path, columns: list[tables.Column], pieces: list[Path]) -> str:
@@ -234,11 +227,6 @@ def _combine_parquet(path: Path, columns: list[tables.Column], pieces: list[Path
             for batch in pq.ParquetFile(piece).iter_batches(batch_size=tables.BATCH_ROWS, use_threads=False):
                 writer.write_batch(batch, row_group_size=tables.BATCH_ROWS)
     return compiled.sha256_of(path)
-
-
-def _chunks(f: Any) -> Iterator[bytes]:
-    while chunk := f.read(1 << 20):
-        yield chunk
 
 
 def _sha256(*texts: str) -> str:

@@ -266,15 +266,11 @@ def copy_rows(
     bytes that were hashed (no decoding and encoding again, which took a tenth of a load's own CPU time). Canonical
     JSON holds no tab, newline or carriage return (JSON escapes them inside strings), so only the backslash needs
     escaping. COPY writes the ids given into an identity column, as ``OVERRIDING SYSTEM VALUE`` would."""
-    if ids is None:
-        rows = [
-            b"\\\\x%s\t%s\n" % (digest.hex().encode(), bodies[digest].replace(b"\\", b"\\\\")) for digest in digests
-        ]
-    else:
-        rows = [
-            b"%d\t\\\\x%s\t%s\n" % (id_, digest.hex().encode(), bodies[digest].replace(b"\\", b"\\\\"))
-            for id_, digest in zip(ids, digests, strict=True)
-        ]
+    prefixes = [b""] * len(digests) if ids is None else [b"%d\t" % id_ for id_ in ids]
+    rows = [
+        b"%s\\\\x%s\t%s\n" % (prefix, digest.hex().encode(), bodies[digest].replace(b"\\", b"\\\\"))
+        for prefix, digest in zip(prefixes, digests, strict=True)
+    ]
     with cursor.copy(statement) as copy:
         copy.write(b"".join(rows))
 
@@ -294,18 +290,11 @@ def copy_packed(
     """COPY (hash, body) rows of two bytea values in COPY's binary format, which takes the bytes as they are (the
     text format would want each byte of a compressed body written as two hexadecimal digits); with ``ids``,
     (id, hash, body) rows, the id a bigint."""
-    if ids is None:
-        rows = [
-            struct.pack("!hi", 2, len(digest)) + digest + struct.pack("!i", len(bodies[digest])) + bodies[digest]
-            for digest in digests
-        ]
-    else:
-        rows = [
-            struct.pack("!hiqi", 3, 8, id_, len(digest))
-            + digest
-            + struct.pack("!i", len(bodies[digest]))
-            + bodies[digest]
-            for id_, digest in zip(ids, digests, strict=True)
-        ]
+    # Each row: its number of fields, then each field's length and bytes (the id, when given, an 8-byte bigint).
+    prefixes = [struct.pack("!h", 2)] * len(digests) if ids is None else [struct.pack("!hiq", 3, 8, i) for i in ids]
+    rows = [
+        prefix + struct.pack("!i", len(digest)) + digest + struct.pack("!i", len(bodies[digest])) + bodies[digest]
+        for prefix, digest in zip(prefixes, digests, strict=True)
+    ]
     with cursor.copy(statement) as copy:
         copy.write(_BINARY_HEADER + b"".join(rows) + _BINARY_TRAILER)
