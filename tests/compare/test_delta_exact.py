@@ -306,3 +306,23 @@ def test_a_refresh_with_most_processes_changed_computes_every_fact_again(atlas_e
         )
         assert conn.execute("SELECT count(*) AS n FROM compare_dirty WHERE part = 'indicators'").fetchone()["n"] == 0
         assert_exact(conn)
+
+
+def test_a_full_refresh_makes_again_the_indexes_it_drops(atlas_env, conn, tmp_path):
+    """The whole road writes facts and values without their secondary indexes, then makes them again: the same
+    definitions, and the medians' partial indexes used again by the next refresh of a few processes."""
+    rng = random.Random(5)
+    load(tmp_path, [release(rng, f"xz-i-{n:03}") for n in range(40)], publisher="indexed")
+    definitions = """
+        SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS definition FROM pg_index i
+        JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE i.indrelid IN ('indicator_fact'::regclass, 'indicator_value'::regclass) ORDER BY 1
+    """
+    before = conn.execute(definitions).fetchall()
+    assert any(row["name"] == "indicator_value_group_idx" for row in before)
+    assert len(before) >= 9
+    refresh(conn, full=True, parts=("indicators",))
+    assert conn.execute(definitions).fetchall() == before
+    change(conn, rng, [])
+    refresh(conn, parts=("indicators", "quality"))
+    assert_exact(conn)
