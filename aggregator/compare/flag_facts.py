@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import psycopg
@@ -125,18 +125,28 @@ def _fold(
             for row in rows:
                 prepared, issues = preparer(orjson.loads(row["body"]), in_place=True)
                 folded = contribution(runner, prepared, currency(folded))
-                facts.append(fact_row(row, name, folded, issues))
+                parts = Parts(folded.own_json(), folded.shared(), folded.tallies_json())
+                facts.append(fact_row(row, name, folded, parts, issues))
                 if sums is not None and not folded.excluded:
-                    sums.add(folded.references, folded.tallies_json() or {}, 1)
+                    sums.add(folded.references, parts.tallies or {}, 1)
                 if merged is not None and not folded.excluded:
-                    own, shared, tallies = folded.own_json(), folded.shared(), folded.tallies_json()
-                    merge(merged, prepared["ocid"], own, shared, tallies, folded.ratio)
+                    merge(merged, prepared["ocid"], parts.own, parts.shared, parts.tallies, folded.ratio)
             with conn.cursor() as writer, writer.copy(query("compare/red_flags", "copy_facts")) as copy:
                 for fact in facts:
                     copy.write_row(fact)
 
 
-def fact_row(row: dict[str, Any], name: str, folded: Contribution, issues: list[Issue]) -> tuple[Any, ...]:
+class Parts(NamedTuple):
+    """A contribution's parts as JSON, made once per release (for its fact row, the tallies' sums and the state)."""
+
+    own: list[list[Any]] | None
+    shared: dict[str, Any] | None
+    tallies: dict[str, list[list[Any]]] | None
+
+
+def fact_row(
+    row: dict[str, Any], name: str, folded: Contribution, parts: Parts, issues: list[Issue]
+) -> tuple[Any, ...]:
     """A row of ``red_flag_fact`` in the order of ``copy_facts``."""
     found = [[i.ocid, i.path, i.indexes, i.value, i.description] for i in issues] or None
     references = folded.references or None
@@ -147,9 +157,9 @@ def fact_row(row: dict[str, Any], name: str, folded: Contribution, issues: list[
         row["data_id"],
         folded.excluded,
         folded.currency,
-        *(None if value is None else orjson.dumps(value).decode() for value in (folded.own_json(), folded.shared())),
+        *(None if value is None else orjson.dumps(value).decode() for value in (parts.own, parts.shared)),
         None if references is None else orjson.dumps(references).decode(),
-        None if (tallies := folded.tallies_json()) is None else orjson.dumps(tallies).decode(),
+        None if parts.tallies is None else orjson.dumps(parts.tallies).decode(),
         *(folded.ratio or (None, None, None)),
         None if found is None else orjson.dumps(found).decode(),
     )
