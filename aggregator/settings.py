@@ -32,14 +32,17 @@ def home() -> Path:
 SPIDER_NAME = re.compile(r"[a-z0-9][a-z0-9_]*")
 
 
+def check_name(pattern: re.Pattern[str], value: str, what: str, allowed: str) -> str:
+    """``value`` if ``pattern`` matches all of it; else an error saying ``what`` it is not and which characters are
+    ``allowed``, before the value reaches a path (``../../x``) or the database."""
+    if not pattern.fullmatch(value):
+        raise AtlasError(f"{what}: {allowed}, starting with a letter or a digit (e.g. mexico_cdmx)")
+    return value
+
+
 def check_spider_name(name: str) -> str:
-    """The name, if it is a spider's; else an error, before the name reaches a path (``../../x``) or the database."""
-    if not SPIDER_NAME.fullmatch(name):
-        raise AtlasError(
-            f"{name!r} is not a spider name: lower-case letters, digits and '_', starting with a letter or a digit "
-            "(e.g. mexico_cdmx)"
-        )
-    return name
+    """The name, if it is a spider's; else an error."""
+    return check_name(SPIDER_NAME, name, f"{name!r} is not a spider name", "lower-case letters, digits and '_'")
 
 
 def spider_path(folder: str, spider: str, suffix: str = "") -> Path:

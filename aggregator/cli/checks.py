@@ -61,12 +61,8 @@ def _words(name: str) -> list[str]:
 
 
 def check_publisher_name(value: str) -> str:
-    if not PUBLISHER_NAME.fullmatch(value):
-        raise AtlasError(
-            f"--publisher {value!r} is not a publisher key: lower-case letters, digits, '_', '.' and '-', "
-            "starting with a letter or a digit (e.g. mexico_cdmx)"
-        )
-    return value
+    allowed = "lower-case letters, digits, '_', '.' and '-'"
+    return settings.check_name(PUBLISHER_NAME, value, f"--publisher {value!r} is not a publisher key", allowed)
 
 
 def check_ocds_version(value: str | None) -> str | None:
