@@ -56,6 +56,18 @@ def copy_columns(name: str) -> tuple[str, ...]:
     return tuple(column.strip() for column in match.group(1).split(","))
 
 
+@cache
+def statement(name: str) -> str:
+    """A block of normalize.sql; ``upsert_processes`` with copy_processes' columns where it says
+    ``{process_columns}``, and their updates where it says ``{process_updates}`` (the one list of 42 columns)."""
+    text = query(QUERIES, name)
+    if "{process_columns}" in text:
+        columns = copy_columns("copy_processes")
+        updates = ",\n        ".join(f"{c} = excluded.{c}" for c in columns if c != "compiled_release_id")
+        text = text.replace("{process_columns}", ", ".join(columns)).replace("{process_updates}", updates)
+    return text
+
+
 def write_batch(conn: psycopg.Connection, batch: Batch) -> None:
     """Write ``batch`` in the caller's transaction: stage its rows, then move them into place."""
     if not batch.processes and not batch.touched:
@@ -76,7 +88,7 @@ def write_batch(conn: psycopg.Connection, batch: Batch) -> None:
             cursor.execute(query(QUERIES, "touch_processes"), params, prepare=False)
         if batch.processes:
             for name in REPLACE:
-                cursor.execute(query(QUERIES, name), prepare=False)
+                cursor.execute(statement(name), prepare=False)
             for name, (_, insert) in CHILDREN.items():
                 if batch.children[name]:
                     cursor.execute(query(QUERIES, insert), prepare=False)

@@ -104,67 +104,16 @@ WHERE p.id = t.id
 
 -- name: upsert_processes
 -- In compiled release order, so that new processes take their ids in that order; their ids are kept beside the
--- staged rows, so that the statements after this one need not look for them in process.
+-- staged rows, so that the statements after this one need not look for them in process. Composed by write.py
+-- (statement): the columns are copy_processes', and the update sets each of them but compiled_release_id from the
+-- staged row.
 WITH upserted AS (
-    INSERT INTO process (
-        compiled_release_id, publisher_id, ocid, process_key, ocid_scope, country, buyer_org_key, buyer_country, title,
-        tender_status, procurement_method_raw, procurement_method_details_raw, procurement_method, procedure_type,
-        procedure_type_source, main_procurement_category, number_of_tenderers, release_date, release_date_raw,
-        tender_start, tender_start_raw, tender_end, tender_end_raw, amount_raw, currency_raw, amount, currency,
-        reference_date, reference_date_source, amount_usd, amount_eur, rate_usd, rate_eur, rate_date, rate_source,
-        amount_ppp, ppp_factor, ppp_year, award_count, contract_count, source_compiled_at, output_hash
-    )
-    SELECT compiled_release_id, publisher_id, ocid, process_key, ocid_scope, country, buyer_org_key, buyer_country,
-           title, tender_status, procurement_method_raw, procurement_method_details_raw, procurement_method,
-           procedure_type, procedure_type_source, main_procurement_category, number_of_tenderers, release_date,
-           release_date_raw, tender_start, tender_start_raw, tender_end, tender_end_raw, amount_raw, currency_raw,
-           amount, currency, reference_date, reference_date_source, amount_usd, amount_eur, rate_usd, rate_eur,
-           rate_date, rate_source, amount_ppp, ppp_factor, ppp_year, award_count, contract_count, source_compiled_at,
-           output_hash
+    INSERT INTO process ({process_columns})
+    SELECT {process_columns}
     FROM normalize_stage_process
     ORDER BY compiled_release_id
     ON CONFLICT (compiled_release_id) DO UPDATE SET
-        publisher_id = excluded.publisher_id,
-        ocid = excluded.ocid,
-        process_key = excluded.process_key,
-        ocid_scope = excluded.ocid_scope,
-        country = excluded.country,
-        buyer_org_key = excluded.buyer_org_key,
-        buyer_country = excluded.buyer_country,
-        title = excluded.title,
-        tender_status = excluded.tender_status,
-        procurement_method_raw = excluded.procurement_method_raw,
-        procurement_method_details_raw = excluded.procurement_method_details_raw,
-        procurement_method = excluded.procurement_method,
-        procedure_type = excluded.procedure_type,
-        procedure_type_source = excluded.procedure_type_source,
-        main_procurement_category = excluded.main_procurement_category,
-        number_of_tenderers = excluded.number_of_tenderers,
-        release_date = excluded.release_date,
-        release_date_raw = excluded.release_date_raw,
-        tender_start = excluded.tender_start,
-        tender_start_raw = excluded.tender_start_raw,
-        tender_end = excluded.tender_end,
-        tender_end_raw = excluded.tender_end_raw,
-        amount_raw = excluded.amount_raw,
-        currency_raw = excluded.currency_raw,
-        amount = excluded.amount,
-        currency = excluded.currency,
-        reference_date = excluded.reference_date,
-        reference_date_source = excluded.reference_date_source,
-        amount_usd = excluded.amount_usd,
-        amount_eur = excluded.amount_eur,
-        rate_usd = excluded.rate_usd,
-        rate_eur = excluded.rate_eur,
-        rate_date = excluded.rate_date,
-        rate_source = excluded.rate_source,
-        amount_ppp = excluded.amount_ppp,
-        ppp_factor = excluded.ppp_factor,
-        ppp_year = excluded.ppp_year,
-        award_count = excluded.award_count,
-        contract_count = excluded.contract_count,
-        source_compiled_at = excluded.source_compiled_at,
-        output_hash = excluded.output_hash,
+        {process_updates},
         normalized_at = now()
     RETURNING compiled_release_id, id
 )
