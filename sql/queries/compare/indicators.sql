@@ -651,10 +651,13 @@ WHERE t.n_total <= 0
       = (t.indicator, t.level, t.country, coalesce(t.publisher, ''), coalesce(t.buyer_org_key, ''), t.year)
 
 -- name: delete_changed_facts
-DELETE FROM indicator_fact f USING changed c WHERE f.process_id = c.process_id
+-- The old facts of the changed processes whose facts changed (signed -1); those equal to their new facts stay in
+-- place, rather than be deleted and written again with their seven indexes.
+DELETE FROM indicator_fact f USING signed_fact s WHERE s.sign = -1 AND f.process_id = s.process_id
 
 -- name: insert_changed_facts
-INSERT INTO indicator_fact SELECT * FROM new_fact
+INSERT INTO indicator_fact
+SELECT n.* FROM new_fact n JOIN signed_fact s ON s.process_id = n.process_id AND s.sign = 1
 
 -- name: create_work_tables
 -- The refresh's own tables, gone at its commit.
