@@ -420,13 +420,17 @@ def test_server_lifecycle() -> None:
 def test_command_line_serves_until_interrupted() -> None:
     command = [sys.executable, "-m", "aggregator.sandbox", "--port", "0"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
-        assert process.stdout is not None and process.stderr is not None
-        url = process.stdout.readline().split()[3].rstrip("/")
-        assert get(f"{url}/").status == 200 and get(f"{url}/nope").status == 404
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
-        assert process.stderr.read() == ""  # the server logs nothing
-        assert "scrapy" not in process.stdout.read()
+        try:
+            assert process.stdout is not None and process.stderr is not None
+            url = process.stdout.readline().split()[3].rstrip("/")
+            assert get(f"{url}/").status == 200 and get(f"{url}/nope").status == 404
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=10) == 0
+            assert process.stderr.read() == ""  # the server logs nothing
+            assert "scrapy" not in process.stdout.read()
+        finally:
+            if process.poll() is None:  # a failure here must not leave Popen's exit waiting for it forever
+                process.kill()
 
 
 def test_sandbox_never_imports_scrapy() -> None:
