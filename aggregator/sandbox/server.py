@@ -19,7 +19,6 @@ import functools
 import io
 import threading
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -315,22 +314,6 @@ class SandboxServer:
         self._thread.join()
         self._httpd = self._thread = None
 
-    def serve_here(self, ready: Callable[[], None]) -> None:
-        """Serve in the calling thread until Ctrl-C (KeyboardInterrupt), calling ``ready`` once the port is bound.
-        No thread to stop: a Ctrl-C ends ``serve_forever`` where it waits. (Stopping the server's thread from the
-        main thread once hung, under load, in ``shutdown``, waiting for a loop that never saw the request.)"""
-        if self._httpd is not None:
-            raise RuntimeError("the sandbox server is already started")
-        self._httpd = HTTPServer((self.host, self.port), self)
-        self.port = self._httpd.server_address[1]
-        try:
-            ready()
-            with contextlib.suppress(KeyboardInterrupt):
-                self._httpd.serve_forever(poll_interval=0.05)
-        finally:
-            self._httpd.server_close()
-            self._httpd = None
-
     def __enter__(self) -> "SandboxServer":
         return self.start()
 
@@ -346,11 +329,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the generated data")
     args = parser.parse_args(argv)
-    server = SandboxServer(port=args.port, seed=args.seed)
-
-    def ready() -> None:
+    with SandboxServer(port=args.port, seed=args.seed) as server:
         print(f"Sandbox publishers at {server.url}/ (Ctrl-C to stop)", flush=True)
         for publisher in SANDBOX_PUBLISHERS.values():
             print(f"  {publisher.key:8} {server.url}{publisher.entry_path}", flush=True)
-
-    server.serve_here(ready)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()

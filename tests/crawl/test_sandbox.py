@@ -429,7 +429,7 @@ def test_command_line_serves_until_interrupted() -> None:
             assert process.stderr.read() == ""  # the server logs nothing
             assert "scrapy" not in process.stdout.read()
         finally:
-            if process.poll() is None:  # a failure here must not leave Popen's exit waiting for it forever
+            if process.poll() is None:  # a failure here (a SIGINT ignored) must not leave Popen's exit waiting forever
                 process.kill()
 
 
