@@ -178,8 +178,9 @@ def apply_signed_facts(conn: psycopg.Connection, summary: FactsSummary, full: bo
         summary.values = conn.execute(apply, catalogue_params()).fetchone()["n"]
     if full:
         run("analyze_values")
-    groups, join = _block("median_groups_all" if full else "median_groups_changed").split("-- join\n")
-    conn.execute(indicators_query("select_median_changes").replace("{groups}", groups).replace("{join}", join))
+    medians = indicators_query("select_median_changes")
+    medians = medians.replace("{groups}", "" if full else _block("median_groups"))
+    conn.execute(medians.replace("{join}", _block("median_join_all" if full else "median_join_changed")))
     run("analyze_medians")
     if run("count_changed").fetchone()["n"]:
         run("delete_changed_facts")

@@ -155,14 +155,9 @@ def _refresh_in_process(home: Path) -> None:
         if os.environ.get("OCDS_ATLAS_BENCH_STATEMENTS"):
             execute = conn.execute
 
-            explain = os.environ.get("OCDS_ATLAS_BENCH_EXPLAIN")
-
             def timed(query: Any, params: Any = None, **kwargs: Any) -> Any:
                 started = time.perf_counter()
                 code = "\n".join(line for line in str(query).split("\n") if not line.lstrip().startswith("--"))
-                if explain and explain in code and ";" not in code.rstrip().rstrip(";"):
-                    plan = execute(f"EXPLAIN (ANALYZE, COSTS OFF) {query}", params, **kwargs)
-                    print("\n".join(row["QUERY PLAN"] for row in plan))
                 parts = [part for part in code.split(";\n") if part.strip()]
                 if len(parts) > 1 and not params:  # a block of statements: each timed alone
                     for part in parts:
