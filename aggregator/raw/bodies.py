@@ -9,6 +9,7 @@ their text where zstd stores them at about 0.4 times (migration 0027).
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import struct
 import sys
@@ -144,31 +145,31 @@ def _native() -> _Decompressor | None:
     return decompressor
 
 
-_LIBRARY: list[ctypes.CDLL | None] = []
-
-
+@functools.cache
 def _library() -> ctypes.CDLL | None:
-    if not _LIBRARY:
-        try:
-            library = ctypes.CDLL(zstd._zstd.__file__)  # type: ignore[attr-defined]
-            library.ZSTD_createDCtx.restype = ctypes.c_void_p
-            library.ZSTD_freeDCtx.argtypes = [ctypes.c_void_p]
-            library.ZSTD_decompressDCtx.restype = ctypes.c_size_t
-            library.ZSTD_decompressDCtx.argtypes = [
-                ctypes.c_void_p,
-                ctypes.c_char_p,
-                ctypes.c_size_t,
-                ctypes.c_char_p,
-                ctypes.c_size_t,
-            ]
-            library.ZSTD_isError.restype = ctypes.c_uint
-            library.ZSTD_isError.argtypes = [ctypes.c_size_t]
-            library.ZSTD_getErrorName.restype = ctypes.c_char_p
-            library.ZSTD_getErrorName.argtypes = [ctypes.c_size_t]
-        except (AttributeError, OSError):  # no file (a built-in module), or no such symbols
-            library = None
-        _LIBRARY.append(library)
-    return _LIBRARY[0]
+    """The zstd module's own shared library, with the decompression functions typed; None when it has none."""
+    try:
+        library = ctypes.CDLL(zstd._zstd.__file__)  # type: ignore[attr-defined]
+    except (AttributeError, OSError):  # no file (a built-in module)
+        return None
+    try:
+        library.ZSTD_createDCtx.restype = ctypes.c_void_p
+        library.ZSTD_freeDCtx.argtypes = [ctypes.c_void_p]
+        library.ZSTD_decompressDCtx.restype = ctypes.c_size_t
+        library.ZSTD_decompressDCtx.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+        ]
+        library.ZSTD_isError.restype = ctypes.c_uint
+        library.ZSTD_isError.argtypes = [ctypes.c_size_t]
+        library.ZSTD_getErrorName.restype = ctypes.c_char_p
+        library.ZSTD_getErrorName.argtypes = [ctypes.c_size_t]
+    except AttributeError:  # no such symbols
+        return None
+    return library
 
 
 def store(cursor: psycopg.Cursor, table: str, bodies: dict[bytes, bytes]) -> dict[bytes, int]:
