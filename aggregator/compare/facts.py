@@ -132,6 +132,17 @@ def refresh_facts(conn: psycopg.Connection, full: bool) -> FactsSummary:
     return summary
 
 
+def replace_changed_facts(conn: psycopg.Connection) -> None:
+    """The signed processes' facts as they are now: updated in place where they had facts (so that a change to no
+    indexed column touches no index), deleted where they have none now, inserted where they had none."""
+    columns = [sql.Identifier(row["name"]) for row in conn.execute(_block("fact_columns"))]
+    names = sql.SQL(", ").join(columns).as_string(conn)
+    values = sql.SQL(", ").join(sql.SQL("n.{}").format(c) for c in columns).as_string(conn)
+    conn.execute(_block("update_changed_facts").replace("{columns}", names).replace("{values}", values))
+    conn.execute(_block("delete_changed_facts"))
+    conn.execute(_block("insert_changed_facts"))
+
+
 @contextmanager
 def indexes_dropped(conn: psycopg.Connection, table: str) -> Iterator[None]:
     """Drop ``table``'s indexes that back no constraint, then make them again as they were (in the caller's
@@ -183,8 +194,7 @@ def apply_signed_facts(conn: psycopg.Connection, summary: FactsSummary, full: bo
     conn.execute(medians.replace("{join}", _block("median_join_all" if full else "median_join_changed")))
     run("analyze_medians")
     if run("count_changed").fetchone()["n"]:
-        run("delete_changed_facts")
-        run("insert_changed_facts")
+        replace_changed_facts(conn)
     for indicator in MEDIAN_INDICATORS:
         for level in LEVELS:
             conn.execute(median_query(indicator, level), {})
