@@ -190,21 +190,24 @@ ORDER BY s.compiled_release_id, s.party_position, s.position
 
 -- name: refresh_organizations
 -- The organizations of the keys the run touched, as their parties now say, once per run; a row is written only
--- when it changes.
+-- when it changes. Texts are compared bytewise (COLLATE "C"): the most common name (the first of the equally common
+-- ones), the least scheme, identifier and country are then the same whatever the database's collation, and the
+-- sorts cost a little less (1M releases, a hundredth of the OCIDs changed: 4,561 organizations, 526,200 parties;
+-- 1.7 to 2.0 s before, 1.6 to 1.7 s in a normalize run; the same rows under the embedded server's C.UTF-8).
 WITH parties AS (
-    SELECT org_key,
+    SELECT org_key COLLATE "C" AS org_key,
            min(CASE method WHEN 'identifier' THEN 0 WHEN 'name_exact' THEN 1 ELSE 2 END) AS best,
-           count(DISTINCT lower(name)) AS names,
+           count(DISTINCT lower(name) COLLATE "C") AS names,
            max(score) AS score,
-           min(scheme) AS scheme,
-           min(identifier) AS identifier,
-           min(country) AS country,
-           mode() WITHIN GROUP (ORDER BY name) AS name,
+           min(scheme COLLATE "C") AS scheme,
+           min(identifier COLLATE "C") AS identifier,
+           min(country COLLATE "C") AS country,
+           mode() WITHIN GROUP (ORDER BY name COLLATE "C") AS name,
            min(compiled_release_id) AS compiled_release_id,
            count(DISTINCT process_id) AS processes
     FROM process_party
     WHERE org_key IN (SELECT org_key FROM touched_organization)
-    GROUP BY org_key
+    GROUP BY org_key COLLATE "C"
 )
 INSERT INTO organization AS o (org_key, method, score, scheme, identifier, country, name, compiled_release_id,
                                processes)
