@@ -7,7 +7,9 @@ measures: wall seconds, CPU seconds of the command (with its workers) and of the
 and the database's size. Then a 1 % change: new releases (a later amendment) for 1 % of the OCIDs, and 1 % of the
 files loaded again unchanged; every stage runs again. It prints, per stage, CPU per 1,000 releases, the 1 % run as a
 percentage of the full one, and the goals beside them. ``--json PATH`` writes the figures, to compare sizes (the
-goal: CPU per 1,000 releases flat within 15 % from 50k to 1M).
+goal: CPU per 1,000 releases flat within 15 % from 50k to 1M). ``--runs N`` measures it all N times, each in a
+fresh database, and prints each figure's median too: at 50k a run is seconds, and two runs an hour apart gave CPU
+per 1,000 releases 30 % apart.
 
 Each stage is charged with what it leaves the server to do: after it, the bench vacuums and analyses the tables
 whose changes passed autovacuum's default thresholds (what autovacuum would do after the stage, done once, rather
@@ -28,6 +30,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -315,6 +318,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="Packages written by an earlier run (--keep), not generated.")
     parser.add_argument("--keep", type=Path, help="Keep the generated packages in this directory.")
     parser.add_argument("--json", type=Path, help="Write the figures to this file.")
+    parser.add_argument(
+        "--runs", type=int, default=1, help="Measure this many times, each in a fresh database; print the medians too."
+    )
     parser.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -325,8 +331,9 @@ def main() -> None:
     unknown = set(stages) - set(STAGES)
     if unknown:
         raise SystemExit(f"unknown stages: {', '.join(sorted(unknown))}; use {', '.join(STAGES)}")
+    if args.runs < 1:
+        raise SystemExit("--runs must be at least 1")
     work = Path(tempfile.mkdtemp(prefix="atlas-scale-"))
-    server = None
     try:
         data = args.data or args.keep or work / "data"
         if args.data is None:
@@ -337,42 +344,113 @@ def main() -> None:
             releases = sum(len(orjson.loads(f.read_bytes())["releases"]) for f in sorted(data.glob("*.json")))
         changed = make_change(data, work / "change", args.change)
         print(f"change: {changed:,} new releases and {args.change:.0%} of the files again", flush=True)
-        env = {**os.environ, "OCDS_ATLAS_HOME": str(work / "home"), "OCDS_ATLAS_OFFLINE": "1"}
-        env.setdefault("OCDS_ATLAS_STANDARD_URL", str(ROOT.parent / "shared" / "data" / "ocds"))
-        server = start_embedded_server(work / "home")
+        runs = []
+        for number in range(1, args.runs + 1):
+            if args.runs > 1:
+                print(f"run {number} of {args.runs}:", flush=True)
+            runs.append(one_run(stages, releases, data, work / f"run-{number}", work / "change"))
+        if args.runs > 1:
+            print(f"\nthe median of {args.runs} runs, stage by stage and figure by figure:")
+            figures = median_run(runs)
+            print_figures(releases, figures)
+        else:
+            figures = runs[0]
+        if args.json:
+            args.json.write_text(
+                json.dumps({"releases": releases, **figures.as_json(), "runs": [r.as_json() for r in runs]}, indent=1)
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@dataclasses.dataclass
+class Figures:
+    """One run's figures: each stage's full and 1 % runs, the compare stages' refreshes alone (full, 1 %) and
+    their ``--full`` refreshes, and the database's size after the full run."""
+
+    full: dict[str, Step]
+    change: dict[str, Step]
+    work: dict[str, tuple[float, float]]
+    refreshed: dict[str, float]
+    database_bytes: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "database_bytes": self.database_bytes,
+            "full": {k: dataclasses.asdict(v) for k, v in self.full.items()},
+            "change": {k: dataclasses.asdict(v) for k, v in self.change.items()},
+            "refresh_cpu": self.work,
+            "refresh_full_cpu": self.refreshed,
+        }
+
+
+def one_run(stages: tuple[str, ...], releases: int, data: Path, work: Path, change: Path) -> Figures:
+    """The full run, the 1 % change and the compare stages' ``--full`` refreshes, in a fresh home and server of
+    their own (``work``); print its table."""
+    from aggregator import db
+
+    work.mkdir(parents=True)
+    WORK.clear()
+    db.resolve_url.cache_clear()  # this process's URL is the run's own server's
+    env = {**os.environ, "OCDS_ATLAS_HOME": str(work / "home"), "OCDS_ATLAS_OFFLINE": "1"}
+    env.setdefault("OCDS_ATLAS_STANDARD_URL", str(ROOT.parent / "shared" / "data" / "ocds"))
+    server = start_embedded_server(work / "home")
+    try:
         print("full run:")
         full = measure(stages, data, work, env, server)
         os.environ.update(env)
         size = database_size()
         print(f"database: {size / 1e6:,.0f} MB", flush=True)
         print("1 % change:")
-        change = measure(stages, work / "change", work, env, server)
+        changed = measure(stages, change, work, env, server)
         compare_stages = tuple(stage for stage in stages if stage in ("indicators", "red_flags", "quality"))
         if compare_stages:
             print("each compare stage again as `indicators refresh --full --only STAGE` (everything, nothing changed):")
             measure(compare_stages, work / "refresh-full", work, env | {"OCDS_ATLAS_BENCH_FULL": "1"}, server)
-        data_full, data_change = WORK.get(data, {}), WORK.get(work / "change", {})
-        work_figures = {k: (v, data_change[k]) for k, v in data_full.items() if k in data_change and v > 0}
-        print_table(releases, full, change, work_figures)
-        refreshed = WORK.get(work / "refresh-full", {})
-        for stage, small in data_change.items():
-            if refreshed.get(stage):
-                whole = refreshed[stage]
-                print(f"{stage:11} --full {whole:7.3f} CPU s, 1 % run {small:7.3f} CPU s: {small / whole:6.1%} of it")
-        if args.json:
-            figures = {
-                "releases": releases,
-                "database_bytes": size,
-                "full": {k: dataclasses.asdict(v) for k, v in full.items()},
-                "change": {k: dataclasses.asdict(v) for k, v in change.items()},
-                "refresh_cpu": work_figures,
-                "refresh_full_cpu": refreshed,
-            }
-            args.json.write_text(json.dumps(figures, indent=1))
     finally:
-        if server is not None:
-            stop_embedded_server(server)
-        shutil.rmtree(work, ignore_errors=True)
+        stop_embedded_server(server)
+    data_full, data_change = WORK.get(data, {}), WORK.get(change, {})
+    work_figures = {k: (v, data_change[k]) for k, v in data_full.items() if k in data_change and v > 0}
+    figures = Figures(full, changed, work_figures, dict(WORK.get(work / "refresh-full", {})), size)
+    print_figures(releases, figures)
+    return figures
+
+
+def print_figures(releases: int, figures: Figures) -> None:
+    print_table(releases, figures.full, figures.change, figures.work)
+    for stage, (_, small) in figures.work.items():
+        if figures.refreshed.get(stage):
+            whole = figures.refreshed[stage]
+            print(f"{stage:11} --full {whole:7.3f} CPU s, 1 % run {small:7.3f} CPU s: {small / whole:6.1%} of it")
+
+
+def median_run(runs: list[Figures]) -> Figures:
+    """Each figure's median over the runs, stage by stage (a busy moment of the machine moves one run's figures by
+    up to a third: the median of three is what a size's column should quote)."""
+
+    def steps(which: str) -> dict[str, Step]:
+        found: dict[str, Step] = {}
+        for stage in getattr(runs[0], which):
+            taken = [getattr(r, which)[stage] for r in runs if stage in getattr(r, which)]
+            fields = {
+                f.name: statistics.median(getattr(t, f.name) or 0 for t in taken) for f in dataclasses.fields(Step)
+            }
+            found[stage] = Step(**fields | {"rss": int(fields["rss"])})
+        return found
+
+    work = {
+        stage: (
+            statistics.median(r.work[stage][0] for r in runs if stage in r.work),
+            statistics.median(r.work[stage][1] for r in runs if stage in r.work),
+        )
+        for stage in runs[0].work
+    }
+    refreshed = {
+        stage: statistics.median(r.refreshed[stage] for r in runs if stage in r.refreshed)
+        for stage in runs[0].refreshed
+    }
+    size = int(statistics.median(r.database_bytes for r in runs))
+    return Figures(steps("full"), steps("change"), work, refreshed, size)
 
 
 if __name__ == "__main__":
