@@ -186,7 +186,7 @@ class ParquetSink:
         self._writer = stack.enter_context(pq.ParquetWriter(raw, arrow_schema(columns), compression="zstd"))
         self._pending: list[pa.RecordBatch] = []
         self._rows = 0
-        stack.callback(self._flush)  # before the writer closes: callbacks run last in, first out
+        stack.push(self._exit)  # before the writer closes: exits run last in, first out
 
     def write(self, rows: list[tuple]) -> None:
         while rows:
@@ -196,6 +196,12 @@ class ParquetSink:
             self._rows += len(taken)
             if self._rows >= BATCH_ROWS:
                 self._flush()
+
+    def _exit(self, kind: object, error: object, traceback: object) -> bool:
+        """The last row group, unless the rows stopped with an error (the file is then removed)."""
+        if kind is None:
+            self._flush()
+        return False  # never swallow an error
 
     def _flush(self) -> None:
         if self._pending:
