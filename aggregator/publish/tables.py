@@ -30,7 +30,7 @@ from psycopg.rows import tuple_row
 from aggregator.raw.text import CsvRows
 
 BATCH_ROWS = 10_000
-#: Rows fetched and made into Python objects at a time (at most ``BATCH_ROWS``).
+#: Rows fetched and made into Python objects at a time (ParquetSink gathers them into row groups of ``BATCH_ROWS``).
 FETCH_ROWS = 5_000
 
 # PostgreSQL type name -> (Table Schema type, Arrow type). Numeric is exact in the CSV files (as PostgreSQL writes
@@ -209,11 +209,6 @@ class ParquetSink:
             self._pending, self._rows = [], 0
 
 
-def fetch_size() -> int:
-    """Rows fetched at a time: ``FETCH_ROWS``, or a row group's when that is smaller."""
-    return max(1, min(FETCH_ROWS, BATCH_ROWS))
-
-
 class partial:
     """Write ``path`` through ``path.partial``, renamed into place only when everything was written."""
 
@@ -246,7 +241,7 @@ def write_query(
     Call inside a transaction (server-side cursors live in one)."""
     rows = 0
     with conn.cursor(name="export_table", row_factory=tuple_row) as cursor, ExitStack() as stack:
-        cursor.itersize = fetch_size()
+        cursor.itersize = FETCH_ROWS
         cursor.execute(statement, params)
         columns = columns_of(cursor.description or [])
         sinks: list[Sink] = []
@@ -254,7 +249,7 @@ def write_query(
             sinks.append(CsvSink(stack, csv_path, columns))
         if parquet_path:
             sinks.append(ParquetSink(stack, parquet_path, columns))
-        while batch := cursor.fetchmany(fetch_size()):
+        while batch := cursor.fetchmany(FETCH_ROWS):
             for sink in sinks:
                 sink.write(batch)
             rows += len(batch)
@@ -274,7 +269,7 @@ def write_parts(
     Call inside a transaction (server-side cursors live in one)."""
     counts: dict[Any, int] = {}
     with conn.cursor(name="export_parts", row_factory=tuple_row) as cursor:
-        cursor.itersize = fetch_size()
+        cursor.itersize = FETCH_ROWS
         cursor.execute(statement, params)
         columns = columns_of(cursor.description or [])[:-1]
         batches = _batches_by_part(cursor)
@@ -294,7 +289,7 @@ def write_parts(
 
 
 def _batches_by_part(cursor: psycopg.Cursor) -> Iterator[tuple[Any, list[tuple]]]:
-    while batch := cursor.fetchmany(fetch_size()):
+    while batch := cursor.fetchmany(FETCH_ROWS):
         for part, group in itertools.groupby(batch, key=operator.itemgetter(-1)):
             yield part, [row[:-1] for row in group]
 
