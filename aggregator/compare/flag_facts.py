@@ -12,12 +12,11 @@ order, as Cardinal reads one file. Then the fences and the parties' flags are ma
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import orjson
 import psycopg
-from psycopg.rows import tuple_row
 
 from aggregator.compare.redflags.delta import Contribution, contribution, merge
 from aggregator.compare.redflags.files import PublisherSettings
@@ -26,28 +25,49 @@ from aggregator.compare.redflags.run import GROUPS, PARTY_ROLES, Result, Runner
 from aggregator.compare.redflags.state import State, Tally
 from aggregator.db import query
 
-#: Compiled releases fetched from the server at a time, and contributions.
+#: Compiled releases fetched from the server at a time.
 BATCH = 500
-CONTRIBUTIONS = 5000
+
+
+class Counts(NamedTuple):
+    """Facts counted: compiled releases, processes past Cardinal's exclusions, and those with issues of prepare."""
+
+    releases: int = 0
+    processes: int = 0
+    issues: int = 0
+
+    def changed_by(self, old: Counts, new: Counts) -> Counts:
+        """These counts with ``old`` facts replaced by ``new`` ones."""
+        return Counts(*(n + b - a for n, a, b in zip(self, old, new, strict=True)))
+
+
+class Changed(NamedTuple):
+    """A refresh of the changed releases: whether the main currency is still the same (else everything must be
+    folded again: :func:`fold_all`), and the changed releases' facts counted before and after."""
+
+    same_currency: bool
+    old: Counts
+    new: Counts
 
 
 def fold_changed(
     conn: psycopg.Connection, runner: Runner, found: PublisherSettings, name: str, publisher_id: int
-) -> bool:
-    """Fold the publisher's changed compiled releases with its main currency; return whether the main currency
-    is still the same (else everything must be folded again: :func:`fold_all`). Fills ``flag_changed``."""
+) -> Changed:
+    """Fold the publisher's compiled releases marked changed (taking the marks) with its main currency. Fills
+    ``flag_changed``."""
     params = {"publisher": name, "publisher_id": publisher_id}
     before = main_currency(conn, found, params)
     conn.execute(query("compare/red_flags", "select_changed_releases"), params)
     conn.execute(query("compare/red_flags", "analyze_changed_releases"))
+    old = Counts(**conn.execute(query("compare/red_flags", "count_changed_facts")).fetchone())
     sums = Sums()
     for row in conn.execute(query("compare/red_flags", "select_changed_sums")):
         sums.add(orjson.loads(row["parties"] or "{}"), orjson.loads(row["tallies"] or "{}"), -1)
     conn.execute(query("compare/red_flags", "delete_changed_facts"))
-    _fold(conn, runner, found, name, "select_changed_bodies", {}, lambda _: before, sums=sums)
+    new = _fold(conn, runner, found, name, "select_changed_bodies", {}, lambda _: before, sums=sums)
     sums.write(conn, name)
     conn.execute(query("compare/red_flags", "delete_gone_sums"), params)
-    return main_currency(conn, found, params) == before
+    return Changed(main_currency(conn, found, params) == before, old, new)
 
 
 class Sums:
@@ -83,10 +103,13 @@ class Sums:
             conn.execute(query("compare/red_flags", "add_tallies"), params | {"denominators": denominators})
 
 
-def fold_all(conn: psycopg.Connection, runner: Runner, found: PublisherSettings, name: str, publisher_id: int) -> None:
+def fold_all(
+    conn: psycopg.Connection, runner: Runner, found: PublisherSettings, name: str, publisher_id: int
+) -> Counts:
     """Fold every compiled release of the publisher again, in OCID order: the main currency is the first one
-    compared (or the settings' ``currency``), as Cardinal finds it over one file."""
+    compared (or the settings' ``currency``), as Cardinal finds it over one file. Return its facts, counted."""
     conn.execute(query("compare/red_flags", "delete_publisher_facts"), {"publisher": name})
+    conn.execute(query("compare/red_flags", "clear_changed_releases"), {"publisher_id": publisher_id})
     main = [found.settings.currency]
 
     def currency(folded: Contribution | None) -> str | None:
@@ -96,9 +119,12 @@ def fold_all(conn: psycopg.Connection, runner: Runner, found: PublisherSettings,
 
     params = {"publisher_id": publisher_id}
     sums = Sums()
-    _fold(conn, runner, found, name, "select_compiled_bodies", params, currency, merged=runner.state, sums=sums)
+    counts = _fold(
+        conn, runner, found, name, "select_compiled_bodies", params, currency, merged=runner.state, sums=sums
+    )
     conn.execute(query("compare/red_flags", "delete_sums"), {"publisher": name})
     sums.write(conn, name)
+    return counts
 
 
 def _fold(
@@ -111,13 +137,14 @@ def _fold(
     currency: Callable[[Contribution | None], str | None],
     merged: State | None = None,
     sums: Sums | None = None,
-) -> None:
+) -> Counts:
     """Stream the bodies of ``block`` (with ``id``, ``ocid``, ``data_id``, ``body``) in OCID order, prepare and
     fold each (``currency(previous contribution)`` gives the main currency), and store the facts in batches; with
     ``merged``, add each to that state too (all of a publisher's, in OCID order: no need to read them back); with
-    ``sums``, add each's parties and tallies."""
+    ``sums``, add each's parties and tallies. Return the facts written, counted."""
     preparer = Preparer(found.settings)
     folded: Contribution | None = None
+    releases = processes = with_issues = 0
     with conn.cursor("red_flag_fold") as cursor:
         cursor.execute(query("compare/red_flags", block), params)
         while rows := cursor.fetchmany(BATCH):
@@ -127,6 +154,9 @@ def _fold(
                 folded = contribution(runner, prepared, currency(folded))
                 parts = Parts(folded.own_json(), folded.shared(), folded.tallies_json())
                 facts.append(fact_row(row, name, folded, parts, issues))
+                releases += 1
+                processes += not folded.excluded
+                with_issues += bool(issues)
                 if sums is not None and not folded.excluded:
                     sums.add(folded.references, parts.tallies or {}, 1)
                 if merged is not None and not folded.excluded:
@@ -134,6 +164,7 @@ def _fold(
             with conn.cursor() as writer, writer.copy(query("compare/red_flags", "copy_facts")) as copy:
                 for fact in facts:
                     copy.write_row(fact)
+    return Counts(releases, processes, with_issues)
 
 
 class Parts(NamedTuple):
@@ -172,28 +203,39 @@ def main_currency(conn: psycopg.Connection, found: PublisherSettings, params: di
     return None if row is None else row["currency"]
 
 
-def indicators(conn: psycopg.Connection, runner: Runner, name: str, whole: bool) -> tuple[Result, int]:
-    """The publisher's indicators from its facts: fences and parties' flags over every release, the flags of
-    their own of the changed releases (with ``whole``, all of them were merged as they were folded); and how many
-    compiled releases it has."""
+def indicators(conn: psycopg.Connection, runner: Runner, name: str, whole: bool, counts: Counts) -> Result:
+    """The publisher's indicators from its facts (``counts``: counted): fences and parties' flags over every
+    release, the flags of their own of the changed releases (with ``whole``, all of them were merged as they were
+    folded)."""
     state = runner.state
     if not whole:
-        for ocid, own, shared, ratio in contributions(conn, name):
-            merge(state, ocid, own, shared, ratio=ratio)
-        for row in conn.execute(query("compare/red_flags", "select_tallies"), {"publisher": name}):
-            getattr(state, row["tally"])[row["key"]] = Tally(row["numerator"], row["denominator"])
+        add_contributions(conn, state, name)
+        add_tallies(conn, state, name)
     for indicator in runner.indicators:
         indicator.finalize(state)
-    counts = conn.execute(query("compare/red_flags", "select_fact_counts"), {"publisher": name}).fetchone()
-    parties = {role: counts["parties"].get(role, 0) for role in PARTY_ROLES}
+    found = conn.execute(query("compare/red_flags", "select_party_counts"), {"publisher": name}).fetchone()
+    parties = {role: found["parties"].get(role, 0) for role in PARTY_ROLES}
     results = {group: state.results[group] for group in GROUPS if state.results.get(group)}
-    return Result(results, state.meta, None, state.details, counts["processes"], parties), counts["compiled_releases"]
+    return Result(results, state.meta, None, state.details, counts.processes, parties)
 
 
-def contributions(conn: psycopg.Connection, name: str) -> Iterator[tuple[str, Any, Any, Any]]:
-    with conn.cursor("red_flag_facts", row_factory=tuple_row) as cursor:
-        cursor.itersize = CONTRIBUTIONS
-        cursor.execute(query("compare/red_flags", "select_contributions"), {"publisher": name})
-        for ocid, own, shared, ratio, winner, second in cursor:
-            found = None if ratio is None else (ratio, winner, second)
-            yield ocid, own and orjson.loads(own), shared and orjson.loads(shared), found
+def add_contributions(conn: psycopg.Connection, state: State, name: str) -> None:
+    """What every release gives the fences and the parties' flags, and the changed releases their own flags, as
+    :func:`merge` would add them in OCID order (read as one row of arrays)."""
+    with conn.cursor(binary=True) as cursor:
+        row = cursor.execute(query("compare/red_flags", "select_fence_inputs"), {"publisher": name}).fetchone()
+    ratio_ocids = row["ratio_ocids"]
+    state.second_lowest_bid_ratios.update(zip(ratio_ocids, row["ratios"], strict=True))
+    pairs = zip(row["winners"], row["seconds"], strict=True)
+    state.winner_and_lowest_non_winner.update(zip(ratio_ocids, pairs, strict=True))
+    for ocid, own, shared in zip(row["ocids"], row["own"], row["shared"], strict=True):
+        merge(state, ocid, own and orjson.loads(own), shared and orjson.loads(shared))
+
+
+def add_tallies(conn: psycopg.Connection, state: State, name: str) -> None:
+    """The publisher's tallies, summed (``red_flag_tally``), in key order (a row of arrays per tally)."""
+    with conn.cursor(binary=True) as cursor:
+        rows = cursor.execute(query("compare/red_flags", "select_tallies"), {"publisher": name}).fetchall()
+    for row in rows:
+        tallies: dict[str, Tally] = getattr(state, row["tally"])
+        tallies.update(zip(row["keys"], map(Tally, row["numerators"], row["denominators"]), strict=True))

@@ -27,6 +27,7 @@ import psycopg
 from aggregator import settings as atlas_settings
 from aggregator.compare import flag_facts
 from aggregator.compare.changes import analyze_when_grown
+from aggregator.compare.flag_facts import Counts
 from aggregator.compare.redflags.catalogue import CATALOGUE
 from aggregator.compare.redflags.delta import FENCE_CODES, OWN_CODES
 from aggregator.compare.redflags.files import PublisherSettings, publisher_settings
@@ -56,11 +57,13 @@ def refresh_red_flags(conn: psycopg.Connection, full: bool = False) -> FlagSumma
     for row in conn.execute(query("compare/red_flags", "select_publishers")).fetchall():
         found = _settings(row["name"])
         new = row["computed_at"] is None or row["settings_hash"] != found.digest
-        changed = new or row["last_compiled"] > row["computed_at"]
-        if full or changed or row["compiled_releases"] != row["flagged_releases"]:
-            summary.flags += refresh_publisher(conn, row["id"], row["name"], found, whole=full or new)
+        if full or new or row["changed"]:
+            before = flag_facts.Counts(row["flagged_releases"] or 0, row["flagged_processes"] or 0)
+            summary.flags += refresh_publisher(conn, row["id"], row["name"], found, None if full or new else before)
             summary.publishers.append(row["name"])
-    conn.execute(query("compare/red_flags", "delete_orphans"))
+    orphans = [r["publisher"] for r in conn.execute(query("compare/red_flags", "select_orphans")).fetchall()]
+    if orphans:
+        conn.execute(query("compare/red_flags", "delete_orphans"), {"publishers": orphans})
     return summary
 
 
@@ -72,17 +75,22 @@ def _settings(publisher: str) -> PublisherSettings:
 
 
 def refresh_publisher(
-    conn: psycopg.Connection, publisher_id: int, name: str, found: PublisherSettings, whole: bool = True
+    conn: psycopg.Connection, publisher_id: int, name: str, found: PublisherSettings, before: Counts | None = None
 ) -> int:
-    """Bring one publisher's facts and red flags up to date (``whole``: every compiled release folded again);
-    return how many flags it has."""
+    """Bring one publisher's facts and red flags up to date: its changed compiled releases folded, ``before``
+    being its facts counted at its last refresh; without it (or when the main currency changed), every compiled
+    release folded again. Return how many flags it has."""
     runner = Runner(found.settings)
     conn.execute(query("compare/red_flags", "create_changed_releases"))
-    if not whole:
-        whole = not flag_facts.fold_changed(conn, runner, found, name, publisher_id)
+    whole, counts, issues_changed = True, Counts(), True
+    if before is not None:
+        changed = flag_facts.fold_changed(conn, runner, found, name, publisher_id)
+        whole = not changed.same_currency
+        counts = before.changed_by(changed.old, changed.new)
+        issues_changed = bool(changed.old.issues or changed.new.issues)
     if whole:
-        flag_facts.fold_all(conn, runner, found, name, publisher_id)
-    result, compiled = flag_facts.indicators(conn, runner, name, whole)
+        counts = flag_facts.fold_all(conn, runner, found, name, publisher_id)
+    result = flag_facts.indicators(conn, runner, name, whole, counts)
     rows = list(flag_rows(name, result))
     params = {"publisher": name, "publisher_id": publisher_id}
     if whole:
@@ -96,17 +104,18 @@ def refresh_publisher(
     run = {
         "settings_file": found.path.name,
         "settings_hash": found.digest,
-        "compiled_releases": compiled,
+        "compiled_releases": counts.releases,
         "processes": result.processes,
         "parties": orjson.dumps(result.parties).decode(),
         "meta": orjson.dumps(finite(result.meta)).decode(),
     }
     conn.execute(query("compare/red_flags", "upsert_run"), params | run)
-    conn.execute(query("compare/red_flags", "delete_notes"), params)
-    add_notes(conn, issue_notes(publisher_id, found.path.name, stored_issues(conn, name)))
-    changed = compiled if whole else conn.execute(query("compare/red_flags", "count_changed_releases")).fetchone()["n"]
+    if issues_changed:  # the notes count the facts' issues: none of the changed releases had or has any
+        conn.execute(query("compare/red_flags", "delete_notes"), params)
+        add_notes(conn, issue_notes(publisher_id, found.path.name, stored_issues(conn, name)))
+    n = counts.releases if whole else conn.execute(query("compare/red_flags", "count_changed_releases")).fetchone()["n"]
     conn.execute(query("compare/red_flags", "drop_changed_releases"))
-    analyze_when_grown(conn, changed, "red_flag_fact", query("compare/red_flags", "analyze_grown"))
+    analyze_when_grown(conn, n, "red_flag_fact", query("compare/red_flags", "analyze_grown"))
     return conn.execute(query("compare/red_flags", "count_flags"), params).fetchone()["n"]
 
 

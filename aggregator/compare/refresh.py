@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from aggregator.compare.changes import drop_changed, take_changed
 from aggregator.compare.facts import refresh_facts
 from aggregator.compare.quality import refresh_quality
 from aggregator.compare.red_flags import refresh_red_flags
@@ -49,8 +48,6 @@ def refresh(conn: psycopg.Connection, full: bool = False, parts: Iterable[str] =
         summary.groups, summary.values, summary.processes = facts.groups, facts.values, facts.processes
     if "red_flags" in parts:
         with conn.transaction():
-            take_changed(conn, "red_flags", full)  # consumed: red flags follow compiled releases, per publisher
-            drop_changed(conn)
             flagged = refresh_red_flags(conn, full)
         summary.flags, summary.flag_publishers = flagged.flags, flagged.publishers
     if "quality" in parts:

@@ -42,6 +42,7 @@ TABLES = (
     "red_flag_fact",
     "red_flag_party",
     "red_flag_tally",
+    "red_flag_dirty",
     "field_coverage",
     "quality_check",
 )

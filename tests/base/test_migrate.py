@@ -54,6 +54,8 @@ TABLES = {
     "red_flag_party",
     # 0035: red flags' tallies kept by delta
     "red_flag_tally",
+    # 0037: the compiled releases whose red flags changed
+    "red_flag_dirty",
 }
 
 

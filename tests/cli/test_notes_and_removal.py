@@ -109,7 +109,7 @@ def test_publishers_remove_asks_then_deletes_every_row(loaded, conn):
     assert "removed publisher cdmx" in result.output
     assert all(value == 0 for value in counts(conn, "cdmx").values())
     assert counts(conn, "jalisco") == jalisco
-    for table in ("note", "compiled_release", "compile_queue", "record"):
+    for table in ("note", "compiled_release", "compile_queue", "record", "red_flag_dirty"):
         orphans = conn.execute(
             f"SELECT count(*) AS n FROM {table} WHERE publisher_id NOT IN (SELECT id FROM publisher)"
         )

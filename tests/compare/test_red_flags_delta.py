@@ -268,7 +268,29 @@ def test_a_refresh_reads_only_the_changed_bodies(atlas_env, conn, tmp_path, monk
     conn.execute(
         "UPDATE compiled_release SET data_id = %s, compiled_at = clock_timestamp() WHERE id = %s", (data, row["id"])
     )
+    assert marked(conn) == [row["id"]]  # the compiled release's trigger marked it
     summary = refresh(conn, parts=("red_flags",))
     assert summary.flag_publishers == ["sandbox-bids"]
     assert len(read) == 1  # one body prepared and folded, not the publisher's 80
+    assert marked(conn) == []  # taken off the list
+    assert_exact(conn)  # (a full refresh, rolled back: it reads every body)
+    read.clear()
+    # Compiled again to the same body: marked, refreshed, but nothing folded; nothing marked: nothing refreshed.
+    conn.execute("UPDATE compiled_release SET compiled_at = clock_timestamp() WHERE id = %s", (row["id"],))
+    assert marked(conn) == [row["id"]]
+    assert refresh(conn, parts=("red_flags",)).flag_publishers == ["sandbox-bids"]
+    assert refresh(conn, parts=("red_flags",)).flag_publishers == []
+    assert read == []
     assert_exact(conn)
+    read.clear()
+    # A compiled release gone: its facts go, without reading any body.
+    conn.execute("DELETE FROM compiled_release WHERE id = %s", (compiled(conn)[3]["id"],))
+    assert refresh(conn, parts=("red_flags",)).flag_publishers == ["sandbox-bids"]
+    assert read == []
+    assert_exact(conn)
+
+
+def marked(conn: psycopg.Connection) -> list[int]:
+    """The compiled releases marked changed for the red flags (migration 0037)."""
+    rows = conn.execute("SELECT compiled_release_id AS id FROM red_flag_dirty ORDER BY 1").fetchall()
+    return [row["id"] for row in rows]

@@ -48,6 +48,8 @@ WITH r AS (DELETE FROM release WHERE publisher_id = %(id)s),
 DELETE FROM compiled_release WHERE publisher_id = %(id)s
 
 -- name: delete_publisher
--- Its crawls' files and their notes go with the crawls (ON DELETE CASCADE).
-WITH c AS (DELETE FROM crawl WHERE publisher_id = %(id)s)
+-- Its crawls' files and their notes go with the crawls (ON DELETE CASCADE); the marks its compiled releases left
+-- when they went (red_flag_dirty) with the publisher.
+WITH c AS (DELETE FROM crawl WHERE publisher_id = %(id)s),
+     m AS (DELETE FROM red_flag_dirty WHERE publisher_id = %(id)s)
 DELETE FROM publisher WHERE id = %(id)s
