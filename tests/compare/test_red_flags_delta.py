@@ -294,3 +294,26 @@ def marked(conn: psycopg.Connection) -> list[int]:
     """The compiled releases marked changed for the red flags (migration 0037)."""
     rows = conn.execute("SELECT compiled_release_id AS id FROM red_flag_dirty ORDER BY 1").fetchall()
     return [row["id"] for row in rows]
+
+
+def test_the_migration_marks_what_changed_since_the_last_refresh(atlas_env, conn, tmp_path):
+    """Migration 0037 finds the compiled releases changed since the last refresh the old way, once: a database
+    whose facts were behind its compiled releases before the triggers existed is brought up to date by the next
+    refresh."""
+    publisher = dataclasses.replace(SANDBOX_PUBLISHERS["xa"], processes=60)
+    load(tmp_path, list(generate_releases(publisher, seed=9)), publisher="sandbox-bids")
+    rows_before = compiled(conn)
+    changed = rows_before[4]
+    update_body(conn, changed["id"], mutate(changed["body"], random.Random(1)) | {"tag": ["compiled", "changed"]})
+    gone = rows_before[9]["id"]
+    conn.execute("DELETE FROM compiled_release WHERE id = %s", (gone,))
+    conn.execute("DELETE FROM red_flag_dirty")  # as before the migration: no marks
+    migration = (
+        Path(red_flags.__file__).parents[2] / "sql" / "migrations" / "0037_queue_red_flag_changes.sql"
+    ).read_text()
+    start = migration.index("INSERT INTO red_flag_dirty (publisher_id, compiled_release_id)\nSELECT coalesce")
+    conn.execute(migration[start : migration.index(";", start)])
+    assert marked(conn) == sorted([changed["id"], gone])
+    assert refresh(conn, parts=("red_flags",)).flag_publishers == ["sandbox-bids"]
+    assert marked(conn) == []
+    assert_exact(conn)
