@@ -58,7 +58,7 @@ def refresh_red_flags(conn: psycopg.Connection, full: bool = False) -> FlagSumma
         found = _settings(row["name"])
         new = row["computed_at"] is None or row["settings_hash"] != found.digest
         if full or new or row["changed"]:
-            before = flag_facts.Counts(row["flagged_releases"] or 0, row["flagged_processes"] or 0)
+            before = Counts(row["flagged_releases"] or 0, row["flagged_processes"] or 0)
             summary.flags += refresh_publisher(conn, row["id"], row["name"], found, None if full or new else before)
             summary.publishers.append(row["name"])
     orphans = [r["publisher"] for r in conn.execute(query("compare/red_flags", "select_orphans")).fetchall()]
@@ -90,6 +90,7 @@ def refresh_publisher(
         issues_changed = bool(changed.old.issues or changed.new.issues)
     if whole:
         counts = flag_facts.fold_all(conn, runner, found, name, publisher_id)
+        issues_changed = True
     result = flag_facts.indicators(conn, runner, name, whole, counts)
     rows = list(flag_rows(name, result))
     params = {"publisher": name, "publisher_id": publisher_id}
@@ -110,7 +111,7 @@ def refresh_publisher(
         "meta": orjson.dumps(finite(result.meta)).decode(),
     }
     conn.execute(query("compare/red_flags", "upsert_run"), params | run)
-    if issues_changed:  # the notes count the facts' issues: none of the changed releases had or has any
+    if issues_changed:  # the notes count the facts' issues: else none of the changed releases had or has any
         conn.execute(query("compare/red_flags", "delete_notes"), params)
         add_notes(conn, issue_notes(publisher_id, found.path.name, stored_issues(conn, name)))
     n = counts.releases if whole else conn.execute(query("compare/red_flags", "count_changed_releases")).fetchone()["n"]
