@@ -59,10 +59,12 @@ def fold_changed(
     before = main_currency(conn, found, params)
     conn.execute(query("compare/red_flags", "select_changed_releases"), params)
     conn.execute(query("compare/red_flags", "analyze_changed_releases"))
-    old = Counts(**conn.execute(query("compare/red_flags", "count_changed_facts")).fetchone())
     sums = Sums()
-    for row in conn.execute(query("compare/red_flags", "select_changed_sums")):
-        sums.add(orjson.loads(row["parties"] or "{}"), orjson.loads(row["tallies"] or "{}"), -1)
+    rows = conn.execute(query("compare/red_flags", "select_changed_sums")).fetchall()
+    for row in rows:
+        if not row["excluded"] and (row["parties"] or row["tallies"]):
+            sums.add(orjson.loads(row["parties"] or "{}"), orjson.loads(row["tallies"] or "{}"), -1)
+    old = Counts(len(rows), sum(not r["excluded"] for r in rows), sum(r["has_issues"] for r in rows))
     conn.execute(query("compare/red_flags", "delete_changed_facts"))
     new = _fold(conn, runner, found, name, "select_changed_bodies", {}, lambda _: before, sums=sums)
     sums.write(conn, name)

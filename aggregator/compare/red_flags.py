@@ -58,8 +58,8 @@ def refresh_red_flags(conn: psycopg.Connection, full: bool = False) -> FlagSumma
         found = _settings(row["name"])
         new = row["computed_at"] is None or row["settings_hash"] != found.digest
         if full or new or row["changed"]:
-            before = Counts(row["flagged_releases"] or 0, row["flagged_processes"] or 0)
-            summary.flags += refresh_publisher(conn, row["id"], row["name"], found, None if full or new else before)
+            before = None if full or new else Counts(row["flagged_releases"], row["flagged_processes"])
+            summary.flags += refresh_publisher(conn, row["id"], row["name"], found, before)
             summary.publishers.append(row["name"])
     orphans = [r["publisher"] for r in conn.execute(query("compare/red_flags", "select_orphans")).fetchall()]
     if orphans:

@@ -46,24 +46,16 @@ WHERE (c.id IS NULL) <> (f.compiled_release_id IS NULL) OR f.data_id <> c.data_i
 -- Every compiled release of the publisher is folded again (fold_all): the marks are not needed.
 DELETE FROM red_flag_dirty WHERE publisher_id = %(publisher_id)s
 
--- name: count_changed_facts
--- The changed releases' facts before they are deleted: how many, of processes past Cardinal's exclusions, and with
--- issues of prepare (the publisher's counts and notes follow from these and the new facts).
-SELECT count(*) AS releases, count(*) FILTER (WHERE NOT f.excluded) AS processes,
-       count(*) FILTER (WHERE f.issues IS NOT NULL) AS issues
-FROM flag_changed c
-JOIN red_flag_fact f ON f.compiled_release_id = c.compiled_release_id
-
 -- name: analyze_changed_releases
 ANALYZE flag_changed
 
 -- name: select_changed_sums
--- The parties and tallies of the changed releases' facts, before they are deleted (taken off the publisher's sums:
--- aggregator/compare/flag_facts.py).
-SELECT f.parties::text AS parties, f.tallies::text AS tallies
+-- The changed releases' facts before they are deleted: whether each was excluded or had issues of prepare (the
+-- publisher's counts and notes follow from these and the new facts), and its parties and tallies (taken off the
+-- publisher's sums). aggregator/compare/flag_facts.py: fold_changed.
+SELECT f.excluded, f.issues IS NOT NULL AS has_issues, f.parties::text AS parties, f.tallies::text AS tallies
 FROM flag_changed c
 JOIN red_flag_fact f ON f.compiled_release_id = c.compiled_release_id
-WHERE NOT f.excluded AND (f.parties IS NOT NULL OR f.tallies IS NOT NULL)
 
 -- name: add_parties
 -- Each party's count of releases changed by a delta (one no release names any more goes: delete_gone_sums).
