@@ -140,9 +140,18 @@ def load(
             "each is stored as its OCID's compiled release, as published, even without `id` or `date`.",
         ),
     ] = False,
+    queue_only: Annotated[
+        bool,
+        typer.Option(
+            "--queue-only",
+            help="Leave every OCID the files change queued for `compile`, rather than compiling, as each file is "
+            "stored, those whose releases the file holds whole.",
+        ),
+    ] = False,
 ) -> None:
-    """Load files from disk into the raw layer, as one crawl of kind `load`. Releases tagged `compiled` are
-    taken as compiled releases even without --compiled (with a note)."""
+    """Load files from disk into the raw layer, as one crawl of kind `load`, compiling as it goes the OCIDs whose
+    releases a file holds whole (the others wait for `compile`). Releases tagged `compiled` are taken as compiled
+    releases even without --compiled (with a note)."""
     from aggregator.cli.loading import load_and_report
 
     check_publisher_name(publisher)
@@ -151,7 +160,18 @@ def load(
     if encoding:
         _check_encoding(encoding)
     with connect_migrated() as conn:
-        load_and_report(conn, paths, publisher, country, title, encoding, ocds_version, workers, compiled=compiled)
+        load_and_report(
+            conn,
+            paths,
+            publisher,
+            country,
+            title,
+            encoding,
+            ocds_version,
+            workers,
+            compiled=compiled,
+            queue_only=queue_only,
+        )
 
 
 @command("compile")

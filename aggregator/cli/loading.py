@@ -42,10 +42,20 @@ def load_and_report(
     workers: int | None,
     *,
     compiled: bool = False,
+    queue_only: bool = False,
 ) -> None:
     existed = conn.execute(query("cli/loading", "select_publisher_exists"), {"name": publisher}).fetchone()["present"]
     crawl_id, outcomes = load_with_progress(
-        conn, paths, publisher, country, title, encoding, ocds_version, workers, compiled=compiled
+        conn,
+        paths,
+        publisher,
+        country,
+        title,
+        encoding,
+        ocds_version,
+        workers,
+        compiled=compiled,
+        queue_only=queue_only,
     )
     verdicts = file_verdicts(conn, crawl_id, outcomes)
     for verdict in verdicts:

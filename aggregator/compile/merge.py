@@ -142,8 +142,10 @@ def compile_ocid(
     *,
     versioned: bool = False,
     label: str | None = None,
+    fast_only: bool = False,
 ) -> Compiled:
-    """Compile one OCID from its releases, else from its record's ``compiledRelease``."""
+    """Compile one OCID from its releases, else from its record's ``compiledRelease``. With ``fast_only``, releases
+    that only ocdsmerge itself merges raise :class:`fastmerge.Unsupported` instead (see :func:`merge_releases`)."""
     ordered = merge_order(releases)
     kept, problems = usable([r for r in ordered if not r.compiled])
     loaded = [r for r in ordered if r.compiled]
@@ -155,7 +157,7 @@ def compile_ocid(
         message = f"{len(records)} records for one OCID: their releases are merged, the last one's compiledRelease kept"
         problems.append(Problem("info", "several_records", message, {"records": len(records)}))
     if kept:
-        merged = merge_releases(rules, kept, versioned=versioned)
+        merged = merge_releases(rules, kept, versioned=versioned, fast_only=fast_only)
         if merged.body is not None and rules.tag < "1__1":
             with _upgrade_log(merged):
                 upgrade_release_10_11(merged.body, reorder=False)
@@ -184,9 +186,14 @@ def compile_ocid(
     return Compiled(None, None, 0, None, None, digest, {}, problems)
 
 
-def merge_releases(rules: Rules, releases: list[ReleaseInput], *, versioned: bool = False) -> _Merged:
+def merge_releases(
+    rules: Rules, releases: list[ReleaseInput], *, versioned: bool = False, fast_only: bool = False
+) -> _Merged:
     """Merge releases already in merge order, with the rules given. 1.0 releases merged with 1.1 rules are upgraded
-    first; the result of 1.0 rules is left as 1.0 (:func:`compile_ocid` upgrades it)."""
+    first; the result of 1.0 rules is left as 1.0 (:func:`compile_ocid` upgrades it). With ``fast_only``, the shapes
+    that the fast merge leaves to ocdsmerge raise :class:`fastmerge.Unsupported`: ocdsmerge's result for them may
+    depend on the order of the bodies' keys, so a caller holding bodies as published (not as stored, keys sorted)
+    leaves them to a compile from the stored bodies."""
     merged = _Merged()
     bodies = [r.body for r in releases]
     if rules.tag >= "1__1" and any(r.ocds_version == "1.0" for r in releases):
@@ -197,7 +204,9 @@ def merge_releases(rules: Rules, releases: list[ReleaseInput], *, versioned: boo
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", OCDSMergeWarning)
         try:
-            merged.body = _compiled_release(rules, bodies)
+            merged.body = (
+                fastmerge.compiled_release(rules.merger, bodies) if fast_only else _compiled_release(rules, bodies)
+            )
             if versioned:
                 merged.versioned = rules.merger.create_versioned_release(bodies)
         except (OCDSMergeError, TypeError, AttributeError, ValueError) as error:

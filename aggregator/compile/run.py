@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -25,6 +25,7 @@ import orjson
 import psycopg
 from psycopg.rows import tuple_row
 
+from aggregator.compile.fastmerge import Unsupported
 from aggregator.compile.merge import Compiled, RecordInput, ReleaseInput, compile_ocid, inputs_digest
 from aggregator.compile.rules import Rules, clean_extensions, rules_for
 from aggregator.db import query
@@ -37,6 +38,10 @@ from aggregator.raw.shapes import Problem
 BATCH_SIZE = 500
 #: Below this many OCIDs, starting worker processes costs more than it saves.
 PARALLEL_MIN_OCIDS = 2000
+#: A batch whose snapshot met another transaction's write of one of its OCIDs (see :func:`compile_batch`), or a
+#: deadlock, is run again, up to this many times in all.
+ATTEMPTS = 5
+RUN_AGAIN = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
 
 
 @dataclass
@@ -45,6 +50,8 @@ class CompileSummary:
     written: int = 0
     unchanged: int = 0
     failed: int = 0
+    #: Compiled releases deleted: their OCID has no release or record left but those of loads and crawls that died.
+    removed: int = 0
     methods: Counter[str] = field(default_factory=Counter)
     #: Merge warnings, counted per (publisher id, warning and path).
     warnings: Counter[tuple[int, str]] = field(default_factory=Counter)
@@ -56,6 +63,7 @@ class CompileSummary:
         self.written += other.written
         self.unchanged += other.unchanged
         self.failed += other.failed
+        self.removed += other.removed
         self.methods.update(other.methods)
         self.warnings.update(other.warnings)
         for key, (problem, count) in other.rule_problems.items():
@@ -157,17 +165,33 @@ def compile_batch(
     An OCID whose compiled release was made from the same inputs (the same bodies in the same order, with the same
     rules) is left as it is, and the bodies of its releases are not even read; with ``full``, its shares of the
     run's notes are counted all the same.
+
+    The transaction sees one snapshot (repeatable read), so that what it reads, writes and takes off the queue agree:
+    a load that committed bodies of one of its OCIDs after the batch read them (and queued the OCID again) keeps its
+    mark on the queue, and a load that compiled one of its OCIDs meanwhile (:func:`compile_held`) is not written
+    over; the batch is then run again, up to ``ATTEMPTS`` times in all.
     """
-    with gcpause.paused(), conn.transaction():
-        conn.execute(query("compile/compile", "commit_without_waiting"))
-        # In a function of its own, so that the batch's parsed releases are freed before the collector resumes:
-        # its first run would otherwise walk them all (measured: 14.7 -> 13.3 s compiling 204 MB in one process).
-        summary = _compile_batch(conn, publisher_id, ocids, versioned, full)
-        conn.execute(
-            query("compile/compile", "dequeue"), {"publisher_id": publisher_id, "ocids": ocids, "before": started}
-        )
-        crash_point("compile.batch")
-    return summary
+    fresh = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with gcpause.paused(), conn.transaction():
+                if fresh:  # not inside a caller's transaction, whose isolation is the caller's
+                    conn.execute(query("compile/compile", "repeatable_read"))
+                conn.execute(query("compile/compile", "commit_without_waiting"))
+                # In a function of its own, so that the batch's parsed releases are freed before the collector
+                # resumes: its first run would otherwise walk them all (measured: 14.7 -> 13.3 s compiling 204 MB in
+                # one process).
+                summary = _compile_batch(conn, publisher_id, ocids, versioned, full)
+                conn.execute(
+                    query("compile/compile", "dequeue"),
+                    {"publisher_id": publisher_id, "ocids": ocids, "before": started},
+                )
+                crash_point("compile.batch")
+            return summary
+        except RUN_AGAIN:
+            if attempt == ATTEMPTS or not fresh:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _compile_batch(
@@ -185,33 +209,141 @@ def _compile_batch(
     summary.ocids += len(ocids)
     summary.unchanged += len(ocids) - len(todo)
     releases, records, versions, extensions = _inputs(conn, publisher_id, todo)
-    results: dict[str, Compiled] = {}
-    notes: list[Note] = []
-    parts: list[NotePart] = []
-    for ocid in todo:
-        rules = rules_for(versions.get(ocid, "1.1"), extensions.get(ocid, ()))
-        for problem in rules.problems:
-            summary.note_rule_problem(publisher_id, problem)
-        result = compile_ocid(rules, ocid, releases.get(ocid, []), records.get(ocid, []), versioned=versioned)
-        notes.extend(_notes(publisher_id, ocid, result.problems))
-        parts.extend(_parts(publisher_id, ocid, rules.problems, result.warnings))
-        summary.warnings.update({(publisher_id, key): n for key, n in result.warnings.items()})
-        if result.body is None:
-            summary.failed += 1
-        else:
-            results[ocid] = result
+    gone = [ocid for ocid in todo if ocid not in releases and ocid not in records]
+    if gone:  # nothing left to compile from: only rows of loads and crawls that died
+        removed = conn.execute(
+            query("compile/compile", "delete_without_inputs"), {"publisher_id": publisher_id, "ocids": gone}
+        ).fetchall()
+        summary.removed += len(removed)
+        left = set(gone)
+        todo = [ocid for ocid in todo if ocid not in left]
+    batch = _merge(publisher_id, todo, releases, records, versions, extensions, versioned, summary)
     counted = list(todo)
     if full and rules_of_kept is not None:  # a full run counts the OCIDs left as they were too
         redone = set(todo)
         kept = [ocid for ocid in ocids if ocid not in redone]
         for ocid in kept:
-            parts.extend(_parts(publisher_id, ocid, rules_of_kept(ocid).problems, existing[ocid][1] or {}))
+            batch.parts.extend(_parts(publisher_id, ocid, rules_of_kept(ocid).problems, existing[ocid][1] or {}))
         counted += kept
-    _write(conn, publisher_id, results, versions, rules_label(versions, extensions), summary)
-    conn.execute(query("compile/compile", "delete_ocid_notes"), {"publisher_id": publisher_id, "ocids": todo})
-    add_notes(conn, notes)
-    replace_parts(conn, "compile", [(publisher_id, ocid) for ocid in counted], parts, full)
+    _store(conn, publisher_id, batch, todo, counted, versions, extensions, summary, full)
     return summary
+
+
+@dataclass
+class _Batch:
+    """What merging a batch gave: the compiled releases, the OCIDs' own notes and their shares of the run's notes."""
+
+    results: dict[str, Compiled] = field(default_factory=dict)
+    notes: list[Note] = field(default_factory=list)
+    parts: list[NotePart] = field(default_factory=list)
+    #: With ``fast_only``, the OCIDs left to a compile from the stored bodies (see :func:`compile_held`).
+    left: list[str] = field(default_factory=list)
+
+
+def _merge(
+    publisher_id: int,
+    ocids: list[str],
+    releases: dict[str, list[ReleaseInput]],
+    records: dict[str, list[RecordInput]],
+    versions: dict[str, str],
+    extensions: dict[str, tuple[str, ...]],
+    versioned: bool,
+    summary: CompileSummary,
+    *,
+    fast_only: bool = False,
+) -> _Batch:
+    batch = _Batch()
+    for ocid in ocids:
+        rules = rules_for(versions.get(ocid, "1.1"), extensions.get(ocid, ()))
+        try:
+            result = compile_ocid(
+                rules, ocid, releases.get(ocid, []), records.get(ocid, []), versioned=versioned, fast_only=fast_only
+            )
+        except Unsupported:
+            batch.left.append(ocid)
+            continue
+        for problem in rules.problems:
+            summary.note_rule_problem(publisher_id, problem)
+        batch.notes.extend(_notes(publisher_id, ocid, result.problems))
+        batch.parts.extend(_parts(publisher_id, ocid, rules.problems, result.warnings))
+        summary.warnings.update({(publisher_id, key): n for key, n in result.warnings.items()})
+        if result.body is None:
+            summary.failed += 1
+        else:
+            batch.results[ocid] = result
+    return batch
+
+
+def _store(
+    conn: psycopg.Connection,
+    publisher_id: int,
+    batch: _Batch,
+    compiled: list[str],
+    counted: list[str],
+    versions: dict[str, str],
+    extensions: dict[str, tuple[str, ...]],
+    summary: CompileSummary,
+    full: bool = False,
+) -> None:
+    """Write the batch's compiled releases and the notes of the OCIDs ``compiled`` (in place of their notes before),
+    and the shares of the run's notes of the OCIDs ``counted``."""
+    _write(conn, publisher_id, batch.results, versions, rules_label(versions, extensions), summary)
+    conn.execute(query("compile/compile", "delete_ocid_notes"), {"publisher_id": publisher_id, "ocids": compiled})
+    add_notes(conn, batch.notes)
+    replace_parts(conn, "compile", [(publisher_id, ocid) for ocid in counted], batch.parts, full)
+
+
+def compile_held(conn: psycopg.Connection, publisher_id: int, ocids: Iterable[str], held: Mapping[int, Any]) -> int:
+    """Compile now, in the caller's transaction (a load's, which queued ``ocids``), those of the OCIDs whose every
+    input is a release whose body ``held`` has (the parsed body, by its ``raw_data`` id), and take them off the
+    queue: their bodies are not read back. The others stay queued, for compile: an OCID with a record, a compiled
+    release, a body not held (another file's), an OCDS version other than 1.1 (1.0's upgrade follows the order of
+    the keys), or a shape that only ocdsmerge merges (whose result may follow the order of the keys too: held bodies
+    have theirs as published, stored ones sorted).
+
+    Safe beside other loads and compiles: the caller's transaction queued each OCID, so it holds the OCID's queue row
+    until it commits, and a load that adds a body to the OCID queues it again once this one has committed (the
+    ``queue_ocids`` query waits for the row); a compile that read the OCID before this commits does not write over
+    it (see :func:`compile_batch`). Returns how many OCIDs were taken off the queue: compiled, or found compiled from
+    the same inputs already.
+
+    The merge warnings and rule problems of the OCIDs compiled wait, as shares of a compile run's notes, for the next
+    :func:`finish_run` to fold them."""
+    summary = CompileSummary()
+    taken = 0
+    ocids = sorted(set(ocids))
+    for start in range(0, len(ocids), BATCH_SIZE):
+        part = ocids[start : start + BATCH_SIZE]
+        keys, records, versions, extensions = _inputs(conn, publisher_id, part, bodies=False, held=held)
+        ready: dict[str, list[ReleaseInput]] = {}
+        for ocid in part:
+            inputs = keys.get(ocid)
+            if not inputs or ocid in records or versions.get(ocid) != "1.1":
+                continue
+            if all(r.data_id in held and not r.compiled and r.ocds_version == "1.1" for r in inputs):
+                ready[ocid] = inputs
+        if not ready:
+            continue
+        rules = rules_of(versions, extensions)
+        existing = {
+            row["ocid"]: bytes(row["input_hash"])
+            for row in conn.execute(
+                query("compile/compile", "select_hashes"), {"publisher_id": publisher_id, "ocids": list(ready)}
+            )
+        }
+        todo = [
+            ocid
+            for ocid in ready
+            if ocid not in existing or existing[ocid] != inputs_digest(rules(ocid).label, ready[ocid], [])
+        ]
+        batch = _merge(publisher_id, todo, ready, {}, versions, extensions, False, summary, fast_only=True)
+        left = set(batch.left)
+        compiled = [ocid for ocid in todo if ocid not in left]
+        _store(conn, publisher_id, batch, compiled, compiled, versions, extensions, summary)
+        done = [ocid for ocid in ready if ocid not in left]
+        conn.execute(query("compile/compile", "dequeue_held"), {"publisher_id": publisher_id, "ocids": done})
+        taken += len(done)
+    return taken
 
 
 def _changed(
@@ -239,10 +371,15 @@ def rules_label(versions: dict[str, str], extensions: dict[str, tuple[str, ...]]
 
 
 def _inputs(
-    conn: psycopg.Connection, publisher_id: int, ocids: list[str], *, bodies: bool = True
+    conn: psycopg.Connection,
+    publisher_id: int,
+    ocids: list[str],
+    *,
+    bodies: bool = True,
+    held: Mapping[int, Any] | None = None,
 ) -> tuple[dict[str, list[ReleaseInput]], dict[str, list[RecordInput]], dict[str, str], dict[str, tuple[str, ...]]]:
     """The releases and records of the OCIDs, with their bodies (or, without ``bodies``, with empty ones: enough to
-    know the merge order and the rules)."""
+    know the merge order and the rules; with ``held`` too, the releases whose bodies it holds have those)."""
     params = {"publisher_id": publisher_id, "ocids": ocids}
     releases: dict[str, list[ReleaseInput]] = defaultdict(list)
     records: dict[str, list[RecordInput]] = defaultdict(list)
@@ -271,7 +408,8 @@ def _inputs(
         extensions,
     ) in zip(values, rows, strict=True):
         order = (file_id, ordinal, row_id)
-        value = {} if value is None else value
+        if value is None:
+            value = held.get(data_id, {}) if held is not None else {}
         releases[ocid].append(ReleaseInput(data_id, release_id, date_text, date, order, value, version, compiled))
         if version > versions.get(ocid, ""):
             versions[ocid] = version

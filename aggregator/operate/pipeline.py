@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from aggregator import settings
-from aggregator.compile.run import CompileSummary, compile_ocids, count_pending
+from aggregator.compile.run import CompileSummary, compile_held, compile_ocids, count_pending, finish_run
 from aggregator.db import query
 from aggregator.operate.stage_jobs import compile_in_workers, normalize_in_workers
 from aggregator.publish.export import ExportedFile, export
@@ -61,9 +61,11 @@ def load_with_progress(
     workers: int | None = None,
     *,
     compiled: bool = False,
+    queue_only: bool = False,
 ) -> tuple[int, list[FileOutcome]]:
-    """Load files as one crawl of kind ``load`` (``compiled``: files of compiled releases), with a progress bar and
-    a summary; return the crawl's id and each file's outcome."""
+    """Load files as one crawl of kind ``load`` (``compiled``: files of compiled releases), compiling as it goes
+    what each file holds whole (not with ``queue_only``), with a progress bar and a summary; return the crawl's id
+    and each file's outcome."""
     data_type = "compiled_release" if compiled else None
     info = PublisherInfo(publisher, title or publisher, country, ocds_version=ocds_version, data_type=data_type)
     total = len(expand_paths(paths))
@@ -74,14 +76,25 @@ def load_with_progress(
             bar.advance(task)
 
         crawl_id, outcomes = load_paths(
-            conn, info, paths, encoding, advance, workers or settings.cores(), compiled=compiled, on_wait=_say
+            conn,
+            info,
+            paths,
+            encoding,
+            advance,
+            workers or settings.cores(),
+            compiled=compiled,
+            on_wait=_say,
+            compile_held=None if queue_only else compile_held,
         )
+    compiled_now = sum(o.compiled for o in outcomes)
+    if compiled_now:
+        finish_run(conn)  # the merge warnings of what the files' transactions compiled, as compile's notes
     notes = sum((o.notes for o in outcomes), start=type(outcomes[0].notes)()) if outcomes else {}
     console.print(
         f"load {crawl_id} of {publisher}: {len(outcomes)} files, {sum(o.releases for o in outcomes)} releases, "
         f"{sum(o.records for o in outcomes)} records, "
-        f"{conn.execute(query('raw/load', 'count_crawl_ocids'), {'crawl_id': crawl_id}).fetchone()['ocids']} OCIDs; "
-        f"notes: {_levels(notes)}",
+        f"{conn.execute(query('raw/load', 'count_crawl_ocids'), {'crawl_id': crawl_id}).fetchone()['ocids']} OCIDs "
+        f"({compiled_now} compiled as they were loaded); notes: {_levels(notes)}",
         highlight=False,
     )
     return crawl_id, outcomes
@@ -114,7 +127,9 @@ def compile_with_progress(
         )
     console.print(
         f"compiled {summary.ocids} OCIDs: {summary.written} written, {summary.unchanged} unchanged, "
-        f"{summary.failed} not compilable; methods: {dict(summary.methods)}; "
+        f"{summary.failed} not compilable"
+        + (f", {summary.removed} removed (nothing left to compile from)" if summary.removed else "")
+        + f"; methods: {dict(summary.methods)}; "
         f"merge warnings: {sum(summary.warnings.values())}",
         highlight=False,
     )

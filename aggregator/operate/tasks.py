@@ -152,6 +152,7 @@ def compile_summary_to_json(summary: CompileSummary) -> dict[str, Any]:
         "written": summary.written,
         "unchanged": summary.unchanged,
         "failed": summary.failed,
+        "removed": summary.removed,
         "methods": dict(summary.methods),
         "warnings": [[publisher_id, key, count] for (publisher_id, key), count in summary.warnings.items()],
         "rule_problems": [
@@ -165,6 +166,7 @@ def compile_summary_from_json(value: dict[str, Any]) -> CompileSummary:
     from aggregator.compile.run import CompileSummary
 
     summary = CompileSummary(value["ocids"], value["written"], value["unchanged"], value["failed"])
+    summary.removed = value.get("removed", 0)  # a job queued by a version without it
     summary.methods.update(value["methods"])
     summary.warnings.update({(publisher_id, key): count for publisher_id, key, count in value["warnings"]})
     for publisher_id, problem, count in value["rule_problems"]:

@@ -26,6 +26,7 @@ from aggregator.raw.liveness import Heartbeat, close_interrupted
 from aggregator.raw.load import FileOutcome, LoadOptions, store_file
 from aggregator.raw.locks import one_at_a_time
 from aggregator.raw.processes import die_with_parent, without_main_module
+from aggregator.raw.rows import CompileHeld
 from aggregator.raw.sources import skipped
 
 
@@ -55,9 +56,12 @@ def load_paths(
     *,
     compiled: bool = False,
     on_wait: Callable[[str], None] | None = None,
+    compile_held: CompileHeld | None = None,
 ) -> tuple[int, list[FileOutcome]]:
     """Load files from disk as one crawl of kind ``load``; return the crawl's id and each file's outcome. With
     ``compiled``, the files hold compiled releases: each is stored as its OCID's compiled release, as published.
+    With ``compile_held``, each file's transaction compiles the OCIDs whose bodies it holds (see
+    :func:`aggregator.raw.load.store_file`).
 
     Files are registered in order first, so that load order (file, then position in the file) does not depend on
     which of the ``workers`` processes stores which file. ``on_wait`` is told when another load of the publisher
@@ -78,6 +82,7 @@ def load_paths(
                     file_id,
                     path,
                     LoadOptions(encoding, publisher.ocds_version, compiled=compiled),
+                    compile_held,
                 )
                 for file_id, path in zip(file_ids, files, strict=True)
             ]

@@ -22,7 +22,7 @@ from aggregator.raw.convert import convert, spreadsheet_format
 from aggregator.raw.crashpoints import crash_point
 from aggregator.raw.files import StoredBefore, content_key, file_digest, register_file, stored_before
 from aggregator.raw.read import Item, Problem, Source, iter_sources, read_source
-from aggregator.raw.rows import FileContext, FileOutcome, LoadOptions, store_items
+from aggregator.raw.rows import HELD_BYTES, CompileHeld, FileContext, FileOutcome, Held, LoadOptions, store_items
 
 __all__ = ["FileOutcome", "LoadOptions", "load_file", "store_file"]
 
@@ -44,23 +44,36 @@ def load_file(
     url: str | None = None,
     http_status: int | None = None,
     options: LoadOptions | None = None,
+    compile_held: CompileHeld | None = None,
 ) -> FileOutcome:
-    """Register and store one file's releases and records, read as ``options`` say.
+    """Register and store one file's releases and records, read as ``options`` say (see :func:`store_file` for
+    ``compile_held``).
 
     ``conn`` must be in autocommit mode: the file is registered, then stored in a transaction of its own.
     """
     file_id = register_file(conn, crawl_id, path, url, http_status)
-    return store_file(conn, publisher_id, crawl_id, file_id, path, options or LoadOptions())
+    return store_file(conn, publisher_id, crawl_id, file_id, path, options or LoadOptions(), compile_held)
 
 
 def store_file(
-    conn: psycopg.Connection, publisher_id: int, crawl_id: int, file_id: int, path: Path, options: LoadOptions
+    conn: psycopg.Connection,
+    publisher_id: int,
+    crawl_id: int,
+    file_id: int,
+    path: Path,
+    options: LoadOptions,
+    compile_held: CompileHeld | None = None,
 ) -> FileOutcome:
     """Store the content of a registered file (see :func:`load_file`) with its notes, in one transaction; unless its
     row says it is loaded already (then return what it holds), or the publisher already has its content: a file with
-    the same content, stored whole and read the same way (see :mod:`aggregator.raw.files`)."""
+    the same content, stored whole and read the same way (see :mod:`aggregator.raw.files`).
+
+    With ``compile_held``, the transaction also compiles the OCIDs it queued whose inputs are all bodies it holds
+    (see :class:`aggregator.raw.rows.Held`): they need not be read back by compile."""
     for _ in range(ATTEMPTS):
         context = FileContext(publisher_id, crawl_id, file_id, options, FileOutcome(file_id), options.limit)
+        if compile_held is not None:
+            context.held = Held(compile_held)
         try:
             with gcpause.paused(), conn.transaction():
                 _store_whole(conn, context, path)
@@ -146,6 +159,10 @@ def _store_file(conn: psycopg.Connection, context: FileContext, path: Path, enco
             continue
         for batch in _batches(entry, encoding, context):
             store_items(conn, context, _member(entry), batch)
+            if context.held is not None and context.held.size >= HELD_BYTES:
+                context.outcome.compiled += context.held.flush(conn, context.publisher_id)
+    if context.held is not None:
+        context.outcome.compiled += context.held.flush(conn, context.publisher_id)
 
 
 def _converted(path: Path, data_format: str, encoding: str | None, context: FileContext) -> Iterator[Source | Problem]:

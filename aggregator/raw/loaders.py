@@ -32,6 +32,7 @@ from aggregator import db
 from aggregator.db import query
 from aggregator.raw.load import FileOutcome, LoadOptions, store_file
 from aggregator.raw.processes import die_with_parent, without_main_module
+from aggregator.raw.rows import CompileHeld
 
 logger = logging.getLogger("ocds_atlas.load")
 
@@ -48,9 +49,12 @@ class FileJob:
     file_id: int
     path: str
     options: LoadOptions
+    #: See :func:`aggregator.raw.load.store_file`.
+    compile_held: CompileHeld | None = None
 
     def store(self, conn: psycopg.Connection) -> FileOutcome:
-        return store_file(conn, self.publisher_id, self.crawl_id, self.file_id, Path(self.path), self.options)
+        path = Path(self.path)
+        return store_file(conn, self.publisher_id, self.crawl_id, self.file_id, path, self.options, self.compile_held)
 
 
 def unloaded_files(conn: psycopg.Connection, crawl_id: int) -> list[tuple[int, str]]:

@@ -6,10 +6,13 @@ rows copied in, and the OCIDs that gained a body queued for compile. What a file
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import psycopg
+from psycopg.rows import tuple_row
 
 from aggregator.dates import DateRange, parse_date
 from aggregator.db import query
@@ -27,6 +30,8 @@ class FileOutcome:
     releases: int = 0
     records: int = 0
     notes: Counter[str] = field(default_factory=Counter)
+    #: OCIDs compiled (or found compiled from the same inputs) by the file's transaction, from the bodies it held.
+    compiled: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,34 @@ class LoadOptions:
         return reading
 
 
+#: Compiles, in a load's transaction, the OCIDs it queued whose bodies it holds: (conn, publisher id, OCIDs, parsed
+#: bodies by ``raw_data`` id) -> how many it took off the queue. Given from above
+#: (:func:`aggregator.compile.run.compile_held`): the raw layer does not import compile.
+CompileHeld = Callable[[psycopg.Connection, int, Iterable[str], Mapping[int, Any]], int]
+#: A file's transaction holds parsed bodies for :data:`CompileHeld` until their canonical texts reach this many bytes
+#: (parsed, Python's objects take several times that), then compiles what it holds and holds anew.
+HELD_BYTES = 8_000_000
+
+
+@dataclass
+class Held:
+    """The parsed bodies of the releases a file's transaction stored, by ``raw_data`` id, and the OCIDs it queued:
+    what :data:`CompileHeld` compiles without reading the bodies back."""
+
+    compile: CompileHeld
+    bodies: dict[int, Any] = field(default_factory=dict)
+    ocids: set[str] = field(default_factory=set)
+    #: The bytes of the held bodies' canonical texts.
+    size: int = 0
+
+    def flush(self, conn: psycopg.Connection, publisher_id: int) -> int:
+        """Compile what is held (in the caller's transaction), hold nothing, and return how many OCIDs were taken off
+        the queue."""
+        done = self.compile(conn, publisher_id, self.ocids, self.bodies) if self.ocids else 0
+        self.bodies, self.ocids, self.size = {}, set(), 0
+        return done
+
+
 @dataclass
 class FileContext:
     publisher_id: int
@@ -71,6 +104,10 @@ class FileContext:
     problems: list[Problem] = field(default_factory=list)
     #: The publisher had the file's content already: its row points there (see :func:`_already_stored`).
     duplicate: bool = False
+    #: What the file's transaction holds for a compile (None: the OCIDs it queued are left to compile).
+    held: Held | None = None
+    #: The hashes of bodies stored otherwise than their values (U+0000 removed).
+    altered: set[bytes] = field(default_factory=set)
 
 
 def store_items(conn: psycopg.Connection, context: FileContext, member: str | None, items: list[Item]) -> None:
@@ -101,7 +138,9 @@ def store_items(conn: psycopg.Connection, context: FileContext, member: str | No
     _copy_releases(conn, rows)
     new_ids = {data_ids[digest] for digest in new}
     releases = [(row[5], row[11]) for row in rows]
-    _queue(conn, context, releases, [(p[0].data["ocid"], data_ids[p[1]]) for p in records], new_ids)
+    queued = _queue(conn, context, releases, [(p[0].data["ocid"], data_ids[p[1]]) for p in records], new_ids)
+    if context.held is not None:
+        _hold(context.held, planned, data, data_ids, queued, context.altered)
     context.outcome.items += len(items)
     context.outcome.records += len(records)
     context.outcome.releases += len(rows)
@@ -114,10 +153,10 @@ def _queue(
     releases: list[tuple[str, int]],
     records: list[tuple[str, int]],
     new_ids: set[int],
-) -> None:
-    """Queue for compile the OCIDs that gained a body (see the ``queue_ocids`` query). A body this transaction
-    inserted (its id in ``new_ids``) is one that no other file has: its OCID gained it, and the query need not look
-    (looking was a tenth of a first load's server time)."""
+) -> list[str]:
+    """Queue for compile the OCIDs that gained a body (see the ``queue_ocids`` query), and return those queued. A
+    body this transaction inserted (its id in ``new_ids``) is one that no other file has: its OCID gained it, and
+    the query need not look (looking was a tenth of a first load's server time)."""
     gained = sorted({ocid for ocid, data_id in releases + records if data_id in new_ids})
     pairs = sorted(
         {("release", *pair) for pair in releases if pair[1] not in new_ids}
@@ -125,12 +164,34 @@ def _queue(
     )
     params = {"publisher_id": context.publisher_id, "crawl_file_id": context.crawl_file_id, "gained": gained}
     params |= {"kinds": [p[0] for p in pairs], "ocids": [p[1] for p in pairs], "data_ids": [p[2] for p in pairs]}
-    conn.execute(query("raw/load", "queue_ocids"), params)
+    return [row[0] for row in conn.cursor(row_factory=tuple_row).execute(query("raw/load", "queue_ocids"), params)]
+
+
+def _hold(
+    held: Held,
+    planned: list[tuple[Item, bytes, bytes | None, list[Any], list[bytes]]],
+    texts: dict[bytes, bytes],
+    data_ids: dict[bytes, int],
+    queued: list[str],
+    altered: set[bytes],
+) -> None:
+    """Hold the batch's release bodies as parsed, and the OCIDs it queued. A body is held as the value stored only
+    when its canonical text is that value's: with a U+0000 removed, or a ``null`` that may stand for a NaN or an
+    infinity (which a lenient parser gave and JSON has not), the stored text is parsed again instead."""
+    for item, digest, _, _, _ in planned:
+        if item.kind != "release":
+            continue  # a record's OCID is left to compile
+        text = texts[digest]
+        exact = digest not in altered and b"null" not in text
+        held.bodies[data_ids[digest]] = item.data if exact else orjson.loads(text)
+        held.size += len(text)
+    held.ocids.update(queued)
 
 
 def _body(value: dict[str, Any], store: dict[bytes, bytes], context: FileContext) -> bytes:
     digest, text, nul_removed = bodies.canonical(value)
     if nul_removed:
+        context.altered.add(digest)
         context.problems.append(
             Problem(
                 "warning",

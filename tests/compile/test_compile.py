@@ -45,9 +45,10 @@ def compiled(conn) -> dict[str, dict]:
 
 
 def test_a_changed_release_recompiles_one_ocid(atlas_env, conn, tmp_path):
-    invoke("load", str(PUBLISHERS / "armenia_armeps"), "--publisher", "armenia", "--country", "AM")
-    first = invoke("compile")
-    assert "compiled 900 OCIDs: 900 written" in first
+    assert "(900 compiled as they were loaded)" in invoke(
+        "load", str(PUBLISHERS / "armenia_armeps"), "--publisher", "armenia", "--country", "AM"
+    )
+    assert "compiled 0 OCIDs" in invoke("compile")
     ocid = next(iter(compiled(conn)))
     changed = release(ocid, "new-release", "2030-01-01T00:00:00Z", tender={"id": "changed", "title": "Changed"})
     path = tmp_path / "changed.json"
@@ -96,8 +97,8 @@ def test_workers_give_the_same_compiled_releases(atlas_env, conn, monkeypatch):
     from aggregator.compile import run as compile_module
 
     monkeypatch.setattr(compile_module, "PARALLEL_MIN_OCIDS", 0)
-    invoke("load", str(PUBLISHERS / "mexico_gacm"), "--publisher", "gacm", "--country", "MX")
-    invoke("load", str(PUBLISHERS / "armenia_armeps"), "--publisher", "armenia", "--country", "AM")
+    invoke("load", str(PUBLISHERS / "mexico_gacm"), "--publisher", "gacm", "--country", "MX", "--queue-only")
+    invoke("load", str(PUBLISHERS / "armenia_armeps"), "--publisher", "armenia", "--country", "AM", "--queue-only")
     assert "compiled 1192 OCIDs: 1192 written" in invoke("compile", "--workers", "2")
     parallel = compiled(conn)
     conn.execute("DELETE FROM compiled_release")

@@ -46,8 +46,8 @@ class Setting:
         self.home = home
         self.baselines: dict[tuple[str, tuple[str, ...]], tuple[int, dict]] = {}
 
-    def load_args(self, directory: Path, publisher: str) -> list[str]:
-        return ["load", str(directory), "--publisher", publisher, "--country", "XA", "--workers", "1"]
+    def load_args(self, directory: Path, publisher: str, *options: str) -> list[str]:
+        return ["load", str(directory), "--publisher", publisher, "--country", "XA", "--workers", "1", *options]
 
     def baseline(self, start: str, args: tuple[str, ...], parallel: bool = False) -> tuple[int, dict]:
         """The exit code and the database of ``args`` run once, uninterrupted, from ``start``."""
@@ -66,8 +66,8 @@ def invoke(*args: str) -> None:
 
 @pytest.fixture(scope="module")
 def setting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setting]:
-    """Templates: ``empty`` (migrated), ``loaded`` (both publishers loaded), ``compiled`` (and compiled, not
-    normalized), ``normalized`` (and normalized)."""
+    """Templates: ``empty`` (migrated), ``loaded`` (both publishers loaded, their OCIDs queued for compile),
+    ``compiled`` (and compiled, not normalized), ``normalized`` (and normalized)."""
     server = Server(tmp_path_factory.mktemp("crash-pg") / "data")
     setting = Setting(server, write_files(tmp_path_factory.mktemp("crash-files")), tmp_path_factory.mktemp("home"))
     with db.connect(server.create("empty"), autocommit=True) as conn:
@@ -76,8 +76,9 @@ def setting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setting]:
         for name, value in environment(server.create("loaded", "empty"), setting.home).items():
             patch.setenv(name, value)
         db.resolve_url.cache_clear()
-        invoke(*setting.load_args(setting.main, PUBLISHER))
-        invoke(*setting.load_args(setting.mirror, MIRROR))
+        # Queued only, so that compile's crash points have batches to meet.
+        invoke(*setting.load_args(setting.main, PUBLISHER, "--queue-only"))
+        invoke(*setting.load_args(setting.mirror, MIRROR, "--queue-only"))
         db.resolve_url.cache_clear()
     with db.connect(server.create("compiled", "loaded"), autocommit=True) as conn:
         compile_ocids(conn)

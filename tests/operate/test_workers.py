@@ -51,7 +51,8 @@ def invoke(*args: str) -> str:
 
 @pytest.fixture(scope="module")
 def loaded_template(server_url, template_database, tmp_path_factory) -> Iterator[str]:
-    """The migrated template with two real publishers loaded (1192 OCIDs): loaded once, cloned for each test."""
+    """The migrated template with two real publishers loaded (1192 OCIDs queued for compile): loaded once, cloned
+    for each test."""
     name = f"atlas_loaded_{uuid.uuid4().hex[:8]}"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DATABASE_URL", _create(server_url, name, template_database))
@@ -60,7 +61,7 @@ def loaded_template(server_url, template_database, tmp_path_factory) -> Iterator
             patch.setenv(f"OCDS_ATLAS_{variable}", str(value))
         db.resolve_url.cache_clear()
         for directory, publisher, country in (("mexico_gacm", "gacm", "MX"), ("armenia_armeps", "armenia", "AM")):
-            options = ["--publisher", publisher, "--country", country, "--workers", "1"]
+            options = ["--publisher", publisher, "--country", country, "--workers", "1", "--queue-only"]
             invoke("load", str(PUBLISHERS / directory), *options)
     db.resolve_url.cache_clear()
     yield name

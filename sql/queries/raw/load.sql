@@ -42,6 +42,7 @@ WITH stored (kind, ocid, data_id) AS (
 INSERT INTO compile_queue (publisher_id, ocid)
 SELECT %(publisher_id)s, ocid FROM gained
 ON CONFLICT (publisher_id, ocid) DO UPDATE SET queued_at = now()
+RETURNING ocid
 
 -- name: lock_content
 -- Held until the file's transaction ends: two crawls or loads storing the same content take turns, and the second
