@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aggregator import db
-from aggregator.compile.run import compile_held, compile_ocids
+from aggregator.compile.run import compile_ocids
 from aggregator.migrate import migrate
 from aggregator.normalize.refresh import normalize
 from aggregator.notes import Note, add_notes
@@ -97,7 +97,6 @@ class Intake:
             url=url,
             http_status=http_status,
             options=options,
-            compile_held=compile_held,
         )
 
     def start_loaders(self, processes: int, options: LoadOptions, on_loaded: Callable[[FileOutcome], None]) -> None:
@@ -131,7 +130,10 @@ class Intake:
             self.on_loaded(self._job(file_id, path).store(self.conn))
 
     def _job(self, file_id: int, path: str) -> FileJob:
-        return FileJob(self.publisher_id, self.crawl_id, file_id, path, self.load_options, compile_held)
+        # Not compiled as loaded, unlike `ocds-atlas load`: the loaders run beside the crawl at a low priority, and
+        # compiling would add the server's work while it fetches (see the README's crawl bench); the crawl compiles
+        # what it loaded when it closes.
+        return FileJob(self.publisher_id, self.crawl_id, file_id, path, self.load_options)
 
     def failed(self, url: str, http_status: int | None, error: str, code: str = "request_failed") -> None:
         """A request that failed after its retries (or a response cut at its maximum size): a file row with the

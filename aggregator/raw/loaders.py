@@ -32,7 +32,6 @@ from aggregator import db
 from aggregator.db import query
 from aggregator.raw.load import FileOutcome, LoadOptions, store_file
 from aggregator.raw.processes import die_with_parent, without_main_module
-from aggregator.raw.rows import CompileHeld
 
 logger = logging.getLogger("ocds_atlas.load")
 
@@ -49,12 +48,9 @@ class FileJob:
     file_id: int
     path: str
     options: LoadOptions
-    #: See :func:`aggregator.raw.load.store_file`.
-    compile_held: CompileHeld | None = None
 
     def store(self, conn: psycopg.Connection) -> FileOutcome:
-        path = Path(self.path)
-        return store_file(conn, self.publisher_id, self.crawl_id, self.file_id, path, self.options, self.compile_held)
+        return store_file(conn, self.publisher_id, self.crawl_id, self.file_id, Path(self.path), self.options)
 
 
 def unloaded_files(conn: psycopg.Connection, crawl_id: int) -> list[tuple[int, str]]:
