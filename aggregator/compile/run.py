@@ -14,26 +14,23 @@ replace those that summed up the publishers before.
 from __future__ import annotations
 
 import itertools
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-import orjson
 import psycopg
 from psycopg.rows import tuple_row
 
 from aggregator.compile.fastmerge import Unsupported
-from aggregator.compile.merge import Compiled, RecordInput, ReleaseInput, compile_ocid, inputs_digest
+from aggregator.compile.merge import RecordInput, ReleaseInput, compile_ocid, inputs_digest
 from aggregator.compile.rules import Rules, clean_extensions, rules_for
+from aggregator.compile.store import Batch, CompileSummary, finish_run, notes_of, parts_of, rules_of, store_batch
 from aggregator.db import query
-from aggregator.notes import Note, NotePart, add_notes, replace_parts, take_parts
-from aggregator.raw import bodies, gcpause
+from aggregator.raw import gcpause
 from aggregator.raw.bodies import load_many as load_bodies
 from aggregator.raw.crashpoints import crash_point
-from aggregator.raw.shapes import Problem
 
 BATCH_SIZE = 500
 #: Below this many OCIDs, starting worker processes costs more than it saves.
@@ -42,36 +39,6 @@ PARALLEL_MIN_OCIDS = 2000
 #: deadlock, is run again, up to this many times in all.
 ATTEMPTS = 5
 RUN_AGAIN = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
-
-
-@dataclass
-class CompileSummary:
-    ocids: int = 0
-    written: int = 0
-    unchanged: int = 0
-    failed: int = 0
-    #: Compiled releases deleted: their OCID has no release or record left but those of loads and crawls that died.
-    removed: int = 0
-    methods: Counter[str] = field(default_factory=Counter)
-    #: Merge warnings, counted per (publisher id, warning and path).
-    warnings: Counter[tuple[int, str]] = field(default_factory=Counter)
-    #: Problems with the rules (an extension that could not be had), per publisher, with the OCIDs they touched.
-    rule_problems: dict[tuple[int, str], tuple[Problem, int]] = field(default_factory=dict)
-
-    def add(self, other: CompileSummary) -> None:
-        self.ocids += other.ocids
-        self.written += other.written
-        self.unchanged += other.unchanged
-        self.failed += other.failed
-        self.removed += other.removed
-        self.methods.update(other.methods)
-        self.warnings.update(other.warnings)
-        for key, (problem, count) in other.rule_problems.items():
-            self.note_rule_problem(key[0], problem, count)
-
-    def note_rule_problem(self, publisher_id: int, problem: Problem, count: int = 1) -> None:
-        key = (publisher_id, problem.message)
-        self.rule_problems[key] = (problem, self.rule_problems.get(key, (problem, 0))[1] + count)
 
 
 def pending_batches(
@@ -208,7 +175,7 @@ def _compile_batch(
     todo, rules_of_kept = _changed(conn, publisher_id, ocids, hashes, versioned) if existing else (ocids, None)
     summary.ocids += len(ocids)
     summary.unchanged += len(ocids) - len(todo)
-    releases, records, versions, extensions = _inputs(conn, publisher_id, todo)
+    releases, records, versions, extensions = read_inputs(conn, publisher_id, todo)
     gone = [ocid for ocid in todo if ocid not in releases and ocid not in records]
     if gone:  # nothing left to compile from: only rows of loads and crawls that died
         removed = conn.execute(
@@ -217,30 +184,19 @@ def _compile_batch(
         summary.removed += len(removed)
         left = set(gone)
         todo = [ocid for ocid in todo if ocid not in left]
-    batch = _merge(publisher_id, todo, releases, records, versions, extensions, versioned, summary)
+    batch = merge_batch(publisher_id, todo, releases, records, versions, extensions, versioned, summary)
     counted = list(todo)
     if full and rules_of_kept is not None:  # a full run counts the OCIDs left as they were too
         redone = set(todo)
         kept = [ocid for ocid in ocids if ocid not in redone]
         for ocid in kept:
-            batch.parts.extend(_parts(publisher_id, ocid, rules_of_kept(ocid).problems, existing[ocid][1] or {}))
+            batch.parts.extend(parts_of(publisher_id, ocid, rules_of_kept(ocid).problems, existing[ocid][1] or {}))
         counted += kept
-    _store(conn, publisher_id, batch, todo, counted, versions, extensions, summary, full)
+    store_batch(conn, publisher_id, batch, todo, counted, versions, extensions, summary, full)
     return summary
 
 
-@dataclass
-class _Batch:
-    """What merging a batch gave: the compiled releases, the OCIDs' own notes and their shares of the run's notes."""
-
-    results: dict[str, Compiled] = field(default_factory=dict)
-    notes: list[Note] = field(default_factory=list)
-    parts: list[NotePart] = field(default_factory=list)
-    #: With ``fast_only``, the OCIDs left to a compile from the stored bodies (see :func:`compile_held`).
-    left: list[str] = field(default_factory=list)
-
-
-def _merge(
+def merge_batch(
     publisher_id: int,
     ocids: list[str],
     releases: dict[str, list[ReleaseInput]],
@@ -251,8 +207,8 @@ def _merge(
     summary: CompileSummary,
     *,
     fast_only: bool = False,
-) -> _Batch:
-    batch = _Batch()
+) -> Batch:
+    batch = Batch()
     for ocid in ocids:
         rules = rules_for(versions.get(ocid, "1.1"), extensions.get(ocid, ()))
         try:
@@ -264,8 +220,8 @@ def _merge(
             continue
         for problem in rules.problems:
             summary.note_rule_problem(publisher_id, problem)
-        batch.notes.extend(_notes(publisher_id, ocid, result.problems))
-        batch.parts.extend(_parts(publisher_id, ocid, rules.problems, result.warnings))
+        batch.notes.extend(notes_of(publisher_id, ocid, result.problems))
+        batch.parts.extend(parts_of(publisher_id, ocid, rules.problems, result.warnings))
         summary.warnings.update({(publisher_id, key): n for key, n in result.warnings.items()})
         if result.body is None:
             summary.failed += 1
@@ -274,84 +230,12 @@ def _merge(
     return batch
 
 
-def _store(
-    conn: psycopg.Connection,
-    publisher_id: int,
-    batch: _Batch,
-    compiled: list[str],
-    counted: list[str],
-    versions: dict[str, str],
-    extensions: dict[str, tuple[str, ...]],
-    summary: CompileSummary,
-    full: bool = False,
-) -> None:
-    """Write the batch's compiled releases and the notes of the OCIDs ``compiled`` (in place of their notes before),
-    and the shares of the run's notes of the OCIDs ``counted``."""
-    _write(conn, publisher_id, batch.results, versions, rules_label(versions, extensions), summary)
-    conn.execute(query("compile/compile", "delete_ocid_notes"), {"publisher_id": publisher_id, "ocids": compiled})
-    add_notes(conn, batch.notes)
-    replace_parts(conn, "compile", [(publisher_id, ocid) for ocid in counted], batch.parts, full)
-
-
-def compile_held(conn: psycopg.Connection, publisher_id: int, ocids: Iterable[str], held: Mapping[int, Any]) -> int:
-    """Compile now, in the caller's transaction (a load's, which queued ``ocids``), those of the OCIDs whose every
-    input is a release whose body ``held`` has (the parsed body, by its ``raw_data`` id), and take them off the
-    queue: their bodies are not read back. The others stay queued, for compile: an OCID with a record, a compiled
-    release, a body not held (another file's), an OCDS version other than 1.1 (1.0's upgrade follows the order of
-    the keys), or a shape that only ocdsmerge merges (whose result may follow the order of the keys too: held bodies
-    have theirs as published, stored ones sorted).
-
-    Safe beside other loads and compiles: the caller's transaction queued each OCID, so it holds the OCID's queue row
-    until it commits, and a load that adds a body to the OCID queues it again once this one has committed (the
-    ``queue_ocids`` query waits for the row); a compile that read the OCID before this commits does not write over
-    it (see :func:`compile_batch`). Returns how many OCIDs were taken off the queue: compiled, or found compiled from
-    the same inputs already.
-
-    The merge warnings and rule problems of the OCIDs compiled wait, as shares of a compile run's notes, for the next
-    :func:`finish_run` to fold them."""
-    summary = CompileSummary()
-    taken = 0
-    ocids = sorted(set(ocids))
-    for start in range(0, len(ocids), BATCH_SIZE):
-        part = ocids[start : start + BATCH_SIZE]
-        keys, records, versions, extensions = _inputs(conn, publisher_id, part, bodies=False, held=held)
-        ready: dict[str, list[ReleaseInput]] = {}
-        for ocid in part:
-            inputs = keys.get(ocid)
-            if not inputs or ocid in records or versions.get(ocid) != "1.1":
-                continue
-            if all(r.data_id in held and not r.compiled and r.ocds_version == "1.1" for r in inputs):
-                ready[ocid] = inputs
-        if not ready:
-            continue
-        rules = rules_of(versions, extensions)
-        existing = {
-            row["ocid"]: bytes(row["input_hash"])
-            for row in conn.execute(
-                query("compile/compile", "select_hashes"), {"publisher_id": publisher_id, "ocids": list(ready)}
-            )
-        }
-        todo = [
-            ocid
-            for ocid in ready
-            if ocid not in existing or existing[ocid] != inputs_digest(rules(ocid).label, ready[ocid], [])
-        ]
-        batch = _merge(publisher_id, todo, ready, {}, versions, extensions, False, summary, fast_only=True)
-        left = set(batch.left)
-        compiled = [ocid for ocid in todo if ocid not in left]
-        _store(conn, publisher_id, batch, compiled, compiled, versions, extensions, summary)
-        done = [ocid for ocid in ready if ocid not in left]
-        conn.execute(query("compile/compile", "dequeue_held"), {"publisher_id": publisher_id, "ocids": done})
-        taken += len(done)
-    return taken
-
-
 def _changed(
     conn: psycopg.Connection, publisher_id: int, ocids: list[str], existing: dict[str, bytes], versioned: bool
 ) -> tuple[list[str], Callable[[str], Rules]]:
     """The OCIDs whose inputs differ from those their compiled release was made from, found from the inputs' keys;
     and the rules of each OCID."""
-    releases, records, versions, extensions = _inputs(conn, publisher_id, ocids, bodies=False)
+    releases, records, versions, extensions = read_inputs(conn, publisher_id, ocids, bodies=False)
     rules = rules_of(versions, extensions)
     todo = [
         ocid
@@ -362,15 +246,7 @@ def _changed(
     return todo, rules
 
 
-def rules_of(versions: dict[str, str], extensions: dict[str, tuple[str, ...]]) -> Callable[[str], Rules]:
-    return lambda ocid: rules_for(versions.get(ocid, "1.1"), extensions.get(ocid, ()))
-
-
-def rules_label(versions: dict[str, str], extensions: dict[str, tuple[str, ...]]) -> Callable[[str], str]:
-    return lambda ocid: rules_of(versions, extensions)(ocid).label
-
-
-def _inputs(
+def read_inputs(
     conn: psycopg.Connection,
     publisher_id: int,
     ocids: list[str],
@@ -429,99 +305,3 @@ def _inputs(
         versions[ocid] = max(versions.get(ocid, ""), row["ocds_version"])
         declared[ocid].append(row["extensions"])
     return releases, records, versions, {ocid: clean_extensions(values) for ocid, values in declared.items()}
-
-
-def _notes(publisher_id: int, ocid: str, problems: list[Problem]) -> list[Note]:
-    return [Note("compile", p.level, p.code, p.message, p.data, publisher_id=publisher_id, ocid=ocid) for p in problems]
-
-
-def _write(
-    conn: psycopg.Connection,
-    publisher_id: int,
-    results: dict[str, Compiled],
-    versions: dict[str, str],
-    label: Callable[[str], str],
-    summary: CompileSummary,
-) -> None:
-    texts: dict[bytes, bytes] = {}
-    hashes: dict[str, tuple[bytes, bytes | None]] = {}
-    for ocid, result in results.items():
-        digest, text, _ = bodies.canonical(result.body)
-        texts[digest] = text
-        versioned_digest = None
-        if result.versioned is not None:
-            versioned_digest, versioned_text, _ = bodies.canonical(result.versioned)
-            texts[versioned_digest] = versioned_text
-        hashes[ocid] = (digest, versioned_digest)
-    with conn.cursor() as cursor:
-        ids = bodies.store(cursor, "data", texts)
-        rows = []
-        for ocid, result in results.items():
-            digest, versioned_digest = hashes[ocid]
-            rows.append(
-                (
-                    publisher_id,
-                    ocid,
-                    ids[digest],
-                    ids[versioned_digest] if versioned_digest else None,
-                    result.method,
-                    result.release_count,
-                    result.first_date,
-                    result.last_date,
-                    # The version of the inputs; the body is 1.1 either way (1.0 is upgraded after merging).
-                    versions.get(ocid, "1.1"),
-                    label(ocid),
-                    orjson.dumps(result.warnings).decode(),
-                    result.input_hash,
-                )
-            )
-        if rows:
-            # Through a staging table: one COPY and one statement, where an INSERT per row took 7% of compiling.
-            cursor.execute(query("compile/compile", "create_compiled_staging"))
-            with cursor.copy(query("compile/compile", "copy_compiled_staging")) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            cursor.execute(query("compile/compile", "upsert_compiled_releases"))
-    summary.written += len(rows)
-    summary.methods.update(result.method for result in results.values() if result.method)
-
-
-def _parts(publisher_id: int, ocid: str, rule_problems: Iterable[Problem], warnings: dict[str, int]) -> list[NotePart]:
-    """An OCID's shares of the notes that sum the run up: its merge warnings, and the rules it could not have."""
-    parts = [
-        NotePart(publisher_id, ocid, "merge_warning", "warning", "ocdsmerge warned", key, count)
-        for key, count in sorted(warnings.items())
-    ]
-    parts += [NotePart(publisher_id, ocid, p.code, p.level, p.message, data=p.data) for p in rule_problems]
-    return parts
-
-
-def finish_run(conn: psycopg.Connection, full: bool = False, publisher_ids: list[int] | None = None) -> None:
-    """Fold the shares of the run's notes (and those left by runs that died) into notes, in one transaction: merge
-    warnings and rule problems as one note per publisher and kind, with a count (not one per occurrence)."""
-    with conn.transaction():
-        take_parts(conn, "compile", full, publisher_ids)
-        notes = [
-            Note(
-                "compile",
-                "warning",
-                "merge_warning",
-                f"ocdsmerge warned {row['count']} times: {row['warning']}",
-                {"warning": row["warning"]},
-                publisher_id=row["publisher_id"],
-                count=row["count"],
-            )
-            for row in conn.execute(query("compile/compile", "select_folded_warnings"))
-        ]
-        notes += [
-            Note(
-                "compile",
-                row["level"],
-                row["code"],
-                row["message"],
-                {**row["data"], "ocids": row["ocids"]},
-                publisher_id=row["publisher_id"],
-            )
-            for row in conn.execute(query("compile/compile", "select_folded_rule_problems"))
-        ]
-        add_notes(conn, notes)

@@ -13,7 +13,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from aggregator import settings
-from aggregator.compile.run import CompileSummary, compile_held, compile_ocids, count_pending, finish_run
+from aggregator.compile.held import compile_held
+from aggregator.compile.run import compile_ocids, count_pending
+from aggregator.compile.store import CompileSummary, finish_run
 from aggregator.db import query
 from aggregator.operate.stage_jobs import compile_in_workers, normalize_in_workers
 from aggregator.publish.export import ExportedFile, export

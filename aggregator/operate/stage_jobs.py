@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 
-from aggregator.compile.run import CompileSummary
+from aggregator.compile.store import CompileSummary
 from aggregator.normalize.refresh import NormalizeSummary
 from aggregator.operate.tasks import (
     COMPILE_TASK,

@@ -74,7 +74,7 @@ def test_unchanged_ocids_are_neither_read_nor_merged(atlas_env, conn, tmp_path, 
     path.write_text(json.dumps(package([changed])))
     invoke("load", str(path), "--publisher", "armenia", "--country", "AM")
     read, merged = [], []
-    inputs, compile_ocid = compile_module._inputs, compile_module.compile_ocid
+    inputs, compile_ocid = compile_module.read_inputs, compile_module.compile_ocid
 
     def spy_inputs(conn, publisher_id, ocids, *, bodies=True):
         if bodies:
@@ -85,7 +85,7 @@ def test_unchanged_ocids_are_neither_read_nor_merged(atlas_env, conn, tmp_path, 
         merged.append(ocid)
         return compile_ocid(rules, ocid, *args, **kwargs)
 
-    monkeypatch.setattr(compile_module, "_inputs", spy_inputs)
+    monkeypatch.setattr(compile_module, "read_inputs", spy_inputs)
     monkeypatch.setattr(compile_module, "compile_ocid", spy_compile)
     assert [row["ocid"] for row in conn.execute("SELECT ocid FROM compile_queue")] == [ocid]
     assert "compiled 900 OCIDs: 1 written, 899 unchanged" in invoke("compile", "--workers", "1", "--full")

@@ -9,6 +9,7 @@ import psycopg
 import psycopg.rows
 
 from aggregator.compile import run as compile_run
+from aggregator.compile.held import compile_held
 from aggregator.raw import load as raw_load
 from aggregator.raw.crawls import open_crawl
 from tests.compile.test_compile import compiled, invoke, package, release
@@ -166,7 +167,7 @@ def test_a_compile_batch_keeps_what_a_load_queued_after_it_read(atlas_env, conn,
     other = psycopg.connect(database_url, autocommit=False, row_factory=psycopg.rows.dict_row)
     other.execute("SELECT 1")  # its transaction (and its now(), the queue's time) begins before the compile
     crawl_id = open_crawl(other, publisher_id, "load", {}, None)
-    merge, attempts = compile_run._merge, []
+    merge, attempts = compile_run.merge_batch, []
 
     def merge_while_a_load_commits(*args, **kwargs):
         attempts.append(args[1])
@@ -175,7 +176,7 @@ def test_a_compile_batch_keeps_what_a_load_queued_after_it_read(atlas_env, conn,
             other.commit()
         return merge(*args, **kwargs)
 
-    monkeypatch.setattr(compile_run, "_merge", merge_while_a_load_commits)
+    monkeypatch.setattr(compile_run, "merge_batch", merge_while_a_load_commits)
     invoke("compile")
     other.close()
     assert attempts == [["ocds-x-1"], ["ocds-x-1"]]  # run again, from what the load stored too
@@ -197,7 +198,7 @@ def test_a_compile_batch_does_not_write_over_a_load_that_compiled_meanwhile(
     later = release("ocds-x-1", "r2", "2024-02-01T00:00:00Z", tender={"id": "t", "title": "Late"})
     late.write_text(json.dumps(package([older, later])))
     publisher_id = conn.execute("SELECT id FROM publisher WHERE name = 'held'").fetchone()["id"]
-    merge, attempts = compile_run._merge, []
+    merge, attempts = compile_run.merge_batch, []
 
     def merge_while_a_load_compiles(*args, **kwargs):
         if kwargs.get("fast_only"):  # the load's
@@ -211,12 +212,12 @@ def test_a_compile_batch_does_not_write_over_a_load_that_compiled_meanwhile(
                     publisher_id=publisher_id,
                     crawl_id=crawl_id,
                     path=late,
-                    compile_held=compile_run.compile_held,
+                    compile_held=compile_held,
                 )
                 assert outcome.compiled == 1
         return merge(*args, **kwargs)
 
-    monkeypatch.setattr(compile_run, "_merge", merge_while_a_load_compiles)
+    monkeypatch.setattr(compile_run, "merge_batch", merge_while_a_load_compiles)
     invoke("compile")
     assert attempts == [["ocds-x-1"], []]  # run again, it found the load's compiled release made from its inputs
     assert compiled(conn)["ocds-x-1"]["tender"]["title"] == "Late"

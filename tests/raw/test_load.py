@@ -71,7 +71,7 @@ def assert_equal_to_reference_merger(conn) -> None:
 
     from aggregator.compile.merge import merge_order, usable
     from aggregator.compile.rules import tag_for
-    from aggregator.compile.run import _inputs
+    from aggregator.compile.run import read_inputs
     from aggregator.standard import release_schema
 
     rows = conn.execute(
@@ -82,7 +82,7 @@ def assert_equal_to_reference_merger(conn) -> None:
     assert rows or not count(conn, "release WHERE NOT compiled")
     mergers = {}
     for row in rows:
-        releases, _, versions, _ = _inputs(conn, row["publisher_id"], [row["ocid"]])
+        releases, _, versions, _ = read_inputs(conn, row["publisher_id"], [row["ocid"]])
         kept, _ = usable([r for r in merge_order(releases[row["ocid"]]) if not r.compiled])
         version = versions[row["ocid"]]
         tag = tag_for(version)

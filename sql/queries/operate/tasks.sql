@@ -8,6 +8,18 @@ SELECT obj_description(oid, 'pg_namespace') AS version FROM pg_namespace WHERE n
 -- Two runs of one job (a worker presumed dead that was only slow) take turns; the second finds the first's summary.
 SELECT pg_advisory_xact_lock(1952541541, mod(%(job_id)s::bigint, 2147483647)::int)
 
+-- name: lock_job_session
+-- lock_job for a job whose transaction is repeatable read (compile's): taken before the transaction, whose snapshot
+-- would otherwise be taken before the lock was had, and miss the summary of the run that held it.
+SELECT pg_advisory_lock(1952541541, mod(%(job_id)s::bigint, 2147483647)::int)
+
+-- name: unlock_job_session
+SELECT pg_advisory_unlock(1952541541, mod(%(job_id)s::bigint, 2147483647)::int)
+
+-- name: repeatable_read
+-- The first statement of a repeatable job's transaction.
+SET TRANSACTION ISOLATION LEVEL REPEATABLE READ
+
 -- name: select_summary
 SELECT summary FROM task_queue.job_summary WHERE job_id = %(job_id)s AND summary IS NOT NULL
 
