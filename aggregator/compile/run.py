@@ -135,7 +135,8 @@ def compile_batch(
 
     The transaction sees one snapshot (repeatable read), so that what it reads, writes and takes off the queue agree:
     a load that committed bodies of one of its OCIDs after the batch read them (and queued the OCID again) keeps its
-    mark on the queue, and a load that compiled one of its OCIDs meanwhile (:func:`compile_held`) is not written
+    mark on the queue, and a load that compiled one of its OCIDs meanwhile
+    (:func:`aggregator.compile.held.compile_held`) is not written
     over; the batch is then run again, up to ``ATTEMPTS`` times in all.
     """
     fresh = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE

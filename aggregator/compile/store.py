@@ -55,7 +55,8 @@ class Batch:
     results: dict[str, Compiled] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)
     parts: list[NotePart] = field(default_factory=list)
-    #: With ``fast_only``, the OCIDs left to a compile from the stored bodies (see :func:`compile_held`).
+    #: With ``fast_only``, the OCIDs left to a compile from the stored bodies (see
+    #: :func:`aggregator.compile.held.compile_held`).
     left: list[str] = field(default_factory=list)
 
 

@@ -67,7 +67,7 @@ class LoadOptions:
 
 #: Compiles, in a load's transaction, the OCIDs it queued whose bodies it holds: (conn, publisher id, OCIDs, parsed
 #: bodies by ``raw_data`` id) -> how many it took off the queue. Given from above
-#: (:func:`aggregator.compile.run.compile_held`): the raw layer does not import compile.
+#: (:func:`aggregator.compile.held.compile_held`): the raw layer does not import compile.
 CompileHeld = Callable[[psycopg.Connection, int, Iterable[str], Mapping[int, Any]], int]
 #: A file's transaction holds parsed bodies for :data:`CompileHeld` until their canonical texts reach this many bytes
 #: (parsed, Python's objects take several times that), then compiles what it holds and holds anew.

@@ -66,8 +66,9 @@ SET LOCAL synchronous_commit = off
 
 -- name: select_hashes
 -- With the merge warnings, counted again for an OCID left as it was by a full run. An index look-up per OCID: with
--- `ocid = ANY(…)` and statistics taken when the table was smaller (a load compiling as it goes, compile.compile_held),
--- PostgreSQL read every compiled release of the publisher and filtered them (204 MB loaded: 13 s in all).
+-- `ocid = ANY(…)` and statistics taken when the table was smaller (a load compiling as it goes: see
+-- aggregator/compile/held.py), PostgreSQL read every compiled release of the publisher and filtered them (204 MB
+-- loaded: 13 s in all).
 SELECT c.ocid, c.input_hash, c.warnings
 FROM unnest(%(ocids)b::text[]) AS o (ocid)
 JOIN compiled_release c ON c.publisher_id = %(publisher_id)s AND c.ocid = o.ocid
@@ -112,9 +113,10 @@ WHERE publisher_id = %(publisher_id)s AND ocid = ANY(%(ocids)b) AND queued_at <=
 
 -- name: delete_without_inputs
 -- The compiled releases of OCIDs left with no release or record to compile from: those of loads and crawls that died
--- are not compiled, and a load compiles as it goes (compile.compile_held) before it may die. Their processes go with
--- them (ON DELETE CASCADE); the organizations and shared process keys of those processes are marked for normalize, as
--- a publisher's removal marks them, and the OCIDs' own compile and normalize notes are deleted. Returns the OCIDs.
+-- are not compiled, and a load compiles as it goes (aggregator/compile/held.py) before it may die. Their processes
+-- go with them (ON DELETE CASCADE); the organizations and shared process keys of those processes are marked for
+-- normalize, as a publisher's removal marks them, and the OCIDs' own compile and normalize notes are deleted.
+-- Returns the OCIDs.
 WITH gone AS (
     SELECT c.id, c.ocid
     FROM unnest(%(ocids)b::text[]) AS o (ocid)
@@ -136,7 +138,8 @@ WITH gone AS (
 DELETE FROM compiled_release WHERE id IN (SELECT id FROM gone) RETURNING ocid
 
 -- name: dequeue_held
--- The OCIDs that a load compiled from the bodies it held (compile.compile_held), in the transaction that queued them.
+-- The OCIDs that a load compiled from the bodies it held (aggregator/compile/held.py), in the transaction that
+-- queued them.
 DELETE FROM compile_queue WHERE publisher_id = %(publisher_id)s AND ocid = ANY(%(ocids)b)
 
 -- name: select_record_keys
