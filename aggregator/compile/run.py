@@ -42,11 +42,12 @@ RUN_AGAIN = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetecte
 
 
 def pending_batches(
-    conn: psycopg.Connection, publisher_ids: list[int] | None, full: bool
+    conn: psycopg.Connection, publisher_ids: list[int] | None, full: bool, versioned: bool = False
 ) -> Iterator[tuple[int, list[str]]]:
-    """The queued OCIDs (or all, with ``full``), in batches of one publisher, read from a server-side cursor: a
-    backlog of millions of OCIDs is never held here whole."""
-    name = "select_all_ocids" if full else "select_queued_ocids"
+    """The queued OCIDs (or all, with ``full``; with ``versioned``, those whose compiled release has no versioned
+    release yet too), in batches of one publisher, read from a server-side cursor: a backlog of millions of OCIDs is
+    never held here whole."""
+    name = "select_all_ocids" if full else "select_unversioned_ocids" if versioned else "select_queued_ocids"
     # WITH HOLD, so that the batches can be compiled (and committed) on this connection while it is read.
     with conn.cursor("pending_ocids", row_factory=tuple_row, withhold=True) as cursor:
         cursor.itersize = 10_000
@@ -54,9 +55,11 @@ def pending_batches(
         yield from batched(cursor)
 
 
-def count_pending(conn: psycopg.Connection, publisher_ids: list[int] | None, full: bool) -> int:
-    """How many OCIDs ``pending`` would give, counted by the server."""
-    name = "count_all_ocids" if full else "count_queued_ocids"
+def count_pending(
+    conn: psycopg.Connection, publisher_ids: list[int] | None, full: bool, versioned: bool = False
+) -> int:
+    """How many OCIDs :func:`pending_batches` would give, counted by the server."""
+    name = "count_all_ocids" if full else "count_unversioned_ocids" if versioned else "count_queued_ocids"
     return conn.execute(query("compile/compile", name), {"publisher_ids": publisher_ids}).fetchone()["ocids"]
 
 
@@ -85,9 +88,9 @@ def compile_ocids(
     :func:`aggregator.operate.stage_jobs.compile_in_workers`); without one they are compiled here, one by one."""
     summary = CompileSummary()
     started = datetime.now(UTC)
-    batches = pending_batches(conn, publisher_ids, full)
+    batches = pending_batches(conn, publisher_ids, full, versioned)
     if workers > 1 and pending is None:
-        pending = count_pending(conn, publisher_ids, full)
+        pending = count_pending(conn, publisher_ids, full, versioned)
 
     def done(ocids: int) -> None:
         crash_point("compile.batch_done")

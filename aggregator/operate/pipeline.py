@@ -115,7 +115,7 @@ def compile_with_progress(
     ids = [publisher_by_name(conn, name)["id"] for name in publishers] if publishers else None
     workers = workers or settings.cores()
     with one_at_a_time(conn, "compile", "compile", on_wait=_say), progress() as bar:
-        total = count_pending(conn, ids, full)
+        total = count_pending(conn, ids, full, versioned)
         task = bar.add_task(f"compiling ({workers} workers)" if workers > 1 else "compiling", total=total)
         summary = compile_ocids(
             conn,

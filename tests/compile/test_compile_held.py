@@ -222,3 +222,17 @@ def test_a_compile_batch_does_not_write_over_a_load_that_compiled_meanwhile(
     assert attempts == [["ocds-x-1"], []]  # run again, it found the load's compiled release made from its inputs
     assert compiled(conn)["ocds-x-1"]["tender"]["title"] == "Late"
     assert queued(conn, "held") == set()
+
+
+def test_versioned_releases_asked_for_after_a_load_that_compiled(atlas_env, conn):
+    """compile --versioned takes, beside the queue, the compiled releases that have no versioned release yet: those a
+    load compiled as it went too."""
+    load(PUBLISHERS / "armenia_armeps")
+    assert queued(conn, "held") == set()
+    unversioned = "SELECT count(*) AS n FROM compiled_release WHERE versioned_data_id IS NULL"
+    assert conn.execute(unversioned).fetchone()["n"] == 900
+    assert "compiled 900 OCIDs: 900 written" in invoke("compile", "--versioned")
+    assert conn.execute(unversioned).fetchone()["n"] == 0
+    rows = conn.execute("SELECT d.body FROM compiled_release c JOIN data d ON d.id = c.versioned_data_id").fetchall()
+    assert len(rows) == 900 and all("releaseID" in json.dumps(row["body"]) for row in rows)
+    assert "compiled 0 OCIDs" in invoke("compile", "--versioned")

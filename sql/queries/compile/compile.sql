@@ -3,6 +3,26 @@ SELECT publisher_id, ocid FROM compile_queue
 WHERE %(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[])
 ORDER BY publisher_id, ocid
 
+-- name: select_unversioned_ocids
+-- compile --versioned: the queued OCIDs, and those whose compiled release has no versioned release yet (compiled
+-- without --versioned, by compile or by a load as it went: see aggregator/compile/held.py).
+SELECT publisher_id, ocid FROM compile_queue
+WHERE %(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[])
+UNION
+SELECT publisher_id, ocid FROM compiled_release
+WHERE versioned_data_id IS NULL AND (%(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[]))
+ORDER BY publisher_id, ocid
+
+-- name: count_unversioned_ocids
+SELECT count(*) AS ocids FROM (
+    SELECT publisher_id, ocid FROM compile_queue
+    WHERE %(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[])
+    UNION
+    SELECT publisher_id, ocid FROM compiled_release
+    WHERE versioned_data_id IS NULL
+      AND (%(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[]))
+) AS keys
+
 -- name: select_all_ocids
 SELECT publisher_id, ocid FROM release
 WHERE %(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[])
