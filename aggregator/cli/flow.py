@@ -178,7 +178,13 @@ def load(
 def compile_command(
     publisher: Annotated[list[str] | None, typer.Option(help="Only this publisher (repeatable).")] = None,
     full: Annotated[bool, typer.Option(help="Recompile every OCID, not only those that changed.")] = False,
-    versioned: Annotated[bool, typer.Option(help="Also store versioned releases, beside compiled ones.")] = False,
+    versioned: Annotated[
+        bool,
+        typer.Option(
+            help="Also store versioned releases, beside compiled ones: for what is compiled, and for every compiled "
+            "release that has none yet."
+        ),
+    ] = False,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes; default: the usable cores.")] = None,
 ) -> None:
     """Merge releases into compiled releases, for the OCIDs whose releases changed since they were compiled; then
