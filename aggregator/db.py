@@ -11,8 +11,9 @@ import os
 import re
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -28,6 +29,10 @@ _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 #: libpq's keyword form: a value is a word, or quoted with '' in which \' and \\ are escapes.
 _KEYWORD_PASSWORD = re.compile(r"""(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s']\S*)""", re.IGNORECASE)
 _QUERY_PASSWORD = re.compile(r"((?:^|&)password=)[^&]*", re.IGNORECASE)
+#: What a transaction that met another's write raises (a deadlock, or a snapshot that another commit left behind):
+#: it was rolled back whole, and may be run again.
+RUN_AGAIN = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
+T = TypeVar("T")
 
 
 def embedded_server_url(database: str = EMBEDDED_DATABASE) -> str:
@@ -124,3 +129,17 @@ def query(module: str, name: str) -> str:
         return queries(module)[name]
     except KeyError:
         raise LookupError(f"no query named {name!r} in sql/queries/{module}.sql") from None
+
+
+def in_snapshot(conn: psycopg.Connection, work: Callable[[], T], attempts: int = 5) -> T:
+    """``work()`` in a transaction of its own (``conn`` must not be in one) that sees one snapshot (repeatable read),
+    run again when it met another transaction's write (:data:`RUN_AGAIN`), up to ``attempts`` times in all."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with conn.transaction():
+                conn.execute(query("base/transactions", "repeatable_read"))
+                return work()
+        except RUN_AGAIN:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")

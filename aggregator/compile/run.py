@@ -27,7 +27,7 @@ from aggregator.compile.fastmerge import Unsupported
 from aggregator.compile.merge import RecordInput, ReleaseInput, compile_ocid, inputs_digest
 from aggregator.compile.rules import Rules, clean_extensions, rules_for
 from aggregator.compile.store import Batch, CompileSummary, finish_run, notes_of, parts_of, rules_of, store_batch
-from aggregator.db import query
+from aggregator.db import in_snapshot, query
 from aggregator.raw import gcpause
 from aggregator.raw.bodies import load_many as load_bodies
 from aggregator.raw.crashpoints import crash_point
@@ -35,10 +35,6 @@ from aggregator.raw.crashpoints import crash_point
 BATCH_SIZE = 500
 #: Below this many OCIDs, starting worker processes costs more than it saves.
 PARALLEL_MIN_OCIDS = 2000
-#: A batch whose snapshot met another transaction's write of one of its OCIDs (see :func:`compile_batch`), or a
-#: deadlock, is run again, up to this many times in all.
-ATTEMPTS = 5
-RUN_AGAIN = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
 
 
 def pending_batches(
@@ -140,29 +136,25 @@ def compile_batch(
     a load that committed bodies of one of its OCIDs after the batch read them (and queued the OCID again) keeps its
     mark on the queue, and a load that compiled one of its OCIDs meanwhile
     (:func:`aggregator.compile.held.compile_held`) is not written
-    over; the batch is then run again, up to ``ATTEMPTS`` times in all.
+    over; the batch is then run again (:func:`aggregator.db.in_snapshot`).
     """
-    fresh = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            with gcpause.paused(), conn.transaction():
-                if fresh:  # not inside a caller's transaction, whose isolation is the caller's
-                    conn.execute(query("compile/compile", "repeatable_read"))
-                conn.execute(query("compile/compile", "commit_without_waiting"))
-                # In a function of its own, so that the batch's parsed releases are freed before the collector
-                # resumes: its first run would otherwise walk them all (measured: 14.7 -> 13.3 s compiling 204 MB in
-                # one process).
-                summary = _compile_batch(conn, publisher_id, ocids, versioned, full)
-                conn.execute(
-                    query("compile/compile", "dequeue"),
-                    {"publisher_id": publisher_id, "ocids": ocids, "before": started},
-                )
-                crash_point("compile.batch")
-            return summary
-        except RUN_AGAIN:
-            if attempt == ATTEMPTS or not fresh:
-                raise
-    raise AssertionError("unreachable")
+
+    def batch() -> CompileSummary:
+        conn.execute(query("compile/compile", "commit_without_waiting"))
+        # In a function of its own, so that the batch's parsed releases are freed before the collector resumes: its
+        # first run would otherwise walk them all (measured: 14.7 -> 13.3 s compiling 204 MB in one process).
+        summary = _compile_batch(conn, publisher_id, ocids, versioned, full)
+        conn.execute(
+            query("compile/compile", "dequeue"), {"publisher_id": publisher_id, "ocids": ocids, "before": started}
+        )
+        crash_point("compile.batch")
+        return summary
+
+    with gcpause.paused():
+        if conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            return in_snapshot(conn, batch)
+        with conn.transaction():  # a caller's (a task queue job's, in a snapshot of its own: operate/tasks.py)
+            return batch()
 
 
 def _compile_batch(

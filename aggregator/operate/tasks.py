@@ -96,68 +96,41 @@ def _job_id(context: procrastinate.JobContext) -> int:
 
 def _run_once(job_id: int, work: Callable[[psycopg.Connection], dict[str, Any]], *, repeatable: bool = False) -> None:
     """Do a job's work and store its summary in one transaction, unless a run before this one committed. With
-    ``repeatable``, the transaction sees one snapshot (repeatable read: see
-    :func:`aggregator.compile.run.compile_batch`), and is run again when it met another's write, up to
-    ``ATTEMPTS`` times in all; the job's lock is then the session's, taken before the snapshot, so that the snapshot
-    sees the summary of a run that held the lock before."""
+    ``repeatable``, the transaction sees one snapshot and is run again when it met another's write
+    (:func:`aggregator.db.in_snapshot`; compile's jobs: see :func:`aggregator.compile.run.compile_batch`); the job's
+    lock is then the session's, taken before the snapshot, so that the snapshot sees the summary of a run that held
+    the lock before."""
     conn = task_connection()
+
+    def once() -> dict[str, Any] | None:
+        if conn.execute(query("operate/tasks", "select_summary"), {"job_id": job_id}).fetchone():
+            logger.info("job %s: done already, by a worker that died before it could say so", job_id)
+            return None
+        summary = work(conn)
+        params = {"job_id": job_id, "summary": Jsonb(summary), "worker": worker_name()}
+        conn.execute(query("operate/tasks", "insert_summary"), params)
+        return summary
+
     try:
         if repeatable:
-            _run_repeatable(conn, job_id, work)
-            return
-        with conn.transaction():
-            conn.execute(query("operate/tasks", "lock_job"), {"job_id": job_id})
-            if _done_already(conn, job_id):
-                return
-            summary = work(conn)
-            _store_summary(conn, job_id, summary)
-        logger.info("job %s: %s", job_id, ", ".join(f"{k} {v}" for k, v in summary.items() if isinstance(v, int)))
+            conn.execute(query("operate/tasks", "lock_job_session"), {"job_id": job_id})
+            try:
+                summary = db.in_snapshot(conn, once)
+            finally:
+                if not conn.broken:
+                    conn.execute(query("operate/tasks", "unlock_job_session"), {"job_id": job_id})
+        else:
+            with conn.transaction():
+                conn.execute(query("operate/tasks", "lock_job"), {"job_id": job_id})
+                summary = once()
+        if summary is not None:
+            logger.info("job %s: %s", job_id, ", ".join(f"{k} {v}" for k, v in summary.items() if isinstance(v, int)))
     except Exception as error:
         # Kept for the command that waits on the job: procrastinate keeps only the job's state, not why it failed.
         if not conn.broken:
             params = {"job_id": job_id, "error": describe(error), "worker": worker_name()}
             conn.execute(query("operate/tasks", "record_error"), params)
         raise
-
-
-#: A repeatable job whose transaction met another's write is run again, up to this many times in all.
-ATTEMPTS = 5
-RUN_AGAIN = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
-
-
-def _run_repeatable(
-    conn: psycopg.Connection, job_id: int, work: Callable[[psycopg.Connection], dict[str, Any]]
-) -> None:
-    conn.execute(query("operate/tasks", "lock_job_session"), {"job_id": job_id})
-    try:
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                with conn.transaction():
-                    conn.execute(query("operate/tasks", "repeatable_read"))
-                    if _done_already(conn, job_id):
-                        return
-                    summary = work(conn)
-                    _store_summary(conn, job_id, summary)
-                break
-            except RUN_AGAIN:
-                if attempt == ATTEMPTS:
-                    raise
-    finally:
-        if not conn.broken:
-            conn.execute(query("operate/tasks", "unlock_job_session"), {"job_id": job_id})
-    logger.info("job %s: %s", job_id, ", ".join(f"{k} {v}" for k, v in summary.items() if isinstance(v, int)))
-
-
-def _done_already(conn: psycopg.Connection, job_id: int) -> bool:
-    if conn.execute(query("operate/tasks", "select_summary"), {"job_id": job_id}).fetchone():
-        logger.info("job %s: done already, by a worker that died before it could say so", job_id)
-        return True
-    return False
-
-
-def _store_summary(conn: psycopg.Connection, job_id: int, summary: dict[str, Any]) -> None:
-    params = {"job_id": job_id, "summary": Jsonb(summary), "worker": worker_name()}
-    conn.execute(query("operate/tasks", "insert_summary"), params)
 
 
 _connection: psycopg.Connection | None = None

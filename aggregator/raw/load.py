@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 
-from aggregator.db import query
+from aggregator.db import RUN_AGAIN, query
 from aggregator.notes import Note, add_notes
 from aggregator.raw import gcpause
 from aggregator.raw.convert import convert, spreadsheet_format
@@ -32,7 +32,6 @@ EXAMPLES = 10
 #: A file's transaction that meets a deadlock (two loaders, each waiting for a body the other is storing) is run again,
 #: up to this many times in all.
 ATTEMPTS = 3
-RUN_AGAIN = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
 
 
 def load_file(

@@ -72,11 +72,6 @@ LEFT JOIN package_data pd ON pd.id = r.package_data_id
 JOIN crawl c ON c.id = r.crawl_id AND c.status <> 'interrupted'
 WHERE r.publisher_id = %(publisher_id)s AND r.ocid = ANY(%(ocids)b)
 
--- name: repeatable_read
--- A batch's transaction reads, writes and dequeues from one snapshot (compile.compile_batch). The first statement of
--- the transaction.
-SET TRANSACTION ISOLATION LEVEL REPEATABLE READ
-
 -- name: commit_without_waiting
 -- A batch's compiled releases are derived data, taken off the queue in the same transaction: if the server
 -- crashes before the commit reaches the disk, the whole batch is lost together with its dequeue, and is compiled

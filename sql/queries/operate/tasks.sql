@@ -16,10 +16,6 @@ SELECT pg_advisory_lock(1952541541, mod(%(job_id)s::bigint, 2147483647)::int)
 -- name: unlock_job_session
 SELECT pg_advisory_unlock(1952541541, mod(%(job_id)s::bigint, 2147483647)::int)
 
--- name: repeatable_read
--- The first statement of a repeatable job's transaction.
-SET TRANSACTION ISOLATION LEVEL REPEATABLE READ
-
 -- name: select_summary
 SELECT summary FROM task_queue.job_summary WHERE job_id = %(job_id)s AND summary IS NOT NULL
 
