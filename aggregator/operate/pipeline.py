@@ -17,8 +17,6 @@ from aggregator.compile.held import compile_held
 from aggregator.compile.run import compile_ocids, count_pending
 from aggregator.compile.store import CompileSummary, finish_run
 from aggregator.db import query
-from aggregator.operate.stage_jobs import compile_in_workers, normalize_in_workers
-from aggregator.publish.export import ExportedFile, export
 from aggregator.raw.bulk import expand_paths, load_paths
 from aggregator.raw.crawls import PublisherInfo, publisher_by_name
 from aggregator.raw.load import FileOutcome
@@ -26,6 +24,7 @@ from aggregator.raw.locks import one_at_a_time
 
 if TYPE_CHECKING:
     from aggregator.normalize.refresh import NormalizeSummary
+    from aggregator.publish.export import ExportedFile
 
 
 def make_console(stderr: bool = False) -> Console:
@@ -112,6 +111,8 @@ def compile_with_progress(
     normalize_after: bool = True,
 ) -> CompileSummary:
     """Compile, then normalize what compiling changed (see :func:`normalize_with_progress`)."""
+    from aggregator.operate.stage_jobs import compile_in_workers
+
     ids = [publisher_by_name(conn, name)["id"] for name in publishers] if publishers else None
     workers = workers or settings.cores()
     with one_at_a_time(conn, "compile", "compile", on_wait=_say), progress() as bar:
@@ -145,6 +146,7 @@ def normalize_with_progress(
 ) -> NormalizeSummary:
     """Normalize the compiled releases compiled since they were last normalized (all of them, with ``full``)."""
     from aggregator.normalize import refresh
+    from aggregator.operate.stage_jobs import normalize_in_workers
 
     ids = [publisher_by_name(conn, name)["id"] for name in publishers] if publishers else None
     with one_at_a_time(conn, "normalize", "normalize", on_wait=_say), progress() as bar:
@@ -180,6 +182,8 @@ def indicators_with_progress(
 
 def export_with_progress(conn: psycopg.Connection, directory: Path) -> list[ExportedFile]:
     """Write the downloads (see :mod:`aggregator.publish.export`), printing each file as it is written."""
+    from aggregator.publish.export import export
+
     units = {"compiled": "compiled releases", "compiled_part": "compiled releases", "csv": "rows", "parquet": "rows"}
     with console.status(Text(f"exporting to {directory}…")) as status:  # a status's text is markup, unless Text
 

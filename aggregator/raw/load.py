@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 
 from aggregator.db import RUN_AGAIN, query
+from aggregator.errors import AtlasError
 from aggregator.notes import Note, add_notes
 from aggregator.raw import gcpause
 from aggregator.raw.convert import convert, spreadsheet_format
@@ -100,6 +101,8 @@ def _claim(conn: psycopg.Connection, context: FileContext) -> dict[str, Any] | N
     """Lock the file's row until the transaction ends (one loader at a time stores a file) and return it; None when
     it says the file is loaded already (its counts are then the outcome's)."""
     row = conn.execute(query("raw/load", "claim_file"), {"id": context.crawl_file_id}).fetchone()
+    if row is None:  # removed with its publisher (sql/queries/operate/removal.sql: delete_crawls)
+        raise AtlasError(f"file {context.crawl_file_id} is gone: its publisher was removed while it was being loaded")
     if row["loaded_at"] is not None:
         context.outcome.releases, context.outcome.records = row["releases"] or 0, row["records"] or 0
         return None

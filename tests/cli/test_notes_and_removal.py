@@ -5,12 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
+import time
 
 import pytest
 from typer.testing import CliRunner
 
+from aggregator import db
 from aggregator.cli.main import app
-from aggregator.operate.removal import TABLES
+from aggregator.db import query
+from aggregator.operate.removal import TABLES, remove_publisher
 from tests.conftest import PUBLISHERS
 
 runner = CliRunner()
@@ -131,3 +135,50 @@ def test_db_commands(atlas_env, monkeypatch):
     assert (
         stop.output.strip() == "error: DATABASE_URL is set: ocds-atlas did not start that server and does not stop it"
     )
+
+
+def test_removal_waits_for_a_file_being_stored_and_deletes_what_it_stored(atlas_env, conn, database_url):
+    """A file's transaction that stored releases while the publisher was being removed: the removal waits for it
+    (deleting the crawls waits for the file's row, which the transaction holds), then deletes what it stored. No
+    foreign key makes a release go with its crawl file (migration 0038): without the removal's second pass, they
+    stay, with no publisher."""
+    assert invoke("load", str(PUBLISHERS / "mexico_jalisco"), "--publisher", "racy", "--country", "MX").exit_code == 0
+    crawl = conn.execute(
+        "SELECT c.id, c.publisher_id FROM crawl c JOIN publisher p ON p.id = c.publisher_id"
+    ).fetchone()
+    file_id = conn.execute(
+        "INSERT INTO crawl_file (crawl_id, path) VALUES (%s, 'late.json') RETURNING id", (crawl["id"],)
+    ).fetchone()["id"]
+    removed: list[BaseException | None] = []
+
+    def remove() -> None:
+        try:
+            with db.connect(database_url, autocommit=True) as other:
+                remove_publisher(other, "racy")
+            removed.append(None)
+        except BaseException as error:  # reported below
+            removed.append(error)
+
+    with db.connect(database_url) as storing:  # a file's transaction, as store_file runs it
+        storing.execute(query("raw/load", "claim_file"), {"id": file_id})
+        stored = storing.execute(
+            "INSERT INTO release (publisher_id, crawl_id, crawl_file_id, ordinal, ocid, ocds_version, data_id) "
+            "SELECT publisher_id, crawl_id, %(file)s, ordinal, ocid, ocds_version, data_id FROM release "
+            "WHERE publisher_id = %(publisher)s LIMIT 5",
+            {"file": file_id, "publisher": crawl["publisher_id"]},
+        ).rowcount
+        assert stored == 5
+        remover = threading.Thread(target=remove)
+        remover.start()
+        waited = 0.0
+        while not conn.execute(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        ).fetchone()["n"]:
+            assert waited < 30 and remover.is_alive(), "the removal did not wait for the file being stored"
+            time.sleep(0.05)
+            waited += 0.05
+        storing.commit()
+    remover.join(60)
+    assert removed == [None]
+    for table in ("release", "record", "crawl_file", "crawl", "compiled_release", "compile_queue", "publisher"):
+        assert conn.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"] == 0, table

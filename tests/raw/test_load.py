@@ -50,15 +50,22 @@ def test_real_publisher_loads_compiles_and_exports(directory, atlas_env, conn, t
 
 
 def assert_bodies_found(conn) -> None:
-    """Every release and record finds its body (in ``raw_data``: migration 0027) and its package's (no foreign key
-    checks it: migration 0012)."""
+    """Every release and record finds its crawl file and its body (in ``raw_data``: migration 0027) and its
+    package's, and every compiled release its bodies: no foreign key checks them (migrations 0012 and 0038)."""
     for table in ("release", "record"):
         missing = conn.execute(
             f"SELECT count(*) AS n FROM {table} t LEFT JOIN raw_data d ON d.id = t.data_id "
             "LEFT JOIN package_data p ON p.id = t.package_data_id "
-            "WHERE d.id IS NULL OR (t.package_data_id IS NOT NULL AND p.id IS NULL)"
+            "LEFT JOIN crawl_file f ON f.id = t.crawl_file_id "
+            "WHERE d.id IS NULL OR (t.package_data_id IS NOT NULL AND p.id IS NULL) OR f.id IS NULL"
         ).fetchone()["n"]
         assert missing == 0, table
+    missing = conn.execute(
+        "SELECT count(*) AS n FROM compiled_release c LEFT JOIN data d ON d.id = c.data_id "
+        "LEFT JOIN data v ON v.id = c.versioned_data_id "
+        "WHERE d.id IS NULL OR (c.versioned_data_id IS NOT NULL AND v.id IS NULL)"
+    ).fetchone()["n"]
+    assert missing == 0, "compiled_release"
 
 
 def assert_equal_to_reference_merger(conn) -> None:

@@ -39,7 +39,8 @@ DELETE FROM quality_check WHERE publisher = %(name)s
 DELETE FROM process WHERE publisher_id = %(id)s
 
 -- name: delete_raw
--- Releases and records first, by the publisher's index (the cascade from crawl_file would scan them per file).
+-- By the publisher's index; run before delete_crawls and again after it (no foreign key makes a release or record
+-- go with its crawl file: migration 0038).
 WITH r AS (DELETE FROM release WHERE publisher_id = %(id)s),
      d AS (DELETE FROM record WHERE publisher_id = %(id)s),
      q AS (DELETE FROM compile_queue WHERE publisher_id = %(id)s),
@@ -47,9 +48,13 @@ WITH r AS (DELETE FROM release WHERE publisher_id = %(id)s),
      s AS (DELETE FROM note_part WHERE publisher_id = %(id)s)
 DELETE FROM compiled_release WHERE publisher_id = %(id)s
 
+-- name: delete_crawls
+-- Their files and the files' notes go with them (ON DELETE CASCADE). A file being stored holds its row until its
+-- transaction commits (claim_file): this waits for it, and what it stored is deleted by delete_raw, run again after
+-- this. A file whose transaction starts later finds its row gone, and stores nothing.
+DELETE FROM crawl WHERE publisher_id = %(id)s
+
 -- name: delete_publisher
--- Its crawls' files and their notes go with the crawls (ON DELETE CASCADE); the marks its compiled releases left
--- when they went (red_flag_dirty) with the publisher.
-WITH c AS (DELETE FROM crawl WHERE publisher_id = %(id)s),
-     m AS (DELETE FROM red_flag_dirty WHERE publisher_id = %(id)s)
+-- The marks its compiled releases left when they went (red_flag_dirty) go with it.
+WITH m AS (DELETE FROM red_flag_dirty WHERE publisher_id = %(id)s)
 DELETE FROM publisher WHERE id = %(id)s
