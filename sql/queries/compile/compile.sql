@@ -88,27 +88,17 @@ SELECT c.ocid, c.input_hash, c.warnings
 FROM unnest(%(ocids)b::text[]) AS o (ocid)
 JOIN compiled_release c ON c.publisher_id = %(publisher_id)s AND c.ocid = o.ocid
 
--- name: create_compiled_staging
--- Empty, for each batch of the transaction.
-CREATE TEMP TABLE IF NOT EXISTS compiled_staging (
-    publisher_id integer, ocid text, data_id bigint, versioned_data_id bigint, method text, release_count integer,
-    first_date timestamptz, last_date timestamptz, ocds_version text, rules text, warnings jsonb, input_hash bytea
-) ON COMMIT DROP;
-TRUNCATE compiled_staging
-
--- name: copy_compiled_staging
--- compile._write gives the rows in this column order.
-COPY compiled_staging (publisher_id, ocid, data_id, versioned_data_id, method, release_count, first_date, last_date,
-                       ocds_version, rules, warnings, input_hash)
-FROM STDIN
-
 -- name: upsert_compiled_releases
--- From compiled_staging, filled by copy_compiled_staging in the same transaction.
+-- A batch's compiled releases in one statement, each column an array (compile.store._write gives them in this
+-- order). An INSERT per row took a fourteenth of compiling; a staging table made, filled by COPY, emptied and dropped by each
+-- transaction cost a load 2.5 ms of server time per file (catalog rows written and deleted, files truncated).
 INSERT INTO compiled_release (publisher_id, ocid, data_id, versioned_data_id, method, release_count, first_date,
                               last_date, ocds_version, rules, warnings, input_hash)
-SELECT publisher_id, ocid, data_id, versioned_data_id, method, release_count, first_date, last_date, ocds_version,
-       rules, warnings, input_hash
-FROM compiled_staging
+SELECT %(publisher_id)s, * FROM unnest(
+    %(ocids)b::text[], %(data_ids)b::bigint[], %(versioned_data_ids)b::bigint[], %(methods)b::text[],
+    %(release_counts)b::integer[], %(first_dates)b::timestamptz[], %(last_dates)b::timestamptz[],
+    %(ocds_versions)b::text[], %(rules)b::text[], %(warnings)b::text[]::jsonb[], %(input_hashes)b::bytea[]
+)
 ON CONFLICT (publisher_id, ocid) DO UPDATE SET
     data_id = excluded.data_id,
     versioned_data_id = excluded.versioned_data_id,
