@@ -111,12 +111,15 @@ def normalize(
     *,
     workers: int = 1,
     parallel: ParallelNormalize | None = None,
+    pending_ids: list[int] | None = None,
 ) -> NormalizeSummary:
     """Normalize what was compiled since it was last normalized (or everything, with ``full``); with ``workers`` > 1
     (and no ``ctx`` given), the batches go to ``parallel``, the caller's runner (the task queue's worker processes:
-    :func:`aggregator.operate.stage_jobs.normalize_in_workers`); without one they run here."""
+    :func:`aggregator.operate.stage_jobs.normalize_in_workers`); without one they run here. ``pending_ids``: what
+    :func:`pending` gave the caller for the same arguments, when it asked already (the look-up reads every compiled
+    release with its process)."""
     summary = NormalizeSummary()
-    ids = pending(conn, publisher_ids, full)
+    ids = pending(conn, publisher_ids, full) if pending_ids is None else pending_ids
     batches = [ids[start : start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE)]
 
     def done(releases: int) -> None:

@@ -150,9 +150,12 @@ def normalize_with_progress(
 
     ids = [publisher_by_name(conn, name)["id"] for name in publishers] if publishers else None
     with one_at_a_time(conn, "normalize", "normalize", on_wait=_say), progress() as bar:
-        task = bar.add_task("normalizing", total=len(refresh.pending(conn, ids, full)))
+        todo = refresh.pending(conn, ids, full)
+        task = bar.add_task("normalizing", total=len(todo))
         advance = lambda n: bar.advance(task, n)  # noqa: E731
-        summary = refresh.normalize(conn, ids, full, advance, workers=workers, parallel=normalize_in_workers)
+        summary = refresh.normalize(
+            conn, ids, full, advance, workers=workers, parallel=normalize_in_workers, pending_ids=todo
+        )
     console.print(
         f"normalized {summary.compiled_releases} compiled releases: {summary.written} written, "
         f"{summary.unchanged} unchanged; notes: {sum(e['count'] for e in summary.problems.values())}",

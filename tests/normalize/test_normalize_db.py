@@ -258,6 +258,24 @@ def test_a_rerun_changes_nothing(real):
     assert rows(real, "SELECT count(*) AS n FROM note")[0]["n"] == note_count
 
 
+def test_normalize_looks_up_what_to_normalize_once(real, monkeypatch):
+    """The command's progress bar and the run share one look-up of the compiled releases to normalize: it reads
+    every compiled release with its process."""
+    from aggregator.normalize import refresh
+
+    calls = []
+    look_up = refresh.pending
+
+    def counted(*args, **kwargs):
+        calls.append(args[1:])
+        return look_up(*args, **kwargs)
+
+    monkeypatch.setattr(refresh, "pending", counted)
+    compiled = rows(real, "SELECT count(*) AS n FROM compiled_release")[0]["n"]
+    assert f"normalized {compiled} compiled releases" in invoke("normalize", "--full")
+    assert calls == [(None, True)]
+
+
 def test_a_changed_compiled_release_is_normalized_again(atlas_env, conn, tmp_path):
     load("portugal_impic", "portugal_impic", "PT")
     invoke("compile")
