@@ -15,6 +15,7 @@ import orjson
 import psycopg
 import pytest
 
+from aggregator.errors import AtlasError
 from aggregator.operate.intake import Intake
 from aggregator.raw import load as load_module
 from aggregator.raw.crawls import PublisherInfo, open_crawl, upsert_publisher
@@ -174,3 +175,15 @@ def test_a_crawl_closed_with_stored_files_not_loaded_is_incomplete_and_loads_the
     assert "unloaded" not in row["acceptance"]
     assert len(outcomes) == FILES and sum(outcome.releases for outcome in outcomes) == FILES * PER_FILE
     assert stored_rows(conn, intake.crawl_id) == expected_rows(files)
+
+
+def test_a_file_whose_publisher_was_removed_is_not_stored(conn, files):
+    """A file registered before its publisher's removal and stored after it finds its row gone: the loader says so
+    and stores nothing (no foreign key would refuse its releases: migration 0038)."""
+    publisher_id = upsert_publisher(conn, PUBLISHER)
+    crawl_id = open_crawl(conn, publisher_id, "crawl", {}, None)
+    [file_id] = register_files(conn, crawl_id, [(files[0], None, 200)])
+    conn.execute("DELETE FROM crawl WHERE id = %s", (crawl_id,))  # as a removal does, with the crawl's files
+    with pytest.raises(AtlasError, match="its publisher was removed"):
+        store_file(conn, publisher_id, crawl_id, file_id, files[0], LoadOptions())
+    assert conn.execute("SELECT count(*) AS n FROM release").fetchone()["n"] == 0
