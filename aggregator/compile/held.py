@@ -28,7 +28,9 @@ def compile_held(conn: psycopg.Connection, publisher_id: int, ocids: Iterable[st
 
     Each OCID given gained a body in the caller's transaction (that is what queued it), so its inputs are not those
     of any compiled release it has: it is compiled without looking that release's input hash up (an index look-up
-    per OCID, a sixteenth of a first load's server time).
+    per OCID, a sixteenth of a first load's server time). The one exception does no harm: a body that only a crawl
+    which died since gave it counts as gained, and a compiled release made from it before compile ran again is then
+    written again, the same.
 
     The merge warnings and rule problems of the OCIDs compiled wait, as shares of a compile run's notes, for the next
     :func:`aggregator.compile.store.finish_run` to fold them."""
