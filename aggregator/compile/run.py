@@ -43,11 +43,10 @@ def pending_batches(
     """The queued OCIDs (or all, with ``full``; with ``versioned``, those whose compiled release has no versioned
     release yet too), in batches of one publisher, read from a server-side cursor: a backlog of millions of OCIDs is
     never held here whole."""
-    name = "select_all_ocids" if full else "select_unversioned_ocids" if versioned else "select_queued_ocids"
     # WITH HOLD, so that the batches can be compiled (and committed) on this connection while it is read.
     with conn.cursor("pending_ocids", row_factory=tuple_row, withhold=True) as cursor:
         cursor.itersize = 10_000
-        cursor.execute(query("compile/compile", name), {"publisher_ids": publisher_ids})
+        cursor.execute(_pending_query("select_pending_ocids", full, versioned), {"publisher_ids": publisher_ids})
         yield from batched(cursor)
 
 
@@ -55,8 +54,13 @@ def count_pending(
     conn: psycopg.Connection, publisher_ids: list[int] | None, full: bool, versioned: bool = False
 ) -> int:
     """How many OCIDs :func:`pending_batches` would give, counted by the server."""
-    name = "count_all_ocids" if full else "count_unversioned_ocids" if versioned else "count_queued_ocids"
-    return conn.execute(query("compile/compile", name), {"publisher_ids": publisher_ids}).fetchone()["ocids"]
+    statement = _pending_query("count_pending_ocids", full, versioned)
+    return conn.execute(statement, {"publisher_ids": publisher_ids}).fetchone()["ocids"]
+
+
+def _pending_query(name: str, full: bool, versioned: bool) -> str:
+    ocids = "all_ocids" if full else "unversioned_ocids" if versioned else "queued_ocids"
+    return query("compile/compile", name).replace("{ocids}", query("compile/compile", ocids))
 
 
 #: Runs a compile's batches in other processes: (conn, batches, versioned, started, workers, on_batch, full) ->
@@ -135,8 +139,8 @@ def compile_batch(
     The transaction sees one snapshot (repeatable read), so that what it reads, writes and takes off the queue agree:
     a load that committed bodies of one of its OCIDs after the batch read them (and queued the OCID again) keeps its
     mark on the queue, and a load that compiled one of its OCIDs meanwhile
-    (:func:`aggregator.compile.held.compile_held`) is not written
-    over; the batch is then run again (:func:`aggregator.db.in_snapshot`).
+    (:func:`aggregator.compile.held.compile_held`) is not written over; the batch is then run again
+    (:func:`aggregator.db.in_snapshot`).
     """
 
     def batch() -> CompileSummary:

@@ -84,9 +84,8 @@ def remove_publisher(conn: psycopg.Connection, name: str) -> Footprint:
         conn.execute(query("operate/removal", "delete_derived"), params)
         conn.execute(query("operate/removal", "delete_processes"), params)
         _mend_shared(conn, shared)
-        conn.execute(query("operate/removal", "delete_raw"), params)
         conn.execute(query("operate/removal", "delete_crawls"), params)  # waits for the files being stored
-        conn.execute(query("operate/removal", "delete_raw"), params)  # what they stored meanwhile
+        conn.execute(query("operate/removal", "delete_raw"), params)  # what they stored too
         conn.execute(query("operate/removal", "delete_publisher"), params)
     if had_processes:
         refresh(conn)  # the country's values without the publisher's processes (their facts subtracted)

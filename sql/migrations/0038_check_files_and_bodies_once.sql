@@ -6,9 +6,9 @@
 --   its page and to the write-ahead log.
 -- * A file's rows are stored by the transaction that claimed the file (sql/queries/raw/load.sql: claim_file), which
 --   holds the file's row until it commits: the check of each row's crawl file only found the row the transaction
---   holds. Its ON DELETE CASCADE served the removal of a publisher only, which deletes the publisher's releases and
---   records by the publisher's index, deletes its crawls (waiting for the files being stored), then deletes them
---   again: what a file's transaction stored while the removal waited for it (sql/queries/operate/removal.sql).
+--   holds. Its ON DELETE CASCADE served the removal of a publisher only, which now deletes the publisher's crawls
+--   (waiting for the files being stored), then its releases and records by the publisher's index, those that a
+--   file's transaction stored while the removal waited included (sql/queries/operate/removal.sql).
 --
 -- Measured on a load of 204 MB (146,977 releases, 40,000 compiled as they were loaded; PostgreSQL 15), four runs
 -- each, taken in turn: the server's CPU fell from 4.7 to 5.3 s to 4.25 to 4.75 s, with the load's and the server's

@@ -140,8 +140,8 @@ def test_db_commands(atlas_env, monkeypatch):
 def test_removal_waits_for_a_file_being_stored_and_deletes_what_it_stored(atlas_env, conn, database_url):
     """A file's transaction that stored releases while the publisher was being removed: the removal waits for it
     (deleting the crawls waits for the file's row, which the transaction holds), then deletes what it stored. No
-    foreign key makes a release go with its crawl file (migration 0038): without the removal's second pass, they
-    stay, with no publisher."""
+    foreign key makes a release go with its crawl file (migration 0038): deleting the releases before the crawls
+    leaves them, with no publisher."""
     assert invoke("load", str(PUBLISHERS / "mexico_jalisco"), "--publisher", "racy", "--country", "MX").exit_code == 0
     crawl = conn.execute(
         "SELECT c.id, c.publisher_id FROM crawl c JOIN publisher p ON p.id = c.publisher_id"

@@ -1,9 +1,11 @@
--- name: select_queued_ocids
+-- Compiling (aggregator/compile). The OCIDs a compile takes, each set written once here, then read in order or
+-- counted (run.py: pending_batches, count_pending, which put the set in select_pending_ocids or count_pending_ocids).
+
+-- name: queued_ocids
 SELECT publisher_id, ocid FROM compile_queue
 WHERE %(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[])
-ORDER BY publisher_id, ocid
 
--- name: select_unversioned_ocids
+-- name: unversioned_ocids
 -- compile --versioned: the queued OCIDs, and those whose compiled release has no versioned release yet (compiled
 -- without --versioned, by compile or by a load as it went: see aggregator/compile/held.py).
 SELECT publisher_id, ocid FROM compile_queue
@@ -11,41 +13,24 @@ WHERE %(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::
 UNION
 SELECT publisher_id, ocid FROM compiled_release
 WHERE versioned_data_id IS NULL AND (%(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[]))
-ORDER BY publisher_id, ocid
 
--- name: count_unversioned_ocids
-SELECT count(*) AS ocids FROM (
-    SELECT publisher_id, ocid FROM compile_queue
-    WHERE %(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[])
-    UNION
-    SELECT publisher_id, ocid FROM compiled_release
-    WHERE versioned_data_id IS NULL
-      AND (%(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[]))
-) AS keys
-
--- name: select_all_ocids
+-- name: all_ocids
+-- compile --full: every OCID with a release or a record.
 SELECT publisher_id, ocid FROM release
 WHERE %(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[])
 UNION
 SELECT publisher_id, ocid FROM record
 WHERE %(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[])
+
+-- name: select_pending_ocids
+SELECT publisher_id, ocid FROM ({ocids}) AS keys
 ORDER BY publisher_id, ocid
 
--- name: count_queued_ocids
-SELECT count(*) AS ocids FROM compile_queue
-WHERE %(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[])
-
--- name: count_all_ocids
-SELECT count(*) AS ocids FROM (
-    SELECT publisher_id, ocid FROM release
-    WHERE %(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[])
-    UNION
-    SELECT publisher_id, ocid FROM record
-    WHERE %(publisher_ids)s::int[] IS NULL OR publisher_id = ANY(%(publisher_ids)s::int[])
-) AS keys
+-- name: count_pending_ocids
+SELECT count(*) AS ocids FROM ({ocids}) AS keys
 
 -- name: select_releases
--- compile._inputs reads the columns by position: keep their order. The rows of a crawl or load that died
+-- run.read_inputs reads the columns by position: keep their order. The rows of a crawl or load that died
 -- (interrupted) are kept but not compiled (aggregator/raw/liveness.py).
 SELECT r.id, r.crawl_file_id, r.ordinal, r.ocid, r.release_id, r.date, r.date_text, r.ocds_version, r.data_id, d.body,
        r.compiled, pd.body -> 'extensions' AS extensions
@@ -81,9 +66,8 @@ SET LOCAL synchronous_commit = off
 
 -- name: select_hashes
 -- With the merge warnings, counted again for an OCID left as it was by a full run. An index look-up per OCID: with
--- `ocid = ANY(…)` and statistics taken when the table was smaller (a load compiling as it goes: see
--- aggregator/compile/held.py), PostgreSQL read every compiled release of the publisher and filtered them (204 MB
--- loaded: 13 s in all).
+-- `ocid = ANY(…)` and statistics taken when the table was smaller (while a load filled it), PostgreSQL read every
+-- compiled release of the publisher and filtered them (204 MB loaded: 13 s in all).
 SELECT c.ocid, c.input_hash, c.warnings
 FROM unnest(%(ocids)b::text[]) AS o (ocid)
 JOIN compiled_release c ON c.publisher_id = %(publisher_id)s AND c.ocid = o.ocid

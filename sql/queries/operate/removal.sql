@@ -39,8 +39,8 @@ DELETE FROM quality_check WHERE publisher = %(name)s
 DELETE FROM process WHERE publisher_id = %(id)s
 
 -- name: delete_raw
--- By the publisher's index; run before delete_crawls and again after it (no foreign key makes a release or record
--- go with its crawl file: migration 0038).
+-- By the publisher's index, after delete_crawls, so that it sees what the files being stored then added (no foreign
+-- key makes a release or record go with its crawl file: migration 0038).
 WITH r AS (DELETE FROM release WHERE publisher_id = %(id)s),
      d AS (DELETE FROM record WHERE publisher_id = %(id)s),
      q AS (DELETE FROM compile_queue WHERE publisher_id = %(id)s),
@@ -50,8 +50,8 @@ DELETE FROM compiled_release WHERE publisher_id = %(id)s
 
 -- name: delete_crawls
 -- Their files and the files' notes go with them (ON DELETE CASCADE). A file being stored holds its row until its
--- transaction commits (claim_file): this waits for it, and what it stored is deleted by delete_raw, run again after
--- this. A file whose transaction starts later finds its row gone, and stores nothing.
+-- transaction commits (claim_file): this waits for it, and what it stored is deleted by delete_raw, run after this.
+-- A file whose transaction starts later finds its row gone, and stores nothing.
 DELETE FROM crawl WHERE publisher_id = %(id)s
 
 -- name: delete_publisher
