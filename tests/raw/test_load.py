@@ -135,6 +135,8 @@ def test_compile_twice_rewrites_nothing(atlas_env, conn):
         (b'{"hello": "world"}', "not_ocds"),
         (b"", "empty_file"),
         (b'{"releases": [{"id": "1", "date": "2020-01-01T00:00:00Z"}]}', "release_without_ocid"),
+        # PostgreSQL's text cannot hold U+0000: a body loses it (with a note), a key column cannot.
+        (b'{"releases": [{"ocid": "ocds-a\\u0000b", "id": "1", "date": "2020-01-01T00:00:00Z"}]}', "file_not_stored"),
     ],
 )
 def test_bad_input_gives_a_note_and_keeps_what_was_stored(content, code, atlas_env, conn, tmp_path):
@@ -148,6 +150,36 @@ def test_bad_input_gives_a_note_and_keeps_what_was_stored(content, code, atlas_e
     assert (count(conn, "release"), count(conn, "raw_data")) == before
     note = conn.execute("SELECT * FROM note WHERE code = %s", (code,)).fetchone()
     assert note is not None and note["level"] == "error" and note["crawl_file_id"] is not None
+
+
+def test_release_rows_keep_the_values_read(atlas_env, conn, tmp_path):
+    """A release row's columns (sent in COPY's binary format) hold what the file gave, missing values as NULL."""
+    package = {
+        "version": "1.1",
+        "releases": [
+            {"ocid": "ocds-x-1", "id": "r\u00e9 1", "date": "2020-02-29T23:59:59.123456-05:00", "tag": ["tender"]},
+            {"ocid": "ocds-x-1", "id": 7, "date": "2021-01-01", "tag": ["award"]},
+            {"ocid": "ocds-x-2", "id": "c", "date": "not a date", "tag": ["compiled"]},
+            {"ocid": "ocds-x-3", "tag": ["planning"]},
+        ],
+    }
+    (tmp_path / "p.json").write_text(json.dumps(package), encoding="utf-8")
+    invoke("load", str(tmp_path), "--publisher", "rows", "--country", "MX")
+    rows = conn.execute(
+        "SELECT ordinal, ocid, release_id, date_text, ocds_version, record_id, member, compiled,"
+        " package_data_id IS NOT NULL AS package FROM release ORDER BY ordinal",
+        prepare=False,
+    ).fetchall()
+    conn.execute("SET TIME ZONE 'UTC'")
+    dates = [r["date"] for r in conn.execute("SELECT date::text FROM release ORDER BY ordinal").fetchall()]
+    assert dates == ["2020-03-01 04:59:59.123456+00", "2021-01-01 00:00:00+00", None, None]
+    assert [(r["ordinal"], r["ocid"], r["release_id"], r["date_text"], r["compiled"]) for r in rows] == [
+        (0, "ocds-x-1", "r\u00e9 1", "2020-02-29T23:59:59.123456-05:00", False),
+        (1, "ocds-x-1", "7", "2021-01-01", False),
+        (2, "ocds-x-2", "c", "not a date", True),
+        (3, "ocds-x-3", None, None, False),
+    ]
+    assert {(r["ocds_version"], r["record_id"], r["member"], r["package"]) for r in rows} == {("1.1", None, None, True)}
 
 
 def test_legacy_encoding_is_detected_with_a_note(atlas_env, conn):

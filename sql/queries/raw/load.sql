@@ -16,7 +16,7 @@ RETURNING id
 -- name: copy_releases
 COPY release (publisher_id, crawl_id, crawl_file_id, member, ordinal, ocid, release_id, date, date_text,
               ocds_version, record_id, data_id, package_data_id, compiled)
-FROM STDIN
+FROM STDIN (FORMAT binary)
 
 -- name: queue_ocids
 -- An OCID is queued for compile only when it gains a body it did not have: a release or record body that no other
