@@ -11,6 +11,7 @@ import orjson
 import scrapy
 from scrapy.http import Response
 
+from aggregator.raw import gcpause
 from crawler.spiders.base import PublisherSpider
 from crawler.spiders.paged import add_query, resolve_pointer
 
@@ -126,10 +127,11 @@ class IndexSpider(PublisherSpider):
     def page_count(self, response: Response) -> int | None:
         """The number of pages the first page announces, or None if it announces none."""
         try:
-            document = orjson.loads(response.body)
+            with gcpause.paused():  # a first page parsed whole for its count (see aggregator.raw.gcpause)
+                document = orjson.loads(response.body)
+                return pages_announced(document, self.total_pointer, self.page_size)
         except orjson.JSONDecodeError:
             return None
-        return pages_announced(document, self.total_pointer, self.page_size)
 
     def page_request(self, index: int, first: bool = False, url: str | None = None) -> scrapy.Request:
         """The request of the ``index``-th page (from 0) of the index at ``url`` (default ``start_url``)."""

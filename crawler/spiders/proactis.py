@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import orjson
 from scrapy.http import Response
 
+from aggregator.raw import gcpause
 from crawler.spiders.periodic import PeriodicSpider
 
 #: The path of a month's notices of one type, after a portal's API address; ``outputType=0`` is OCDS.
@@ -62,7 +63,8 @@ class ProactisSpider(PeriodicSpider):
 def without_releases(body: bytes) -> bool:
     """Whether a body is a JSON object without ``releases`` (anything else is left to the loader)."""
     try:
-        value = orjson.loads(body)
+        with gcpause.paused():  # parsed whole for one key (see aggregator.raw.gcpause)
+            value = orjson.loads(body)
+            return isinstance(value, dict) and "releases" not in value
     except orjson.JSONDecodeError:
         return False
-    return isinstance(value, dict) and "releases" not in value

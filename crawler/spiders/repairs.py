@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from scrapy.http import Response
 
+from aggregator.raw import gcpause
 from crawler.handlers import STREAMED_PATH
 from crawler.items import CrawlNote
 
@@ -23,18 +24,20 @@ _CONTROL = re.compile(rb"[\x00-\x1f]")
 def escape_raw_control_characters(body: bytes) -> bytes | None:
     """``body`` with the raw control characters inside its strings escaped (a newline becomes ``\\n``), when it is
     not JSON and that makes it JSON; else None. What is outside strings (whitespace between values) is kept."""
-    try:
-        orjson.loads(body)
-    except orjson.JSONDecodeError:
-        pass
-    else:
+    if _is_json(body):
         return None
     repaired = _STRING.sub(_escape_string, body)
+    return repaired if _is_json(repaired) else None
+
+
+def _is_json(body: bytes) -> bool:
+    """Whether ``body`` parses, parsed with the collector paused (see :mod:`aggregator.raw.gcpause`)."""
     try:
-        orjson.loads(repaired)
+        with gcpause.paused():
+            orjson.loads(body)
     except orjson.JSONDecodeError:
-        return None
-    return repaired
+        return False
+    return True
 
 
 def _escape_string(match: re.Match[bytes]) -> bytes:
