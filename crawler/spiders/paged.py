@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, ClassVar
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import ijson
 import orjson
@@ -76,7 +76,10 @@ class PagedSpider(PublisherSpider):
             return
         if not isinstance(link, str) or not link:
             yield self.note("warning", "invalid_next_link", "the next link is not a URL", url=response.url, link=link)
-        elif response.urljoin(link) in self._seen:
+            return
+        # Against the page's URL: a text response's own urljoin decodes the whole body to look for an HTML <base>.
+        url = urljoin(response.url, link)
+        if url in self._seen:
             yield self.note(
                 "warning",
                 "looping_next_link",
@@ -87,7 +90,7 @@ class PagedSpider(PublisherSpider):
         else:
             # A next page is essential: if it fails, the pages after it are unknown (crawler.frontier).
             meta = {ESSENTIAL: True, **({OCDS_DATA: True} if response.meta.get(OCDS_DATA) else {})}
-            yield self.request(response.urljoin(link), meta=meta)
+            yield self.request(url, meta=meta)
 
 
 def resolve_pointer(document: Any, pointer: str) -> Any:
