@@ -21,7 +21,6 @@ from twisted.python.failure import Failure
 
 from aggregator import settings as atlas_settings
 from aggregator.dates import DateRange
-from aggregator.raw import gcpause
 from aggregator.raw.crawls import PublisherInfo
 from crawler.files import FilesStore
 from crawler.frontier import KEY, frontier_of
@@ -378,8 +377,7 @@ class PublisherSpider(scrapy.Spider):
         A listing answered as an HTML page (a portal in maintenance), cut short, or with another shape than the
         one the spider knows is so noted, rather than failing the callback with a traceback."""
         try:
-            with gcpause.paused():  # a listing can be large (see aggregator.raw.gcpause)
-                value = orjson.loads(response.body)
+            value = orjson.loads(response.body)
             for step in path:
                 value = value[step]
         except (orjson.JSONDecodeError, KeyError, IndexError, TypeError) as error:
