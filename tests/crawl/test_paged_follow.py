@@ -1,9 +1,12 @@
 """PagedSpider.follow on single responses: the next link, joined to the page's URL, and the notes on bad links."""
 
+import gc
+
 import pytest
 from scrapy.http import Request, TextResponse
 
 from crawler.frontier import ESSENTIAL
+from crawler.spiders import paged
 from crawler.spiders.declarations import OCDS_DATA
 from tests.crawl.test_controls import ControlsPagedSpider
 
@@ -60,3 +63,20 @@ def test_a_next_link_that_is_not_a_url_is_noted(link):
 def test_a_page_that_is_not_json_is_noted():
     (note,) = follow(b"<html>maintenance</html>")
     assert (note.level, note.code, note.data["url"]) == ("error", "next_link_unreadable", PAGE)
+
+
+def test_a_page_is_read_with_the_collector_paused_and_it_runs_again_after(monkeypatch):
+    running, real, seen = gc.isenabled(), paged.resolve_pointer, []
+
+    def resolve(document, pointer):
+        seen.append(gc.isenabled())
+        return real(document, pointer)
+
+    monkeypatch.setattr(paged, "resolve_pointer", resolve)
+    gc.enable()
+    try:
+        (request,) = follow(b'{"releases": [], "links": {"next": "?page=2"}}')
+        assert seen == [False] and gc.isenabled()
+    finally:
+        gc.enable() if running else gc.disable()
+    assert request.url == "http://127.0.0.1:8000/api/releases?page=2"
