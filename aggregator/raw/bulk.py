@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import queue
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -104,36 +105,84 @@ def load_paths(
 
 #: Below this many bytes, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 16_000_000
+#: Seconds between two looks at the workers while no file's outcome comes.
+POLL_SECONDS = 0.2
+
+
+def file_runs(sizes: Sequence[int], workers: int) -> list[range]:
+    """The files (their ``sizes``, in load order) cut into runs of neighbouring files, one worker storing each run
+    file after file: each run about the bytes left divided among the ``workers`` (a file at least).
+
+    Neighbouring files often share an OCID (a publication cut into pages: the last releases of one file and the
+    first of the next). Two transactions that queue one OCID for compile take turns (the queue's key), so two
+    workers storing neighbouring files at once wait for each other, file after file. With runs, the first runs
+    start together at their first files, far from their neighbours' last ones, and a worker that ends a run first
+    mostly ended the newest one, whose neighbour is the run it takes next; the runs shrink as they go, so the
+    workers still end together."""
+    runs: list[range] = []
+    left = sum(sizes)
+    start = 0
+    while start < len(sizes):
+        target = left / workers
+        end, taken = start + 1, sizes[start]
+        while end < len(sizes) and taken + sizes[end] <= target:
+            taken += sizes[end]
+            end += 1
+        runs.append(range(start, end))
+        left -= taken
+        start = end
+    return runs
 
 
 def _run_jobs(
     conn: psycopg.Connection, jobs: list[tuple[Any, ...]], workers: int
 ) -> Iterator[tuple[Path, FileOutcome]]:
-    if workers > 1 and sum(job[3].stat().st_size for job in jobs) < PARALLEL_MIN_BYTES:
+    sizes = [job[3].stat().st_size for job in jobs]
+    if workers > 1 and sum(sizes) < PARALLEL_MIN_BYTES:
         workers = 1
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
             yield job[3], store_file(conn, *job)
         return
     context = multiprocessing.get_context("spawn")
+    outcomes = context.Queue()  # each file's outcome as it is stored, whichever run it is in
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start_worker, initargs=(db.resolve_url(), os.getpid())
+        workers, mp_context=context, initializer=_start_worker, initargs=(db.resolve_url(), os.getpid(), outcomes)
     ) as pool:
         with without_main_module():  # the processes start as jobs are submitted
-            futures = {pool.submit(_store_in_worker, job): job[3] for job in jobs}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+            futures = [pool.submit(_store_run, [jobs[n] for n in run], run.start) for run in file_runs(sizes, workers)]
+        for _ in jobs:
+            number, outcome = _next_outcome(outcomes, futures)
+            yield jobs[number][3], outcome
+        for future in futures:
+            future.result()
+
+
+def _next_outcome(outcomes: Any, futures: list[Future[None]]) -> tuple[int, FileOutcome]:
+    """The next file's outcome; raises what a run raised (a worker that died too), as soon as no outcome comes."""
+    while True:
+        try:
+            return outcomes.get(timeout=POLL_SECONDS)
+        except queue.Empty:
+            for future in futures:
+                if future.done():
+                    future.result()
 
 
 _worker_conn: psycopg.Connection | None = None
+_worker_outcomes: Any = None
 
 
-def _start_worker(url: str, parent: int) -> None:
-    global _worker_conn  # one connection per worker process
+def _start_worker(url: str, parent: int, outcomes: Any) -> None:
+    global _worker_conn, _worker_outcomes  # one connection per worker process
     die_with_parent(parent)
     _worker_conn = db.connect(url, autocommit=True)
+    _worker_outcomes = outcomes
 
 
-def _store_in_worker(job: tuple[Any, ...]) -> FileOutcome:
+def _store_run(jobs: list[tuple[Any, ...]], first: int) -> None:
+    """Store a run of files in order (each in its own transaction, as alone), telling each file's outcome as it
+    ends (``first``: the number of the run's first job)."""
     assert _worker_conn is not None
-    return store_file(_worker_conn, *job)
+    for number, job in enumerate(jobs, first):
+        _worker_outcomes.put((number, store_file(_worker_conn, *job)))
