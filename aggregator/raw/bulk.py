@@ -9,12 +9,13 @@ a load that was interrupted is finished by running it again, and an unchanged di
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.queues
 import os
 import queue
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import psycopg
 
@@ -107,6 +108,8 @@ def load_paths(
 PARALLEL_MIN_BYTES = 16_000_000
 #: Seconds between two looks at the workers while no file's outcome comes.
 POLL_SECONDS = 0.2
+#: Each file's outcome as a worker ends it: (the file's number among the jobs, its outcome).
+Outcomes: TypeAlias = "multiprocessing.queues.Queue[tuple[int, FileOutcome]]"
 
 
 def file_runs(sizes: Sequence[int], workers: int) -> list[range]:
@@ -145,7 +148,7 @@ def _run_jobs(
             yield job[3], store_file(conn, *job)
         return
     context = multiprocessing.get_context("spawn")
-    outcomes = context.Queue()  # each file's outcome as it is stored, whichever run it is in
+    outcomes: Outcomes = context.Queue()
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=(db.resolve_url(), os.getpid(), outcomes)
     ) as pool:
@@ -158,7 +161,7 @@ def _run_jobs(
             future.result()
 
 
-def _next_outcome(outcomes: Any, futures: list[Future[None]]) -> tuple[int, FileOutcome]:
+def _next_outcome(outcomes: Outcomes, futures: list[Future[None]]) -> tuple[int, FileOutcome]:
     """The next file's outcome; raises what a run raised (a worker that died too), as soon as no outcome comes."""
     while True:
         try:
@@ -170,10 +173,10 @@ def _next_outcome(outcomes: Any, futures: list[Future[None]]) -> tuple[int, File
 
 
 _worker_conn: psycopg.Connection | None = None
-_worker_outcomes: Any = None
+_worker_outcomes: Outcomes | None = None
 
 
-def _start_worker(url: str, parent: int, outcomes: Any) -> None:
+def _start_worker(url: str, parent: int, outcomes: Outcomes) -> None:
     global _worker_conn, _worker_outcomes  # one connection per worker process
     die_with_parent(parent)
     _worker_conn = db.connect(url, autocommit=True)
@@ -183,6 +186,6 @@ def _start_worker(url: str, parent: int, outcomes: Any) -> None:
 def _store_run(jobs: list[tuple[Any, ...]], first: int) -> None:
     """Store a run of files in order (each in its own transaction, as alone), telling each file's outcome as it
     ends (``first``: the number of the run's first job)."""
-    assert _worker_conn is not None
+    assert _worker_conn is not None and _worker_outcomes is not None
     for number, job in enumerate(jobs, first):
         _worker_outcomes.put((number, store_file(_worker_conn, *job)))
