@@ -92,7 +92,9 @@ def register_or_none(summary: NormalizeSummary) -> Register:
 
 
 def pending(conn: psycopg.Connection, publisher_ids: list[int] | None, full: bool) -> list[int]:
-    rows = conn.execute(query("normalize/normalize", "select_pending"), {"publisher_ids": publisher_ids, "full": full})
+    """The compiled releases to normalize: those marked since they were last normalized (every one, with ``full``)."""
+    name = "select_all" if full else "select_pending"
+    rows = conn.execute(query("normalize/normalize", name), {"publisher_ids": publisher_ids})
     return [row["id"] for row in rows]
 
 
@@ -116,8 +118,7 @@ def normalize(
     """Normalize what was compiled since it was last normalized (or everything, with ``full``); with ``workers`` > 1
     (and no ``ctx`` given), the batches go to ``parallel``, the caller's runner (the task queue's worker processes:
     :func:`aggregator.operate.stage_jobs.normalize_in_workers`); without one they run here. ``pending_ids``: what
-    :func:`pending` gave the caller for the same arguments, when it asked already (the look-up reads every compiled
-    release with its process)."""
+    :func:`pending` gave the caller for the same arguments, when it asked already."""
     summary = NormalizeSummary()
     ids = pending(conn, publisher_ids, full) if pending_ids is None else pending_ids
     batches = [ids[start : start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE)]
@@ -152,6 +153,7 @@ def finish_run(
     :func:`aggregator.notes.take_parts` for ``full`` and ``publisher_ids``)."""
     with conn.transaction():
         refresh_organizations(conn)
+        conn.execute(query("normalize/normalize", "drop_gone_marks"))
     crash_point("normalize.organizations")
     with conn.transaction():
         compare_routes(conn)
@@ -176,7 +178,9 @@ def normalize_batch(
     with conn.transaction():
         batch = Batch()
         counted: list[tuple[dict[str, Any], Normalized]] = []
+        read = []
         for row in conn.execute(query("normalize/normalize", "select_compiled"), {"ids": ids}).fetchall():
+            read.append((row["id"], row["compiled_at"]))
             summary.compiled_releases += 1
             result = build(_compiled(row), ctx)
             if row["output_hash"] is not None and bytes(row["output_hash"]) == result.output_hash:
@@ -197,6 +201,10 @@ def normalize_batch(
             }
             batch.add(row["id"], process, children)
         write_batch(conn, batch)
+        conn.execute(
+            query("normalize/normalize", "take_normalized"),
+            {"ids": [r[0] for r in read], "compiled_at": [r[1] for r in read]},
+        )
         summary.written += len(batch.processes)
         _mark_counted(conn, counted, full)
         crash_point("normalize.batch")

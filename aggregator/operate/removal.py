@@ -43,6 +43,7 @@ TABLES = (
     "red_flag_party",
     "red_flag_tally",
     "red_flag_dirty",
+    "normalize_dirty",
     "field_coverage",
     "quality_check",
 )

@@ -56,6 +56,8 @@ TABLES = {
     "red_flag_tally",
     # 0037: the compiled releases whose red flags changed
     "red_flag_dirty",
+    # 0039: the compiled releases normalize has not seen as they are
+    "normalize_dirty",
 }
 
 

@@ -259,8 +259,8 @@ def test_a_rerun_changes_nothing(real):
 
 
 def test_normalize_looks_up_what_to_normalize_once(real, monkeypatch):
-    """The command's progress bar and the run share one look-up of the compiled releases to normalize: it reads
-    every compiled release with its process."""
+    """The command's progress bar and the run share one look-up of the compiled releases to normalize (with
+    ``--full``, it reads every compiled release)."""
     from aggregator.normalize import refresh
 
     calls = []

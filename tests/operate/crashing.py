@@ -256,7 +256,14 @@ SNAPSHOT = {
     **{table: f"SELECT to_jsonb(t) AS row FROM {table} t" for table in TABLES_AS_THEY_ARE},
     **{
         f"{table} (rows)": f"SELECT to_jsonb(count(*)) AS row FROM {table}"
-        for table in ("note_part", "organization_dirty", "process_key_dirty", "compare_dirty", "red_flag_dirty")
+        for table in (
+            "note_part",
+            "organization_dirty",
+            "process_key_dirty",
+            "compare_dirty",
+            "red_flag_dirty",
+            "normalize_dirty",
+        )
     },
 }
 

@@ -1,12 +1,33 @@
 -- Normalizing compiled releases (aggregator/normalize/refresh.py).
 
 -- name: select_pending
--- Compiled releases never normalized, or compiled again since (all of them, with full).
-SELECT c.id FROM compiled_release c
+-- Compiled releases never normalized, or compiled again since: those marked (normalize_dirty, migration 0039) whose
+-- process says so.
+SELECT c.id FROM normalize_dirty d
+JOIN compiled_release c ON c.id = d.compiled_release_id
 LEFT JOIN process p ON p.compiled_release_id = c.id
-WHERE (%(publisher_ids)s::int[] IS NULL OR c.publisher_id = ANY(%(publisher_ids)s::int[]))
-  AND (%(full)s OR p.id IS NULL OR p.source_compiled_at IS DISTINCT FROM c.compiled_at)
+WHERE (%(publisher_ids)s::int[] IS NULL OR d.publisher_id = ANY(%(publisher_ids)s::int[]))
+  AND (p.id IS NULL OR p.source_compiled_at IS DISTINCT FROM c.compiled_at)
 ORDER BY c.publisher_id, c.id
+
+-- name: select_all
+-- normalize --full: every compiled release.
+SELECT c.id FROM compiled_release c
+WHERE %(publisher_ids)s::int[] IS NULL OR c.publisher_id = ANY(%(publisher_ids)s::int[])
+ORDER BY c.publisher_id, c.id
+
+-- name: take_normalized
+-- The marks of a batch's compiled releases, as the batch read them (id and compiled_at), in the batch's transaction.
+-- A compile that marked one again meanwhile holds its mark's row until it commits; this waits for it and then finds
+-- another compiled_at, and leaves the mark.
+DELETE FROM normalize_dirty d
+USING unnest(%(ids)s::bigint[], %(compiled_at)s::timestamptz[]) AS t (id, compiled_at)
+WHERE d.compiled_release_id = t.id AND d.compiled_at = t.compiled_at
+
+-- name: drop_gone_marks
+-- Marks of compiled releases deleted since they were made (ids are never given again).
+DELETE FROM normalize_dirty d
+WHERE NOT EXISTS (SELECT FROM compiled_release c WHERE c.id = d.compiled_release_id)
 
 -- name: select_compiled
 SELECT c.id, c.publisher_id, c.ocid, c.compiled_at, d.body::text AS body, pub.name AS publisher, pub.country,

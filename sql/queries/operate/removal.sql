@@ -55,6 +55,7 @@ DELETE FROM compiled_release WHERE publisher_id = %(id)s
 DELETE FROM crawl WHERE publisher_id = %(id)s
 
 -- name: delete_publisher
--- The marks its compiled releases left when they went (red_flag_dirty) go with it.
-WITH m AS (DELETE FROM red_flag_dirty WHERE publisher_id = %(id)s)
+-- The marks its compiled releases left when they went (red_flag_dirty, normalize_dirty) go with it.
+WITH m AS (DELETE FROM red_flag_dirty WHERE publisher_id = %(id)s),
+n AS (DELETE FROM normalize_dirty WHERE publisher_id = %(id)s)
 DELETE FROM publisher WHERE id = %(id)s
