@@ -5,21 +5,11 @@ import threading
 import time
 
 import pytest
-from typer.testing import CliRunner
 
 from aggregator import db
-from aggregator.cli.main import app
 from aggregator.normalize import refresh
 from tests.conftest import PUBLISHERS
-
-runner = CliRunner()
-pytestmark = pytest.mark.skipif(not PUBLISHERS.is_dir(), reason="needs ../shared/data/publishers")
-
-
-def invoke(*args: str) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
+from tests.normalize.test_normalize_db import invoke, pytestmark  # noqa: F401 (pytestmark: the same skip)
 
 
 def marks(conn) -> dict[int, object]:
