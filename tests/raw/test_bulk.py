@@ -82,6 +82,8 @@ def compiled_amounts(conn, publisher: str) -> dict[str, tuple[int, int]]:
 
 def test_a_parallel_load_tells_each_file_and_compiles_what_a_single_one_does(atlas_env, conn, tmp_path, monkeypatch):
     monkeypatch.setattr(bulk, "PARALLEL_MIN_BYTES", 0)
+    cut = []
+    monkeypatch.setattr(bulk, "file_runs", lambda sizes, workers: cut.append(workers) or file_runs(sizes, workers))
     paths = write_files(tmp_path)
     results = {}
     for workers in (1, 2):
@@ -99,6 +101,7 @@ def test_a_parallel_load_tells_each_file_and_compiles_what_a_single_one_does(atl
         assert [o.releases for o in outcomes] == [4] + [5] * (FILES - 1)
         compile_ocids(conn)
         results[workers] = compiled_amounts(conn, publisher.name)
+    assert cut == [2]  # the 2 workers took runs of files (1 worker stores them here, in order)
     assert results[2] == results[1]
     assert all(results[2][f"ocds-bulk-{n}"] == (2, 200) for n in range(FILES - 1))  # both files' releases
     assert len(results[2]) == FILES * 4
