@@ -7,7 +7,9 @@ into PostgreSQL (``DATABASE_URL``, else an embedded server in a temporary home).
 of each (the largest process of each command, via getrusage; PostgreSQL's own memory is not counted) and the ratio.
 ``ocds-atlas compile`` then normalizes what it compiled, which ocdskit does not do: that step is not timed. CPU
 seconds are shown too (of the command and its workers, and of the server when it is the embedded one, which this
-run starts for itself): on a busy machine they compare better than seconds.
+run starts for itself): on a busy machine they compare better than seconds. Then the database's size after load +
+compile, per million releases. With ``--runs N``, the medians of the ratio and of the floor's multiple (see
+:func:`show_floor`) close the output.
 """
 
 from __future__ import annotations
@@ -194,27 +196,43 @@ def main() -> None:
             releases = sum(len(orjson.loads(f.read_bytes())["releases"]) for f in files)
             size = sum(f.stat().st_size for f in files)
             print(f"read {releases:,} releases, {size / 1e6:,.0f} MB from {data}")
-        ratios, bounds = [], []
+        ratios, bounds, multiples = [], [], []
         for run_number in range(args.runs):
             if args.runs > 1:
                 print(f"run {run_number + 1} of {args.runs}")
-            ratio, bound = report(work / f"run-{run_number}", data, releases, size)
+            ratio, floor_figures = report(work / f"run-{run_number}", data, releases, size)
             ratios.append(ratio)
-            if bound is not None:
-                bounds.append(bound)
+            if floor_figures is not None:
+                bounds.append(floor_figures.bound)
+                if floor_figures.multiple is not None:
+                    multiples.append(floor_figures.multiple)
             shutil.rmtree(work / f"run-{run_number}", ignore_errors=True)  # its server's data: as large as the input
         if args.runs > 1:
             print(f"median throughput ratio of {args.runs} runs: {statistics.median(ratios):.2f} (goal: at least 3)")
             if bounds:
                 print(f"median of the highest ratios the floor allows: {statistics.median(bounds):.2f}")
+            if multiples:
+                runs = ", ".join(f"{m:.2f}" for m in multiples)
+                print(
+                    f"median CPU of ocds-atlas load + compile, times the floor's: {statistics.median(multiples):.2f}"
+                    f" ({runs}; goal: at most 1.5)"
+                )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def report(work: Path, data: Path, releases: int, size: int) -> tuple[float, float | None]:
+@dataclasses.dataclass(frozen=True)
+class FloorFigures:
+    #: The highest throughput ratio the floor allows on this machine's cores.
+    bound: float
+    #: ocds-atlas load + compile's CPU seconds (with the server's) over the floor's; None without the server's.
+    multiple: float | None
+
+
+def report(work: Path, data: Path, releases: int, size: int) -> tuple[float, FloorFigures | None]:
     """Time ocdskit, the floor (:mod:`tests.bench.floor`) and ocds-atlas on the packages in ``data`` (``releases`` of
-    them, ``size`` bytes), print what was measured, and return the ratio and the highest ratio the floor allows (None
-    when the floor could not be measured)."""
+    them, ``size`` bytes), print what was measured, and return the ratio and what the floor tells of it (None when
+    the floor could not be measured)."""
     work.mkdir(parents=True)
     mb = size / 1_000_000
     env = {**os.environ, "OCDS_ATLAS_HOME": str(work / "home"), "OCDS_ATLAS_OFFLINE": "1"}
@@ -261,6 +279,12 @@ def report(work: Path, data: Path, releases: int, size: int) -> tuple[float, flo
             cpu = both.cpu + both.server_cpu
             print(f"CPU time ratio, ocdskit / ocds-atlas (with the server's): {kit.cpu / cpu:.2f}")
         print(f"peak RSS of ocds-atlas: {both.rss / 1e6:.0f} MB (goal: under 300 MB)", flush=True)
+        stored = database_bytes(env.get("DATABASE_URL") if server is None else None)
+        print(
+            f"database after load + compile: {stored / 1e6:,.0f} MB, {stored / releases * 1e6 / 1e9:.2f} GB per million"
+            f" releases, {stored / size:.2f} times the JSON loaded (goal: at most 3.5 GB per million releases)",
+            flush=True,
+        )
         return ratio, show_floor(least, kit, both, releases)
     finally:
         if server is not None:
@@ -278,9 +302,10 @@ def measure_floor(data: Path, server: int | None) -> floor.Floor | None:
     return floor.measure(sorted(data.glob("*.json")), db.embedded_server_url(), lambda: server_cpu(server))
 
 
-def show_floor(least: floor.Floor | None, kit: Step, both: Step, releases: int) -> float | None:
+def show_floor(least: floor.Floor | None, kit: Step, both: Step, releases: int) -> FloorFigures | None:
     """Print the floor's pieces, CPU seconds per release of the floor and of ocds-atlas (and their multiple), the
-    least time the floor takes on this machine's cores, and the highest ratio that allows; return that ratio.
+    least time the floor takes on this machine's cores, and the highest ratio that allows; return that ratio and the
+    multiple.
 
     The bound uses CPU seconds on both sides, so that a busy machine does not move it: ``ocdskit compile`` runs on
     one core, so its CPU seconds are its least time; the floor's CPU seconds spread over every core are its."""
@@ -293,11 +318,13 @@ def show_floor(least: floor.Floor | None, kit: Step, both: Step, releases: int) 
     print(
         f"CPU s per million releases: floor {least.cpu * per_release:.1f}, ocdskit compile {kit.cpu * per_release:.1f}"
     )
+    multiple = None
     if both.server_cpu is not None:
         used = both.cpu + both.server_cpu
+        multiple = used / least.cpu
         print(
             f"ocds-atlas load + compile used {used:.1f} CPU s ({used * per_release:.1f} per million releases),"
-            f" {used / least.cpu:.2f} times the floor's (goal: at most 1.5)"
+            f" {multiple:.2f} times the floor's (goal: at most 1.5)"
         )
     bound = kit.cpu / least.seconds(cores)
     on = f"{cores} cores" if cores > 1 else "1 core"
@@ -306,7 +333,7 @@ def show_floor(least: floor.Floor | None, kit: Step, both: Step, releases: int) 
         f" ocds-atlas does it can reach a ratio above {bound:.2f} on this machine (ocdskit's CPU s / the floor's"
         " CPU s per core)"
     )
-    return bound
+    return FloorFigures(bound, multiple)
 
 
 def start_embedded_server(home: Path) -> int:
@@ -326,6 +353,16 @@ def stop_embedded_server(pid: int) -> None:
         if not Path(f"/proc/{pid}").exists():
             return
         time.sleep(0.1)
+
+
+def database_bytes(url: str | None) -> int:
+    """The size of the database at ``url`` (None: the embedded server's), as PostgreSQL counts it."""
+    import psycopg
+
+    from aggregator import db
+
+    with psycopg.connect(url or db.embedded_server_url()) as conn:
+        return conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
 
 
 def fresh_database(url: str) -> str:
