@@ -26,11 +26,15 @@ class FilesStore:
         return self.directory / f"{next(self._counter):06d}-{slug(url)}"
 
     def write(self, url: str, body: bytes) -> Path:
-        path = self.path_for(url)
-        partial = path.with_name(path.name + ".partial")
-        partial.write_bytes(body)
-        partial.replace(path)
-        return path
+        return write_at(self.path_for(url), body)
+
+
+def write_at(path: Path, body: bytes) -> Path:
+    """Write ``body`` as ``<path>.partial``, then rename it ``path``: a file of the store is whole or absent."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(body)
+    partial.replace(path)
+    return path
 
 
 def slug(url: str, limit: int = 100) -> str:

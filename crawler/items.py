@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aggregator.raw.shapes import Problem
 
 
 @dataclass(frozen=True)
 class StoredFile:
-    """A response body written to the files store, waiting to be loaded."""
+    """A response body in the files store, waiting to be loaded."""
 
     path: str
     url: str
     http_status: int
     #: The key of the request it answers (see :mod:`crawler.frontier`).
     request_key: str | None = None
+    #: The body, when it is not written yet: whoever takes the item writes it at ``path`` before anything else (the
+    #: store pipeline, in its thread, so that Scrapy's reactor does not wait for the disk).
+    body: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

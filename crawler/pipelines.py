@@ -25,6 +25,7 @@ from aggregator.operate.intake import Intake
 from aggregator.raw.acceptance import MISSING_STAT
 from aggregator.raw.load import FileOutcome, LoadOptions
 from aggregator.settings import cores
+from crawler.files import write_at
 from crawler.frontier import CRAWL_ID, frontier_of
 from crawler.items import CrawlNote, FailedRequest, StoredFile
 from crawler.spiders.base import PublisherSpider
@@ -35,6 +36,9 @@ ERROR_CHARACTERS = 500
 LOADING_WAIT_STAT = "ocds_atlas/loading_wait_seconds"
 #: The CPU seconds of the crawl process (not of its loaders) when it had fetched everything.
 FETCH_CPU_STAT = "ocds_atlas/fetch_cpu_seconds"
+#: Bytes of bodies that the pipeline may hold unwritten; beyond, each file waits until they are written and
+#: registered (Scrapy then fetches no more until they are: its scraper waits for the items of its responses).
+UNWRITTEN_BYTES = 32 << 20
 logger = logging.getLogger(__name__)
 
 
@@ -48,10 +52,12 @@ class StorePipeline:
     (``OCDS_ATLAS_LOADERS`` of them), stores failed requests and notes (and a note for each callback that raised),
     and closes the crawl with Scrapy's stats and close reason, once every file is loaded.
 
-    Everything that touches the crawl's connection runs in one worker thread, in the order items arrive; stored files
-    are registered there in batches (as many as arrived meanwhile) and loaded in other processes, so that Scrapy's
-    reactor never waits for PostgreSQL. A sample, which stops at a number of releases loaded, loads its files in that
-    thread instead, each at once (as does ``OCDS_ATLAS_LOADERS = 0``).
+    Everything that touches the crawl's connection or the files store runs in one worker thread, in the order items
+    arrive: fetched files are written to the files store there (the spider leaves that to the pipeline:
+    ``write_later``), then registered there in batches (as many as arrived meanwhile) and loaded in other processes,
+    so that Scrapy's reactor never waits for the disk or PostgreSQL; at most :data:`UNWRITTEN_BYTES` of bodies wait
+    to be written. A sample, which stops at a number of releases loaded, writes and loads its files in that thread
+    instead, each at once (as does ``OCDS_ATLAS_LOADERS = 0``).
 
     With a job directory (Scrapy's ``JOBDIR``), the crawl's id is kept in the spider's state, so that a crawl that
     resumes continues the same crawl row."""
@@ -63,6 +69,10 @@ class StorePipeline:
         self.pending: list[StoredFile] = []
         #: The registration under way in the worker thread (files handed over to the loaders).
         self.handing: Deferred | None = None
+        #: Bytes of the bodies pending or being handed over, not yet written.
+        self.unwritten = 0
+        #: Items that wait until nothing is pending (too many bytes were unwritten when they came).
+        self.waiting: list[Deferred] = []
         self.loaded = 0
         self.intake: Intake | None = None
         self.options = LoadOptions()
@@ -99,6 +109,7 @@ class StorePipeline:
             ocid_from_id=spider.ocid_from_id,
         )
         self._record_politeness()
+        spider.write_later = True
         if self._handing_over(spider):
             self.intake.start_loaders(self.loaders, self.options, self._loaded_elsewhere)
 
@@ -130,7 +141,12 @@ class StorePipeline:
         assert isinstance(spider, PublisherSpider) and self.intake is not None
         if isinstance(item, StoredFile) and self._handing_over(spider):
             self.pending.append(item)
+            self.unwritten += len(item.body or b"")
             self._hand_over()
+            if self.unwritten > UNWRITTEN_BYTES:
+                waiter: Deferred = Deferred()
+                self.waiting.append(waiter)
+                return waiter.addCallback(lambda _: item)
         elif isinstance(item, StoredFile):
             self.pending.append(item)
             # A sample is counted as files are loaded, so load each file at once while sampling.
@@ -162,15 +178,24 @@ class StorePipeline:
         """Register the pending files in the worker thread, unless a registration is under way (then they go with the
         next one, as soon as it ends); a file is done in the frontier once registered. Fires when nothing is pending."""
         if self.handing is not None or not self.pending:
+            if self.handing is None:
+                waiting, self.waiting = self.waiting, []
+                for waiter in waiting:
+                    waiter.callback(None)
             return self.handing or succeed(None)
         batch, self.pending = self.pending, []
-        files = [(Path(item.path), item.url, item.http_status) for item in batch]
         assert self.intake is not None
-        self.handing = self.in_thread(self.intake.hand_over, files)
+        self.handing = self.in_thread(self._write_and_hand_over, batch)
         return self.handing.addCallbacks(self._handed_over, self._not_handed_over, [batch], {}, [batch])
 
+    def _write_and_hand_over(self, batch: list[StoredFile]) -> list[int]:
+        """In the worker thread: write the batch's bodies, then register the files and give them to the loaders."""
+        assert self.intake is not None
+        files = [(write(item), item.url, item.http_status) for item in batch]
+        return self.intake.hand_over(files)
+
     def _handed_over(self, file_ids: list[int], batch: list[StoredFile]) -> Deferred:
-        self.handing = None
+        self._done_with(batch)
         frontier = frontier_of(self.crawler)
         for item in batch if frontier is not None else ():
             frontier.done(item.request_key)  # type: ignore[union-attr]
@@ -178,9 +203,14 @@ class StorePipeline:
 
     def _not_handed_over(self, failure: Failure, batch: list[StoredFile]) -> Deferred:
         """The files stay pending in the frontier (missing, if the crawl ends so)."""
-        logger.error("%s stored files could not be registered: %s", len(batch), failure.getErrorMessage())
-        self.handing = None
+        message = "%s fetched files could not be written or registered: %s"
+        logger.error(message, len(batch), failure.getErrorMessage())
+        self._done_with(batch)
         return self._hand_over()
+
+    def _done_with(self, batch: list[StoredFile]) -> None:
+        self.handing = None
+        self.unwritten -= sum(len(item.body or b"") for item in batch)
 
     def _loaded_elsewhere(self, outcome: FileOutcome) -> None:
         """A loader stored a file (told in another thread)."""
@@ -215,7 +245,7 @@ class StorePipeline:
             if limit is not None and limit <= 0:
                 break
             options = replace(self.options, limit=limit)
-            outcome = self.intake.load(Path(item.path), item.url, item.http_status, options)
+            outcome = self.intake.load(write(item), item.url, item.http_status, options)
             self.loaded += outcome.items
             outcomes.append(outcome)
         return outcomes
@@ -250,3 +280,9 @@ class StorePipeline:
     def _stop_thread(self, result: Any) -> Any:
         self.thread.stop()
         return result
+
+
+def write(item: StoredFile) -> Path:
+    """The item's file, written first when the spider left that to the pipeline."""
+    path = Path(item.path)
+    return path if item.body is None else write_at(path, item.body)
