@@ -36,8 +36,9 @@ ERROR_CHARACTERS = 500
 LOADING_WAIT_STAT = "ocds_atlas/loading_wait_seconds"
 #: The CPU seconds of the crawl process (not of its loaders) when it had fetched everything.
 FETCH_CPU_STAT = "ocds_atlas/fetch_cpu_seconds"
-#: Bytes of bodies that the pipeline may hold unwritten; beyond, each file waits until they are written and
-#: registered (Scrapy then fetches no more until they are: its scraper waits for the items of its responses).
+#: Bytes of bodies that the pipeline may hold unwritten; beyond, each new file waits until the pipeline's thread has
+#: written enough of them to be back within it (Scrapy's scraper waits for the items of its responses, and then
+#: fetches no more meanwhile).
 UNWRITTEN_BYTES = 32 << 20
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class StorePipeline:
         self.handing: Deferred | None = None
         #: Bytes of the bodies pending or being handed over, not yet written.
         self.unwritten = 0
-        #: Items that wait until nothing is pending (too many bytes were unwritten when they came).
+        #: Items that wait until the unwritten bytes are within UNWRITTEN_BYTES again (they were over when they came).
         self.waiting: list[Deferred] = []
         self.loaded = 0
         self.intake: Intake | None = None
@@ -178,10 +179,6 @@ class StorePipeline:
         """Register the pending files in the worker thread, unless a registration is under way (then they go with the
         next one, as soon as it ends); a file is done in the frontier once registered. Fires when nothing is pending."""
         if self.handing is not None or not self.pending:
-            if self.handing is None:
-                waiting, self.waiting = self.waiting, []
-                for waiter in waiting:
-                    waiter.callback(None)
             return self.handing or succeed(None)
         batch, self.pending = self.pending, []
         assert self.intake is not None
@@ -211,6 +208,10 @@ class StorePipeline:
     def _done_with(self, batch: list[StoredFile]) -> None:
         self.handing = None
         self.unwritten -= sum(len(item.body or b"") for item in batch)
+        if self.unwritten <= UNWRITTEN_BYTES:
+            waiting, self.waiting = self.waiting, []
+            for waiter in waiting:
+                waiter.callback(None)
 
     def _loaded_elsewhere(self, outcome: FileOutcome) -> None:
         """A loader stored a file (told in another thread)."""
