@@ -7,6 +7,11 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from scrapy.http import Response
+
+from crawler.handlers import STREAMED_PATH
+from crawler.items import StoredFile
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -17,6 +22,10 @@ class FilesStore:
         self.directory = root / spider / crawl_start
         self._counter = itertools.count(1)
         self._made = False
+        #: Set by the store pipeline when it opens: the files that :meth:`keep` gives carry their bodies, not written
+        #: yet, and the pipeline writes them in its thread, so that Scrapy's reactor does not wait for the disk (in
+        #: one machine's /tmp, creating a file took 0.65 ms, where bare Scrapy spent 7.5 to 10 ms on a page in all).
+        self.later = False
 
     def path_for(self, url: str) -> Path:
         """A new file's path for ``url`` (its directory created); write it as ``<path>.partial``, then rename it."""
@@ -27,6 +36,17 @@ class FilesStore:
 
     def write(self, url: str, body: bytes) -> Path:
         return write_at(self.path_for(url), body)
+
+    def keep(self, response: Response, later: bool | None = None) -> StoredFile:
+        """A response as a file of the store, to load. A body that the download handler wrote here as it arrived
+        (too large to hold: ``STREAMED_PATH``) keeps its path; another is written now or, when ``later`` (by default
+        :attr:`later`), carries its body and the path to write it at."""
+        if streamed := response.meta.get(STREAMED_PATH):
+            return StoredFile(str(streamed), response.url, response.status)
+        path = self.path_for(response.url)
+        if self.later if later is None else later:
+            return StoredFile(str(path), response.url, response.status, body=response.body)
+        return StoredFile(str(write_at(path, response.body)), response.url, response.status)
 
 
 def write_at(path: Path, body: bytes) -> Path:

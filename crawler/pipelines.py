@@ -55,10 +55,10 @@ class StorePipeline:
 
     Everything that touches the crawl's connection or the files store runs in one worker thread, in the order items
     arrive: fetched files are written to the files store there (the spider leaves that to the pipeline:
-    ``write_later``), then registered there in batches (as many as arrived meanwhile) and loaded in other processes,
-    so that Scrapy's reactor never waits for the disk or PostgreSQL; at most :data:`UNWRITTEN_BYTES` of bodies wait
-    to be written. A sample, which stops at a number of releases loaded, writes and loads its files in that thread
-    instead, each at once (as does ``OCDS_ATLAS_LOADERS = 0``).
+    ``FilesStore.later``), then registered there in batches (as many as arrived meanwhile) and loaded in other
+    processes, so that Scrapy's reactor never waits for the disk or PostgreSQL; at most :data:`UNWRITTEN_BYTES` of
+    bodies wait to be written. A sample, which stops at a number of releases loaded, writes and loads its files in
+    that thread instead, each at once (as does ``OCDS_ATLAS_LOADERS = 0``).
 
     With a job directory (Scrapy's ``JOBDIR``), the crawl's id is kept in the spider's state, so that a crawl that
     resumes continues the same crawl row."""
@@ -110,7 +110,7 @@ class StorePipeline:
             ocid_from_id=spider.ocid_from_id,
         )
         self._record_politeness()
-        spider.write_later = True
+        spider.files.later = True
         if self._handing_over(spider):
             self.intake.start_loaders(self.loaders, self.options, self._loaded_elsewhere)
 

@@ -24,7 +24,7 @@ from aggregator.dates import DateRange
 from aggregator.raw.crawls import PublisherInfo
 from crawler.files import FilesStore
 from crawler.frontier import KEY, frontier_of
-from crawler.items import CrawlNote, FailedRequest, StoredFile
+from crawler.items import CrawlNote, FailedRequest
 from crawler.middlewares import RequestRefused
 from crawler.spiders.declarations import (
     OCDS_DATA,
@@ -120,15 +120,8 @@ class PublisherSpider(scrapy.Spider):
     --incremental`` passes it: the publisher's filter gets its day, and the rest is applied at load),
     ``incremental`` (``true`` for a crawl that continues from the last one).
 
-    Every response body is written to the files store before anything loads it: by the spider (listings, and
-    responses too large to hold, which are written as they arrive), or, for the store pipeline's crawls, by that
-    pipeline's thread before it registers the file (:attr:`write_later`).
+    Every response body is written to the files store before anything loads it (see ``FilesStore.keep``).
     """
-
-    #: Set by the store pipeline when it opens: the files that :meth:`parse` yields carry their bodies, and the
-    #: pipeline writes them in its thread, so that Scrapy's reactor does not wait for the disk (on one machine's
-    #: /tmp, creating a file took 0.65 ms, where a bare Scrapy crawl spent 7.5 to 10 ms on a page in all).
-    write_later: bool = False
 
     #: Base classes set this to True; it exempts them from the declaration checks.
     abstract: ClassVar[bool] = True
@@ -320,22 +313,13 @@ class PublisherSpider(scrapy.Spider):
             return
         if self.repair_raw_newlines:
             response = yield from repaired_response(self, response)
-        yield self.stored_file(response)
+        yield self.files.keep(response)
         yield from self.follow(response)
-
-    def stored_file(self, response: Response) -> StoredFile:
-        """The response as a file to load: written to the files store now, or, with :attr:`write_later`, carrying
-        its body and the path it is to be written at."""
-        if self.write_later and "ocds_atlas_path" not in response.meta:
-            path = self.files.path_for(response.url)
-            return StoredFile(str(path), response.url, response.status, body=response.body)
-        return StoredFile(self.keep_unloaded(response), response.url, response.status)
 
     def keep_unloaded(self, response: Response) -> str:
         """Write a response to the files store, where every response is kept as crawled, and return its path;
         without the :class:`StoredFile` that :meth:`parse` yields for OCDS, nothing loads it."""
-        # A large body is already in the files store: crawler.handlers wrote it as it arrived (STREAMED_PATH).
-        return str(response.meta.get("ocds_atlas_path") or self.files.write(response.url, response.body))
+        return self.files.keep(response, later=False).path
 
     def within_dates(self, first: date, last: date) -> bool:
         """Whether a period (a listed file's month or year, both days included) meets the crawl's ``from_date`` and

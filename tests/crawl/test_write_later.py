@@ -52,7 +52,7 @@ def test_without_the_pipeline_the_spider_writes_each_file_at_once(spider):
 
 
 def test_under_the_pipeline_the_file_carries_its_body_and_is_written_whole_later(spider):
-    spider.write_later = True
+    spider.files.later = True
     body = b'{"releases": []}'
     item = stored(spider, response("http://127.0.0.1:1/pages?page=1", body))
     assert item.body == body
@@ -66,7 +66,7 @@ def test_under_the_pipeline_the_file_carries_its_body_and_is_written_whole_later
 
 
 def test_a_streamed_body_is_in_the_files_store_already(spider, tmp_path):
-    spider.write_later = True
+    spider.files.later = True
     streamed = tmp_path / "streamed.json"
     streamed.write_bytes(b'{"releases": []}')
     item = stored(spider, response("http://127.0.0.1:1/big", b"", ocds_atlas_path=str(streamed)))
@@ -94,7 +94,7 @@ def test_the_pipeline_writes_then_registers_in_its_thread_and_holds_a_bounded_am
     monkeypatch.setattr(pipelines, "UNWRITTEN_BYTES", 300)
     pipeline = StorePipeline(get_crawler(WriteLaterSpider, {"OCDS_ATLAS_LOADERS": 1}))
     pipeline.intake = intake = Intake()  # type: ignore[assignment]
-    spider.write_later = True
+    spider.files.later = True
     jobs: list[tuple[Deferred, Any, tuple[Any, ...]]] = []
 
     def in_thread(function: Any, *args: Any) -> Deferred:
