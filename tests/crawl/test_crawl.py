@@ -106,21 +106,6 @@ def test_unknown_spider_is_one_clear_error(atlas_env):
     assert "Traceback" not in result.output
 
 
-def test_demo_compiles_three_countries(atlas_env, conn, tmp_path):
-    result = runner.invoke(app, ["demo", "--output", str(tmp_path / "export")])
-    assert result.exit_code == 0, result.output
-    rows = conn.execute(
-        "SELECT p.country, count(*) AS n FROM compiled_release c JOIN publisher p ON p.id = c.publisher_id "
-        "GROUP BY p.country"
-    ).fetchall()
-    assert {row["country"] for row in rows} == {"XA", "XB", "XC"}
-    assert all(row["n"] >= 1000 for row in rows)
-    for key in SANDBOX_PUBLISHERS:
-        assert (tmp_path / "export" / "compiled" / f"sandbox_{key}" / "full.jsonl.gz").is_file()
-    for word in ("XA", "XB", "XC", "compiled releases", "warning notes"):
-        assert word in result.output
-
-
 @pytest.mark.parametrize("missing", ["country", "publisher_name", "data_type", "ocds_version"])
 def test_spiders_must_declare(missing):
     from crawler.spiders import SimpleSpider

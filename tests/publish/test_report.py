@@ -16,6 +16,7 @@ from aggregator.cli.main import app
 from aggregator.compare.catalogue import CATALOGUE
 from aggregator.publish.export import export
 from aggregator.publish.report.site import write_site
+from aggregator.sandbox import SANDBOX_PUBLISHERS
 from tests.publish.report_fixtures import build_atlas
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -164,10 +165,21 @@ def test_stated_year_and_partial_years_are_pure_functions() -> None:
     assert stated_year(units[1:], [2022, 2023, 2024]) == 2024
 
 
-def test_demo_ends_with_the_report(atlas_env, tmp_path) -> None:
-    """The whole pipeline on the sandbox publishers, then the site from what it computed, linking the export."""
+def test_demo_compiles_three_countries_and_ends_with_the_report(atlas_env, conn, tmp_path) -> None:
+    """The whole pipeline on the sandbox publishers, then the site from what it computed, linking the export (one
+    demo for both: each takes about 20 s)."""
     result = CliRunner().invoke(app, ["demo", "--output", str(tmp_path / "export")])
     assert result.exit_code == 0, result.output
+    rows = conn.execute(
+        "SELECT p.country, count(*) AS n FROM compiled_release c JOIN publisher p ON p.id = c.publisher_id "
+        "GROUP BY p.country"
+    ).fetchall()
+    assert {row["country"] for row in rows} == {"XA", "XB", "XC"}
+    assert all(row["n"] >= 1000 for row in rows)
+    for key in SANDBOX_PUBLISHERS:
+        assert (tmp_path / "export" / "compiled" / f"sandbox_{key}" / "full.jsonl.gz").is_file()
+    for word in ("XA", "XB", "XC", "compiled releases", "warning notes"):
+        assert word in result.output
     home = atlas_env / "report" / "index.html"
     assert f"report: {home}" in result.output.replace("\n", "")
     html = home.read_text(encoding="utf-8")
