@@ -12,7 +12,7 @@ import typer
 from aggregator import db, settings
 from aggregator.cli.guard import guarded
 from aggregator.errors import AtlasError
-from aggregator.operate.pipeline import make_console
+from aggregator.operate.consoles import make_console
 
 
 def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:

@@ -11,8 +11,8 @@ import typer
 from rich.text import Text
 
 from aggregator.errors import describe
+from aggregator.operate.consoles import console
 from aggregator.operate.observability import report_failure
-from aggregator.operate.pipeline import console
 
 
 def guarded(function: Callable[..., None]) -> Callable[..., None]:

@@ -2,42 +2,26 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from aggregator import settings
-from aggregator.compile.held import compile_held
-from aggregator.compile.run import compile_ocids, count_pending
-from aggregator.compile.store import CompileSummary, finish_run
 from aggregator.db import query
-from aggregator.raw.bulk import expand_paths, load_paths
-from aggregator.raw.crawls import PublisherInfo, publisher_by_name
-from aggregator.raw.load import FileOutcome
+from aggregator.operate.consoles import console
+from aggregator.raw.crawls import publisher_by_name
 from aggregator.raw.locks import one_at_a_time
 
+# The stages' modules are imported by the functions that run them: a command imports only what it runs (compile's
+# imports, ocdsmerge's among them, were a third of starting ``ocds-atlas indicators refresh``).
 if TYPE_CHECKING:
+    from aggregator.compile.store import CompileSummary
     from aggregator.normalize.refresh import NormalizeSummary
     from aggregator.publish.export import ExportedFile
-
-
-def make_console(stderr: bool = False) -> Console:
-    """A console that does not cut tables to 80 columns when output goes to a file or a pipe (CI, cron): 132, or
-    ``COLUMNS`` when set. What it prints is never read as rich's markup: titles, names, paths and messages are data
-    (a publisher titled ``[/x]`` stopped ``status``); style comes from :class:`rich.text.Text` only."""
-    stream = sys.stderr if stderr else sys.stdout
-    columns = os.environ.get("COLUMNS", "")
-    width = None if stream.isatty() else int(columns) if columns.isdigit() else 132
-    return Console(stderr=stderr, width=width, markup=False)
-
-
-console = make_console(stderr=True)
+    from aggregator.raw.load import FileOutcome
 
 
 def progress() -> Progress:
@@ -67,6 +51,11 @@ def load_with_progress(
     """Load files as one crawl of kind ``load`` (``compiled``: files of compiled releases), compiling as it goes
     what each file holds whole (not with ``queue_only``), with a progress bar and a summary; return the crawl's id
     and each file's outcome."""
+    from aggregator.compile.held import compile_held
+    from aggregator.compile.store import finish_run
+    from aggregator.raw.bulk import expand_paths, load_paths
+    from aggregator.raw.crawls import PublisherInfo
+
     data_type = "compiled_release" if compiled else None
     info = PublisherInfo(publisher, title or publisher, country, ocds_version=ocds_version, data_type=data_type)
     total = len(expand_paths(paths))
@@ -111,6 +100,7 @@ def compile_with_progress(
     normalize_after: bool = True,
 ) -> CompileSummary:
     """Compile, then normalize what compiling changed (see :func:`normalize_with_progress`)."""
+    from aggregator.compile.run import compile_ocids, count_pending
     from aggregator.operate.stage_jobs import compile_in_workers
 
     ids = [publisher_by_name(conn, name)["id"] for name in publishers] if publishers else None
