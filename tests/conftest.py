@@ -19,6 +19,7 @@ from psycopg import sql
 
 from aggregator import db
 from aggregator.compile.rules import rules_for
+from aggregator.db import create_database
 from aggregator.migrate import migrate
 from aggregator.sandbox import SandboxServer
 
@@ -70,11 +71,9 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def _create(admin_url: str, name: str, template: str | None = None) -> str:
-    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-    if template:
-        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+    """A database made as ocds-atlas makes its own (its locale: :func:`aggregator.db.create_database`)."""
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(statement)
+        create_database(conn, name, template)
     return with_database(admin_url, name)
 
 

@@ -50,6 +50,9 @@ def test_the_embedded_server_runs_with_the_settings(monkeypatch, tmp_path: Path)
             assert conn.execute("SHOW work_mem").fetchone()[0] == "12MB"
             assert conn.execute("SHOW shared_buffers").fetchone()[0] == "160MB"  # restarted: no one else was there
             assert conn.execute("SHOW checkpoint_timeout").fetchone()[0] == "15min"
+            # its database compares text byte by byte (tests/base/test_database_locale.py)
+            row = conn.execute("SELECT datlocprovider, datlocale FROM pg_database WHERE datname = current_database()")
+            assert row.fetchone() == ("b", "C.UTF-8")
     finally:
         pid = int((tmp_path / "pgdata" / "postmaster.pid").read_text().split()[0])
         os.kill(pid, signal.SIGINT)  # a fast shutdown of the server this test started

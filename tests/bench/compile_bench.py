@@ -369,12 +369,13 @@ def fresh_database(url: str) -> str:
     import psycopg
     from psycopg import sql
 
+    from aggregator.db import create_database
     from tests.conftest import with_database
 
     name = f"atlas_bench_{os.getpid()}"
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        create_database(conn, name)  # as the embedded server's is made
     return with_database(url, name)
 
 

@@ -24,6 +24,7 @@ import psycopg
 from psycopg import sql
 
 from aggregator import db
+from aggregator.db import create_database
 from aggregator.sandbox import SANDBOX_PUBLISHERS
 from aggregator.sandbox.generate import cached_releases
 from tests.conftest import ORGID, RATES, ROOT, STANDARD
@@ -135,11 +136,8 @@ class Server:
         self.server.ensure_postgres_running()
 
     def create(self, name: str, template: str | None = None) -> str:
-        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-        if template:
-            statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
         with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(statement)
+            create_database(conn, name, template)
         return self.url(name)
 
     def clone(self, template: str) -> str:
