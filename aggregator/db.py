@@ -106,9 +106,8 @@ def locale_clause(server_version: int) -> str:
 
     The server's own default is the locale of the machine that made it, often a libc locale (``C.UTF-8``,
     ``en_US.UTF-8``) whose every comparison of text calls ``strcoll``: rows then come in an order that depends on
-    that machine (``en_US`` sorts ``ocds-a`` and ``OCDS-A`` together, ``C.UTF-8`` by code point), and indexes of
-    text compare more slowly (against ``C.UTF-8``, a normalize of the bench's 204 MB took about 3 % more server
-    CPU, a load about 2 % more)."""
+    that machine's language (``C.UTF-8`` happens to sort by code point), and indexes of text compare more slowly
+    (against ``C.UTF-8``, a normalize of the bench's 204 MB took about 3 % more server CPU, a load about 2 % more)."""
     if server_version >= 170000:
         return " TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER builtin BUILTIN_LOCALE 'C.UTF-8'"
     if server_version >= 150000:

@@ -19,7 +19,6 @@ from psycopg import sql
 
 from aggregator import db
 from aggregator.compile.rules import rules_for
-from aggregator.db import create_database
 from aggregator.migrate import migrate
 from aggregator.sandbox import SandboxServer
 
@@ -73,7 +72,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def _create(admin_url: str, name: str, template: str | None = None) -> str:
     """A database made as ocds-atlas makes its own (its locale: :func:`aggregator.db.create_database`)."""
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        create_database(conn, name, template)
+        db.create_database(conn, name, template)
     return with_database(admin_url, name)
 
 

@@ -24,7 +24,6 @@ import psycopg
 from psycopg import sql
 
 from aggregator import db
-from aggregator.db import create_database
 from aggregator.sandbox import SANDBOX_PUBLISHERS
 from aggregator.sandbox.generate import cached_releases
 from tests.conftest import ORGID, RATES, ROOT, STANDARD
@@ -137,7 +136,7 @@ class Server:
 
     def create(self, name: str, template: str | None = None) -> str:
         with psycopg.connect(self.url(), autocommit=True) as conn:
-            create_database(conn, name, template)
+            db.create_database(conn, name, template)
         return self.url(name)
 
     def clone(self, template: str) -> str:
