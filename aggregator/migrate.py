@@ -26,7 +26,7 @@ _LOCK_ID = 0x0CD5A71A5
 
 #: Schemas a library owns, installed from the library's own SQL (never copied into sql/) by a function that runs
 #: after the migration making room for them, and on every later run, so the schema follows the installed version.
-LIBRARY_SCHEMAS = {"0007_create_task_queue": "aggregator.operate.tasks:install_schema"}
+LIBRARY_SCHEMAS = {"0007_create_task_queue": "aggregator.operate.task_schema:install_schema"}
 
 _CREATE_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migration (

@@ -12,40 +12,36 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import re
 import socket
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime
-from importlib import metadata, resources
 from typing import TYPE_CHECKING, Any
 
 import procrastinate
 import psycopg
-from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from aggregator import db
 from aggregator.db import query
 from aggregator.errors import describe
 from aggregator.notes import Note
+from aggregator.operate.task_schema import SCHEMA
 from aggregator.raw.shapes import Problem
 
-if TYPE_CHECKING:  # not imported at run time: migrate() imports this module, and needs neither
+if TYPE_CHECKING:  # not imported at run time: needed by none of the functions a worker starts with
     from aggregator.compile.store import CompileSummary
     from aggregator.normalize.process import Context
     from aggregator.normalize.refresh import NormalizeSummary
 
 logger = logging.getLogger(__name__)
 
-SCHEMA = "task_queue"
 QUEUE = "atlas"
 COMPILE_TASK = "compile_batch"
 NORMALIZE_TASK = "normalize_batch"
 #: Retried: what another attempt can cure (a deadlock between two batches, a dropped connection). A bug is not.
 RETRY = procrastinate.RetryStrategy(max_attempts=5, wait=1, retry_exceptions={psycopg.OperationalError})
-_MIGRATION = re.compile(r"^(\d+)\.(\d+)\.(\d+)_\d+_\w+\.sql$")
 
 
 def make_app(url: str) -> procrastinate.App:
@@ -226,44 +222,3 @@ def add_normalize_summary(summary: NormalizeSummary, value: dict[str, Any]) -> N
 
 
 # procrastinate's schema, installed from the package's own SQL (aggregator/migrate.py calls this).
-
-
-def install_schema(conn: psycopg.Connection) -> None:
-    """Install procrastinate's schema in ``task_queue``, or bring it up to the installed procrastinate's version by
-    applying procrastinate's own migrations since the recorded one; record the version as the schema's comment."""
-    installed = _scalar(conn.execute(query("operate/tasks", "select_schema_version")).fetchone())
-    current = metadata.version("procrastinate")
-    if installed == current:
-        return
-    scripts = [_read_sql("schema.sql")] if installed is None else migrations_between(installed, current)
-    # procrastinate's SQL names its objects without a schema: for this transaction only, ours comes first.
-    previous = _scalar(conn.execute(query("operate/tasks", "select_search_path")).fetchone())
-    conn.execute(query("operate/tasks", "set_search_path"), {"path": f"{SCHEMA}, {previous}"})
-    for script in scripts:
-        conn.execute(script)  # type: ignore[arg-type]  # procrastinate's SQL, run as the package ships it
-    conn.execute(query("operate/tasks", "set_search_path"), {"path": previous})
-    conn.execute(sql.SQL("COMMENT ON SCHEMA {} IS {}").format(sql.Identifier(SCHEMA), sql.Literal(current)))
-
-
-def migrations_between(installed: str, current: str) -> list[str]:
-    """procrastinate's migration scripts newer than ``installed`` and not newer than ``current``, in order."""
-    low, high = _version(installed), _version(current)
-    scripts = []
-    for entry in sorted(resources.files("procrastinate.sql.migrations").iterdir(), key=lambda e: e.name):
-        match = _MIGRATION.match(entry.name)
-        if match and low < tuple(int(part) for part in match.groups()) <= high:
-            scripts.append(entry.read_text(encoding="utf-8"))
-    return scripts
-
-
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
-
-
-def _scalar(row: Any) -> Any:
-    """The one value of a row, whichever row factory the caller's connection has (migrate() accepts any)."""
-    return next(iter(row.values())) if isinstance(row, dict) else row[0]
-
-
-def _read_sql(name: str) -> str:
-    return (resources.files("procrastinate.sql") / name).read_text(encoding="utf-8")

@@ -28,7 +28,7 @@ from aggregator.cli.main import app
 from aggregator.compile import run as compile_module
 from aggregator.errors import AtlasError
 from aggregator.normalize import refresh
-from aggregator.operate import stage_jobs, tasks
+from aggregator.operate import stage_jobs, task_schema, tasks
 from aggregator.operate import workers as worker
 from aggregator.operate.stage_jobs import compile_jobs, compile_summary, normalize_jobs, normalize_summary
 from aggregator.operate.workers import queue_batches
@@ -312,9 +312,9 @@ def test_procrastinate_schema_is_installed_in_its_own_schema(conn):
 
 
 def test_an_upgrade_applies_procrastinates_migrations_since_the_recorded_version():
-    scripts = tasks.migrations_between("3.3.0", "3.10.0")
+    scripts = task_schema.migrations_between("3.3.0", "3.10.0")
     assert len(scripts) == 2 and "procrastinate_retry_job_v2" in scripts[0] + scripts[1]
-    assert tasks.migrations_between("3.10.0", "3.10.0") == []
+    assert task_schema.migrations_between("3.10.0", "3.10.0") == []
 
 
 def test_the_default_number_of_workers_is_the_cores_the_process_may_use():

@@ -1,9 +1,5 @@
 -- The task queue (aggregator/tasks.py, aggregator/worker.py). procrastinate's tables live in schema task_queue.
 
--- name: select_schema_version
--- The procrastinate version the schema was installed from (the schema's comment); NULL before the first install.
-SELECT obj_description(oid, 'pg_namespace') AS version FROM pg_namespace WHERE nspname = 'task_queue'
-
 -- name: lock_job
 -- Two runs of one job (a worker presumed dead that was only slow) take turns; the second finds the first's summary.
 SELECT pg_advisory_xact_lock(1952541541, mod(%(job_id)s::bigint, 2147483647)::int)
@@ -72,10 +68,3 @@ DELETE FROM task_queue.job_summary WHERE job_id IN (SELECT id FROM deleted)
 SELECT count(*) FILTER (WHERE status = 'todo') AS todo, count(*) FILTER (WHERE status = 'doing') AS doing
 FROM task_queue.procrastinate_jobs
 WHERE queue_name = %(queue)s
-
--- name: select_search_path
-SELECT current_setting('search_path') AS path
-
--- name: set_search_path
--- For the current transaction only.
-SELECT set_config('search_path', %(path)s, true)
