@@ -1,25 +1,23 @@
 """The compile and normalize stages as jobs of the task queue: their batches as :class:`Batch` jobs, run by
 :func:`aggregator.operate.workers.run_batches`, and the summaries the jobs return added up. What the stages take as
-their ``parallel`` runner."""
+their ``parallel`` runner.
+
+The task queue (procrastinate, 0.3 CPU s to import) and the worker processes are imported by the functions that run
+batches in them: a compile or normalize small enough to run alone imports neither."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
-from aggregator.compile.store import CompileSummary
-from aggregator.normalize.refresh import NormalizeSummary
-from aggregator.operate.tasks import (
-    COMPILE_TASK,
-    NORMALIZE_TASK,
-    add_normalize_summary,
-    compile_summary_from_json,
-)
-from aggregator.operate.workers import Batch, run_batches
+if TYPE_CHECKING:
+    from aggregator.compile.store import CompileSummary
+    from aggregator.normalize.refresh import NormalizeSummary
+    from aggregator.operate.workers import Batch
 
 
 def compile_in_workers(
@@ -32,6 +30,8 @@ def compile_in_workers(
     full: bool = False,
 ) -> CompileSummary:
     """Compile the batches in ``workers`` local worker processes (and any others serving the queue)."""
+    from aggregator.operate.workers import run_batches
+
     summaries = run_batches(conn, compile_jobs(batches, versioned, started, full), workers, on_batch)
     return compile_summary(summaries)
 
@@ -39,6 +39,9 @@ def compile_in_workers(
 def compile_jobs(
     batches: Iterable[tuple[int, list[str]]], versioned: bool, started: datetime, full: bool = False
 ) -> Iterator[Batch]:
+    from aggregator.operate.tasks import COMPILE_TASK
+    from aggregator.operate.workers import Batch
+
     return (
         Batch(
             COMPILE_TASK,
@@ -58,6 +61,9 @@ def compile_jobs(
 
 
 def compile_summary(summaries: list[dict[str, Any]]) -> CompileSummary:
+    from aggregator.compile.store import CompileSummary
+    from aggregator.operate.tasks import compile_summary_from_json
+
     summary = CompileSummary()
     for value in summaries:
         summary.add(compile_summary_from_json(value))
@@ -73,10 +79,15 @@ def normalize_in_workers(
     full: bool = False,
 ) -> NormalizeSummary:
     """Normalize the batches of compiled release ids in ``workers`` local worker processes (and any others)."""
+    from aggregator.operate.workers import run_batches
+
     return normalize_summary(run_batches(conn, normalize_jobs(batches, today, full), workers, on_batch))
 
 
 def normalize_jobs(batches: Iterable[list[int]], today: date, full: bool = False) -> Iterator[Batch]:
+    from aggregator.operate.tasks import NORMALIZE_TASK
+    from aggregator.operate.workers import Batch
+
     return (
         Batch(
             NORMALIZE_TASK,
@@ -89,6 +100,9 @@ def normalize_jobs(batches: Iterable[list[int]], today: date, full: bool = False
 
 
 def normalize_summary(summaries: list[dict[str, Any]]) -> NormalizeSummary:
+    from aggregator.normalize.refresh import NormalizeSummary
+    from aggregator.operate.tasks import add_normalize_summary
+
     summary = NormalizeSummary()
     for value in summaries:
         add_normalize_summary(summary, value)

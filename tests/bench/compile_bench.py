@@ -27,14 +27,14 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from aggregator import settings
-from aggregator.sandbox import SANDBOX_PUBLISHERS
-from aggregator.sandbox.generate import generate_releases
-from tests.bench import floor
+
+if TYPE_CHECKING:
+    from tests.bench import floor
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -42,6 +42,11 @@ BIN = Path(sys.executable).parent
 
 def generate(directory: Path, releases_wanted: int, megabytes: int, seed: int = 7) -> tuple[int, int]:
     """Write release packages to ``directory``; return (releases, bytes)."""
+    # Imported here, as the floor is in measure_floor: the compile step (``--compile-only``) imports only what
+    # ``ocds-atlas compile`` needs.
+    from aggregator.sandbox import SANDBOX_PUBLISHERS
+    from aggregator.sandbox.generate import generate_releases
+
     rng = random.Random(seed)
     releases: list[dict[str, Any]] = []
     size = 0
@@ -298,6 +303,7 @@ def measure_floor(data: Path, server: int | None) -> floor.Floor | None:
         print("floor not measured: it needs the server's CPU time, known for the embedded server only")
         return None
     from aggregator import db
+    from tests.bench import floor
 
     return floor.measure(sorted(data.glob("*.json")), db.embedded_server_url(), lambda: server_cpu(server))
 
