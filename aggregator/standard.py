@@ -22,7 +22,6 @@ import orjson
 
 from aggregator import settings
 from aggregator.errors import AtlasError
-from aggregator.fetch import cached_fetch
 
 #: The tag of the schema whose merge rules apply to each OCDS minor version.
 TAGS = {"1.0": "1__0__3", "1.1": "1__1__5"}
@@ -34,6 +33,8 @@ def schema_file(tag: str, name: str, location: str | None = None) -> dict[str, A
     location = location or settings.standard_url()
     try:
         if "://" in location and "{tag}" not in location:
+            from aggregator.fetch import cached_fetch  # a standard on the web (urllib's import, 0.05 s, else not made)
+
             path = cached_fetch(f"{location.rstrip('/')}/{tag}/{name}", name=f"standard-{tag}-{name}")
             return orjson.loads(path.read_bytes())
         return _from_archive(archive_path(tag, location), name)
@@ -44,6 +45,8 @@ def schema_file(tag: str, name: str, location: str | None = None) -> dict[str, A
 def archive_path(tag: str, location: str) -> Path:
     """The standard's release archive for ``tag``: a file in a local directory, or a download."""
     if "://" in location:
+        from aggregator.fetch import cached_fetch
+
         return cached_fetch(location.format(tag=tag), name=f"standard-{tag}.zip")
     path = Path(location) / f"{tag}.zip"
     if not path.is_file():

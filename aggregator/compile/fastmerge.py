@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import functools
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import ocdsmerge
+if TYPE_CHECKING:
+    from aggregator.compile.rules import Merger
 
 OMIT = "omitWhenMerged"
 WHOLE_LIST = "wholeListMerge"
@@ -40,7 +41,7 @@ class Unsupported(Exception):
 
 
 @functools.cache
-def rule_tree(merger: ocdsmerge.Merger) -> RuleTree:
+def rule_tree(merger: Merger) -> RuleTree:
     """The merger's rules, keyed by path, as a tree keyed by field name (array items share their array's node)."""
     tree: RuleTree = {}
     for path, rule in merger.merge_rules.items():
@@ -53,7 +54,7 @@ def rule_tree(merger: ocdsmerge.Merger) -> RuleTree:
     return tree
 
 
-def compiled_release(merger: ocdsmerge.Merger, releases: list[dict[str, Any]]) -> dict[str, Any]:
+def compiled_release(merger: Merger, releases: list[dict[str, Any]]) -> dict[str, Any]:
     """The compiled release of ``releases`` (merged in the order of their ``date``), or :class:`Unsupported`."""
     if merger.rule_overrides:
         raise Unsupported("rule overrides")

@@ -21,6 +21,7 @@ import copy
 import hashlib
 import logging
 import re
+import struct
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -28,9 +29,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-
-from ocdskit.upgrade import upgrade_release_10_11
-from ocdsmerge.exceptions import OCDSMergeError, OCDSMergeWarning
 
 from aggregator.compile import fastmerge
 from aggregator.compile.rules import Rules
@@ -85,6 +83,8 @@ class _Merged:
 def merge_order(releases: Iterable[ReleaseInput]) -> list[ReleaseInput]:
     """Distinct bodies, in merge order."""
     releases = list(releases)
+    if len(releases) < 2:
+        return releases
     distinct = releases
     if len({r.data_id for r in releases}) < len(releases):  # the same body twice: the first loaded is kept
         seen: set[int] = set()
@@ -93,15 +93,18 @@ def merge_order(releases: Iterable[ReleaseInput]) -> list[ReleaseInput]:
             if release.data_id not in seen:
                 seen.add(release.data_id)
                 distinct.append(release)
-    return sorted(distinct, key=lambda r: (r.date_text or "", r.release_id or "", r.load_order))
+    return sorted(distinct, key=_merge_key)
+
+
+def _merge_key(release: ReleaseInput) -> tuple[str, str, tuple[int, ...] | int]:
+    return (release.date_text or "", release.release_id or "", release.load_order)
 
 
 def input_hash(label: str, releases: list[ReleaseInput], records: list[RecordInput]) -> bytes:
-    """Of the rules and the inputs in merge order: equal hashes mean an equal compiled release."""
-    digest = hashlib.sha256(label.encode())
-    for data_id in [r.data_id for r in releases] + [-r.data_id for r in records]:
-        digest.update(data_id.to_bytes(8, "big", signed=True))
-    return digest.digest()
+    """Of the rules and the inputs in merge order: equal hashes mean an equal compiled release (the label's UTF-8,
+    then each release's ``raw_data`` id and each record's, negated, as 8-byte big-endian signed integers)."""
+    ids = [r.data_id for r in releases] + [-r.data_id for r in records]
+    return hashlib.sha256(label.encode() + struct.pack(f">{len(ids)}q", *ids)).digest()
 
 
 def hash_label(rules_label: str, versioned: bool) -> str:
@@ -116,9 +119,11 @@ def inputs_digest(
 
 
 def usable(releases: list[ReleaseInput]) -> tuple[list[ReleaseInput], list[Problem]]:
+    if all(_usable(r) for r in releases):  # the usual case, without a list made again
+        return releases, []
     kept, problems = [], []
     for release in releases:
-        if release.date is not None and release.date_text is not None and isinstance(release.body.get("id"), str):
+        if _usable(release):
             kept.append(release)
             continue
         data = {"release_id": release.release_id}
@@ -132,6 +137,10 @@ def usable(releases: list[ReleaseInput]) -> tuple[list[ReleaseInput], list[Probl
             message = "a release whose date is not an ISO 8601 date-time is left out of the merge"
             problems.append(Problem("warning", "unusable_date", message, {**data, "date": release.date_text}))
     return kept, problems
+
+
+def _usable(release: ReleaseInput) -> bool:
+    return release.date is not None and release.date_text is not None and isinstance(release.body.get("id"), str)
 
 
 def compile_ocid(
@@ -159,6 +168,8 @@ def compile_ocid(
     if kept:
         merged = merge_releases(rules, kept, versioned=versioned, fast_only=fast_only)
         if merged.body is not None and rules.tag < "1__1":
+            from ocdskit.upgrade import upgrade_release_10_11  # 1.0 only: ocdskit imports ocdsmerge
+
             with _upgrade_log(merged):
                 upgrade_release_10_11(merged.body, reorder=False)
         problems.extend(merged.problems)
@@ -201,18 +212,48 @@ def merge_releases(
         with _upgrade_log(merged):
             bodies = [_upgraded(r.body) if r.ocds_version == "1.0" else r.body for r in releases]
     merged.warnings.update(_repeated_dates(releases))
+    if not versioned:
+        # The fast merge warns of nothing: what it cannot merge as ocdsmerge would, it leaves (ocdsmerge is imported
+        # only then, see aggregator.compile.rules).
+        try:
+            merged.body = fastmerge.compiled_release(rules.merger, bodies)
+            return merged
+        except fastmerge.Unsupported:
+            if fast_only:
+                raise
+        except _MERGE_ERRORS as error:
+            return _failed(merged, error)
+    return _with_ocdsmerge(merged, rules, bodies, versioned=versioned, fast_only=fast_only)
+
+
+#: What a merge raises on releases it cannot merge (beside ocdsmerge's own error): a note, not a failed run.
+_MERGE_ERRORS = (TypeError, AttributeError, ValueError)
+
+
+def _failed(merged: _Merged, error: Exception) -> _Merged:
+    merged.body = merged.versioned = None
+    merged.problems.append(Problem("error", "merge_failed", f"the releases could not be merged: {error}"))
+    return merged
+
+
+def _with_ocdsmerge(
+    merged: _Merged, rules: Rules, bodies: list[dict[str, Any]], *, versioned: bool, fast_only: bool
+) -> _Merged:
+    """The compiled release (and, with ``versioned``, the versioned release) by ocdsmerge, its warnings counted."""
+    from ocdsmerge.exceptions import OCDSMergeError, OCDSMergeWarning
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", OCDSMergeWarning)
         try:
-            merged.body = (
-                fastmerge.compiled_release(rules.merger, bodies) if fast_only else _compiled_release(rules, bodies)
-            )
             if versioned:
+                merged.body = (
+                    fastmerge.compiled_release(rules.merger, bodies) if fast_only else _compiled_release(rules, bodies)
+                )
                 merged.versioned = rules.merger.create_versioned_release(bodies)
-        except (OCDSMergeError, TypeError, AttributeError, ValueError) as error:
-            merged.body = merged.versioned = None
-            merged.problems.append(Problem("error", "merge_failed", f"the releases could not be merged: {error}"))
-            return merged
+            else:  # a shape the fast merge left to ocdsmerge
+                merged.body = rules.merger.create_compiled_release(bodies)
+        except (OCDSMergeError, *_MERGE_ERRORS) as error:
+            return _failed(merged, error)
     for warning in caught:
         if issubclass(warning.category, OCDSMergeWarning):
             paths = _QUOTED_PATH.findall(str(warning.message))
@@ -264,6 +305,8 @@ def loaded_compiled(ocid: str, loaded: list[ReleaseInput], digest: bytes, proble
 
 
 def _upgraded(body: dict[str, Any]) -> dict[str, Any]:
+    from ocdskit.upgrade import upgrade_release_10_11
+
     upgraded = copy.deepcopy(body)
     upgrade_release_10_11(upgraded, reorder=False)
     return upgraded

@@ -21,7 +21,6 @@ from pathlib import Path
 from aggregator.raw.archives import expand_file
 from aggregator.raw.shapes import Item, Problem, iter_items
 from aggregator.raw.sources import READ_ERRORS, ArchiveTooLarge, ReadLimits, Source, read_head, skipped, unreadable
-from aggregator.raw.stream import read_large
 from aggregator.raw.text import at_root_path, decode, items_of_values, iter_values, truncated
 
 __all__ = [
@@ -104,6 +103,10 @@ def read_source(
         yield unreadable(source.name, failure)
         return
     if raw is None:
+        # Imported here: the incremental parser (ijson and the modules around it) only reads sources over the
+        # threshold, and each load worker would import it.
+        from aggregator.raw.stream import read_large
+
         yield from read_large(source, encoding, root_path, limits, ocid_from_id)
         return
     if error is not None:

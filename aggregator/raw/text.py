@@ -17,9 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
-import charset_normalizer
 import orjson
-from charset_normalizer.md import mess_ratio
 
 from aggregator.raw.depth import too_deep
 from aggregator.raw.shapes import Item, Problem, iter_items
@@ -100,6 +98,10 @@ def detect(raw: bytes) -> str:
     """
     if raw.startswith(UTF16_32_BOMS):
         return "utf-32" if raw.startswith(UTF16_32_BOMS[:2]) else "utf-16"
+    # Imported here: a UTF-8 file (nearly every one) never needs it, and every load worker would import it.
+    import charset_normalizer
+    from charset_normalizer.md import mess_ratio
+
     raw = raw.replace(b"\x00", b"")
     best = charset_normalizer.from_bytes(raw).best()
     sample = b"\n".join(_NON_ASCII_LINE.findall(raw[:4_000_000]))[:200_000]
