@@ -220,9 +220,11 @@ def merge_batch(
             continue
         for problem in rules.problems:
             summary.note_rule_problem(publisher_id, problem)
-        batch.notes.extend(notes_of(publisher_id, ocid, result.problems))
-        batch.parts.extend(parts_of(publisher_id, ocid, rules.problems, result.warnings))
-        summary.warnings.update({(publisher_id, key): n for key, n in result.warnings.items()})
+        if result.problems:
+            batch.notes.extend(notes_of(publisher_id, ocid, result.problems))
+        if rules.problems or result.warnings:
+            batch.parts.extend(parts_of(publisher_id, ocid, rules.problems, result.warnings))
+            summary.warnings.update({(publisher_id, key): n for key, n in result.warnings.items()})
         if result.body is None:
             summary.failed += 1
         else:
