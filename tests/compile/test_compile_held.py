@@ -236,3 +236,28 @@ def test_versioned_releases_asked_for_after_a_load_that_compiled(atlas_env, conn
     rows = conn.execute("SELECT d.body FROM compiled_release c JOIN data d ON d.id = c.versioned_data_id").fetchall()
     assert len(rows) == 900 and all("releaseID" in json.dumps(row["body"]) for row in rows)
     assert "compiled 0 OCIDs" in invoke("compile", "--versioned")
+
+
+def test_a_load_compiles_ties_repeats_and_altered_packages_as_compile_would(atlas_env, conn, tmp_path):
+    """The same merge order where only the rows' ids tell releases apart (two members of one archive, each the first
+    item of its member, with one date and one id), the same body given twice, and the extensions of a package whose
+    metadata was stored without a U+0000 (as stored, in the notes too)."""
+    import zipfile
+
+    first = release("ocds-x-tie", "r1", "2024-01-01T00:00:00Z", tender={"id": "t", "title": "First"})
+    second = release("ocds-x-tie", "r1", "2024-01-01T00:00:00Z", tender={"id": "t", "title": "Second"})
+    twice = release("ocds-x-twice", "r1", "2024-01-01T00:00:00Z", tender={"id": "t"})
+    archive = tmp_path / "members.zip"
+    with zipfile.ZipFile(archive, "w") as members:
+        members.writestr("a.json", json.dumps(package([first, twice])))
+        members.writestr("b.json", json.dumps(package([second, twice])))
+    nul = tmp_path / "nul.json"
+    extension = "https://extensions.example.org/a\u0000b/extension.json"
+    nul.write_text(json.dumps(package([release("ocds-x-ext", "r1", "2024-01-01T00:00:00Z")], [extension])))
+    load(archive, nul)
+    assert queued(conn, "held") == set()
+    load(archive, nul, publisher="read_back")
+    invoke("compile")
+    assert outcome(conn, "held") == outcome(conn, "read_back")
+    assert summing_notes(conn, "held") == summing_notes(conn, "read_back")
+    assert compiled(conn)["ocds-x-tie"]["tender"]["title"] == "Second"
