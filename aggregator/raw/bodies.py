@@ -180,23 +180,58 @@ def store(cursor: psycopg.Cursor, table: str, bodies: dict[bytes, bytes]) -> dic
 
 def store_new(cursor: psycopg.Cursor, table: str, bodies: dict[bytes, bytes]) -> tuple[dict[bytes, int], set[bytes]]:
     """:func:`store`, which also says which hashes it inserted: bodies that no row of any committed transaction
-    had, nor any before in this one."""
+    had, nor any before in this one.
+
+    When the bodies this process stored last in the table were all new (a first load, compiled releases), they are
+    copied straight in, without being looked up first: the look-up was a tenth of a first load's server time. A copy
+    that meets a body stored already is rolled back (a savepoint), and the bodies are looked up, as they are from then
+    on until a batch finds none stored."""
     if table not in TABLES:
         raise ValueError(table)
     if not bodies:
         return {}, set()
     hashes = list(bodies)
     cursor = cursor.connection.cursor(row_factory=tuple_row)
+    packed = False  # the bodies as the table stores them: only the missing ones are packed, once known
+    if _all_new.get(table, True):
+        if table in PACKED:
+            bodies, packed = {digest: pack(text) for digest, text in bodies.items()}, True
+        copied = _copy_new(cursor, table, hashes, bodies)
+        if copied is not None:
+            return copied, set(hashes)
+        _all_new[table] = False
     select = sql.SQL("SELECT hash, id FROM {} WHERE hash = ANY(%b)").format(sql.Identifier(table))
     ids = {bytes(row[0]): row[1] for row in cursor.execute(select, (hashes,), prepare=False).fetchall()}
+    _all_new[table] = not ids
     missing = [h for h in hashes if h not in ids]
     if not missing:
         return ids, set()
-    if table in PACKED:
+    if table in PACKED and not packed:
         bodies = {digest: pack(bodies[digest]) for digest in missing}
     inserted, new = _insert(cursor, table, missing, bodies)
     ids.update(inserted)
     return ids, new
+
+
+#: Per table: whether the bodies this process stored last were all new (see :func:`store_new`).
+_all_new: dict[str, bool] = {}
+
+
+def _copy_new(
+    cursor: psycopg.Cursor, table: str, digests: list[bytes], bodies: dict[bytes, bytes]
+) -> dict[bytes, int] | None:
+    """Copy bodies (as the table stores them) straight into the table, in a savepoint, with ids taken from the
+    table's sequence first (looking the hashes up again after the copy, to learn their ids, was a tenth of a load's
+    statements' time); return their ids, or None when one was stored already (by this transaction, or another that
+    committed meanwhile): nothing is then copied."""
+    try:
+        with cursor.connection.transaction():
+            next_ids = sql.SQL("SELECT nextval({}) FROM generate_series(1, %s)").format(sql.Literal(SEQUENCES[table]))
+            ids = [row[0] for row in cursor.execute(next_ids, (len(digests),)).fetchall()]
+            _copy(cursor, sql.Identifier(table), table in PACKED, digests, bodies, ids)
+    except psycopg.errors.UniqueViolation:
+        return None
+    return dict(zip(digests, ids, strict=True))
 
 
 def _insert(
@@ -205,24 +240,17 @@ def _insert(
     """Store bodies (as the table stores them) that were not stored when looked up; return their ids, and the hashes
     of those inserted here (not by another transaction meanwhile).
 
-    They are copied straight into the table, in a savepoint, with ids taken from the table's sequence first (looking
-    the hashes up again after the copy, to learn their ids, was a tenth of a load's statements' time). Another
-    transaction may have stored one of them since (two load workers reading one release in two files): the copy then
-    fails on the unique hash, and the bodies go through a staging table instead, from which only those still missing
-    are inserted. The staging table costs a third more time than the straight copy, so it is only the fallback.
+    They are copied straight into the table (:func:`_copy_new`). Another transaction may have stored one of them
+    since (two load workers reading one release in two files): the copy then fails on the unique hash, and the bodies
+    go through a staging table instead, from which only those still missing are inserted. The staging table costs a
+    third more time than the straight copy, so it is only the fallback.
     """
+    copied = _copy_new(cursor, table, missing, bodies)
+    if copied is not None:
+        return copied, set(missing)
     identifier = sql.Identifier(table)
     packed = table in PACKED
     select = sql.SQL("SELECT hash, id FROM {} WHERE hash = ANY(%b)").format(identifier)
-    try:
-        with cursor.connection.transaction():
-            next_ids = sql.SQL("SELECT nextval({}) FROM generate_series(1, %s)").format(sql.Literal(SEQUENCES[table]))
-            ids = [row[0] for row in cursor.execute(next_ids, (len(missing),)).fetchall()]
-            _copy(cursor, identifier, packed, missing, bodies, ids)
-    except psycopg.errors.UniqueViolation:
-        pass
-    else:
-        return dict(zip(missing, ids, strict=True)), set(missing)
     staging = sql.Identifier("packed_staging" if packed else "body_staging")
     create = "CREATE TEMP TABLE IF NOT EXISTS {} (hash bytea, body {}) ON COMMIT DROP"
     cursor.execute(sql.SQL(create).format(staging, sql.SQL("bytea" if packed else "text")))

@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 import orjson
+import psycopg
 from psycopg.rows import tuple_row
 
 from aggregator import db
@@ -152,3 +153,30 @@ def test_checks_written_in_sql_read_the_decoded_bodies(conn):
     assert [(row["id"], row["tag"]) for row in rows] == [
         (ids[digest], v["tag"][0]) for digest, v in zip(texts, values, strict=True)
     ]
+
+
+def test_bodies_are_copied_without_a_look_up_while_they_come_new(conn, monkeypatch):
+    """The first bodies are copied straight in; a batch that holds a stored body rolls its copy back and looks its
+    bodies up (only those missing are stored), as the batches after it do until one finds none stored."""
+    monkeypatch.setattr(bodies, "_all_new", {})
+    lookups = []
+    execute = psycopg.Cursor.execute
+
+    def counted(self, statement, *args, **kwargs):
+        if "WHERE hash = ANY" in (statement.as_string(self) if hasattr(statement, "as_string") else str(statement)):
+            lookups.append(statement)
+        return execute(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counted)
+    one, two, three, four = (dict([bodies.canonical({"n": n})[:2]]) for n in range(4))
+    with conn.transaction(), conn.cursor() as cursor:
+        first, new = bodies.store_new(cursor, "raw_data", one | two)
+        assert new == set(one | two) and not lookups  # copied straight in
+        again, new = bodies.store_new(cursor, "raw_data", two | three)  # two is stored: the copy rolls back
+        assert len(lookups) == 1 and new == set(three) and again[next(iter(two))] == first[next(iter(two))]
+        _, new = bodies.store_new(cursor, "raw_data", four)  # looked up (the last batch had one stored): none found
+        assert len(lookups) == 2 and new == set(four)
+        _, new = bodies.store_new(cursor, "raw_data", dict([bodies.canonical({"n": 5})[:2]]))
+        assert len(lookups) == 2 and len(new) == 1  # none found last time: copied straight in again
+    rows = conn.execute("SELECT body FROM raw_data ORDER BY id").fetchall()
+    assert [bodies.load(row["body"]) for row in rows] == [{"n": n} for n in (0, 1, 2, 3, 5)]  # each once
