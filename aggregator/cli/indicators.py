@@ -11,9 +11,6 @@ from aggregator.cli.app import connect_migrated, connect_reading, out
 from aggregator.cli.guard import guarded
 from aggregator.cli.output import csv_document as to_csv
 from aggregator.cli.output import emit, human, json_document
-from aggregator.compare import red_flags, show
-from aggregator.compare.catalogue import BY_ID
-from aggregator.compare.redflags.catalogue import BY_CODE
 from aggregator.errors import AtlasError
 
 indicators_app = typer.Typer(
@@ -30,6 +27,8 @@ EXTRA = {"country": (), "publisher": ("publisher",), "buyer": ("buyer_org_key",)
 
 
 def _check_format(fmt: str) -> None:
+    from aggregator.compare import show
+
     if fmt not in show.FORMATS:
         raise AtlasError(f"unknown format {fmt!r}: use one of {', '.join(show.FORMATS)}")
 
@@ -47,6 +46,8 @@ def indicators(
     ] = False,
 ) -> None:
     """Indicator values (computed after each compile or normalize; `indicators refresh` to recompute)."""
+    from aggregator.compare import red_flags, show
+
     if ctx.invoked_subcommand:
         return
 
@@ -69,6 +70,8 @@ def readable_values(rows: list[dict]) -> list[dict]:
 
 
 def _unit(indicator: str) -> str | None:
+    from aggregator.compare.catalogue import BY_ID
+
     item = BY_ID.get(indicator)
     return item.unit if item else None
 
@@ -82,6 +85,8 @@ def explain(
     fmt: Format = "table",
 ) -> None:
     """The processes an indicator's country-year value counts: OCID, in scope, eligible, what each contributed."""
+    from aggregator.compare import show
+    from aggregator.compare.catalogue import BY_ID
 
     _check_format(fmt)
     if indicator not in BY_ID:
@@ -142,6 +147,8 @@ def red_flags_command(
     """Cardinal's eleven red flags, computed per publisher after each compile or normalize: per country (or
     publisher), each code with its name, level (the process, or a party role), how many are flagged, of n, and the
     rate, every code even where none is flagged; or, with --list, every flag."""
+    from aggregator.compare import red_flags, show
+    from aggregator.compare.redflags.catalogue import BY_CODE
 
     _check_format(fmt)
     if code is not None and code.upper() not in BY_CODE:
@@ -164,6 +171,7 @@ def red_flags_command(
 
 
 def _write_prepared(publisher: str) -> None:
+    from aggregator.compare import red_flags
     from aggregator.raw.crawls import publisher_by_name
 
     with connect_reading() as conn, conn.transaction():
@@ -180,6 +188,7 @@ def quality(
     publisher: Annotated[str | None, typer.Option(help="Only this publisher.")] = None, fmt: Format = "table"
 ) -> None:
     """Field coverage and consistency checks per publisher, with failing OCIDs."""
+    from aggregator.compare import show
 
     _check_format(fmt)
     with connect_reading() as conn:

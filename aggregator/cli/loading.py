@@ -12,7 +12,6 @@ from aggregator.cli.app import console
 from aggregator.db import query
 from aggregator.errors import AtlasError
 from aggregator.operate.pipeline import load_with_progress
-from aggregator.operate.removal import remove_publisher
 from aggregator.raw.load import FileOutcome
 
 
@@ -63,6 +62,8 @@ def load_and_report(
     failed = [verdict for verdict in verdicts if verdict.failed]
     holds = conn.execute(query("cli/loading", "select_publisher_holds_data"), {"name": publisher}).fetchone()
     if not existed and not holds["present"]:  # a load beside it (which this one waited for) may have stored data
+        from aggregator.operate.removal import remove_publisher  # rarely: it imports the stages' refreshes
+
         remove_publisher(conn, publisher)
         console.print(f"publisher {publisher} not kept: the load stored nothing", highlight=False)
     if failed:
