@@ -119,7 +119,10 @@ def inputs_digest(
 
 
 def usable(releases: list[ReleaseInput]) -> tuple[list[ReleaseInput], list[Problem]]:
-    if all(_usable(r) for r in releases):  # the usual case, without a list made again
+    for release in releases:  # the usual case first: every release usable, no list made again
+        if release.date is None or release.date_text is None or not isinstance(release.body.get("id"), str):
+            break
+    else:
         return releases, []
     kept, problems = [], []
     for release in releases:
@@ -156,8 +159,8 @@ def compile_ocid(
     """Compile one OCID from its releases, else from its record's ``compiledRelease``. With ``fast_only``, releases
     that only ocdsmerge itself merges raise :class:`fastmerge.Unsupported` instead (see :func:`merge_releases`)."""
     ordered = merge_order(releases)
-    kept, problems = usable([r for r in ordered if not r.compiled])
     loaded = [r for r in ordered if r.compiled]
+    kept, problems = usable([r for r in ordered if not r.compiled] if loaded else ordered)
     if kept and loaded:
         message = "the OCID has releases and compiled releases: its releases are merged, its compiled releases left"
         problems.append(Problem("warning", "releases_and_compiled_releases", message, {"compiled": len(loaded)}))
@@ -211,7 +214,8 @@ def merge_releases(
         merged.problems.append(Problem("info", "mixed_versions", "1.0 releases were upgraded to 1.1 to be merged"))
         with _upgrade_log(merged):
             bodies = [_upgraded(r.body) if r.ocds_version == "1.0" else r.body for r in releases]
-    merged.warnings.update(_repeated_dates(releases))
+    if len(releases) > 1:
+        merged.warnings.update(_repeated_dates(releases))
     if not versioned:
         # The fast merge warns of nothing: what it cannot merge as ocdsmerge would, it leaves (ocdsmerge is imported
         # only then, see aggregator.compile.rules).
