@@ -141,10 +141,15 @@ def compile_batch(
     mark on the queue, and a load that compiled one of its OCIDs meanwhile
     (:func:`aggregator.compile.held.compile_held`) is not written over; the batch is then run again
     (:func:`aggregator.db.in_snapshot`).
+
+    The batch first locks its publisher, to share it until it commits: a removal of the publisher waits for it, and a
+    batch of a publisher removed meanwhile (run again, once the removal has committed) writes nothing.
     """
 
     def batch() -> CompileSummary:
         conn.execute(query("compile/compile", "commit_without_waiting"))
+        if conn.execute(query("compile/compile", "lock_publisher"), {"publisher_id": publisher_id}).fetchone() is None:
+            return CompileSummary()  # removed meanwhile, with its queue
         # In a function of its own, so that the batch's parsed releases are freed before the collector resumes: its
         # first run would otherwise walk them all (measured: 14.7 -> 13.3 s compiling 204 MB in one process).
         summary = _compile_batch(conn, publisher_id, ocids, versioned, full)

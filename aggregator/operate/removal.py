@@ -77,6 +77,7 @@ def remove_publisher(conn: psycopg.Connection, name: str) -> Footprint:
     with conn.transaction():
         row = conn.execute(query("raw/crawls", "select_publisher"), {"name": name}).fetchone()
         params = {"id": row["id"], "name": name}
+        conn.execute(query("operate/removal", "lock_publisher"), params)  # compile batches under way end first
         directories = [
             r["files_path"] for r in conn.execute(query("operate/removal", "select_crawl_directories"), params)
         ]

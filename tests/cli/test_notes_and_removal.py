@@ -182,3 +182,50 @@ def test_removal_waits_for_a_file_being_stored_and_deletes_what_it_stored(atlas_
     assert removed == [None]
     for table in ("release", "record", "crawl_file", "crawl", "compiled_release", "compile_queue", "publisher"):
         assert conn.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"] == 0, table
+
+
+def test_removal_waits_for_a_compile_batch_and_deletes_what_it_compiled(atlas_env, conn, database_url):
+    """A compile batch that wrote compiled releases while the publisher was being removed: the removal locks the
+    publisher before it deletes anything, so it waits for the batch (which locks it to share it), then deletes what
+    the batch wrote. No foreign key makes a compiled release wait for its publisher (migration 0040): a removal that
+    locked nothing first would have deleted the compiled releases before the batch committed, and left its rows."""
+    from datetime import UTC, datetime
+
+    from aggregator.compile.run import compile_batch
+
+    args = ["load", str(PUBLISHERS / "mexico_jalisco"), "--publisher", "racy", "--country", "MX", "--queue-only"]
+    assert invoke(*args).exit_code == 0
+    queued = conn.execute("SELECT publisher_id, ocid FROM compile_queue ORDER BY ocid LIMIT 20").fetchall()
+    publisher_id = queued[0]["publisher_id"]
+    removed: list[BaseException | None] = []
+
+    def remove() -> None:
+        try:
+            with db.connect(database_url, autocommit=True) as other:
+                remove_publisher(other, "racy")
+            removed.append(None)
+        except BaseException as error:  # reported below
+            removed.append(error)
+
+    with db.connect(database_url) as compiling:  # a batch in a task queue job's transaction, not yet committed
+        compiling.execute(query("base/transactions", "repeatable_read"))
+        summary = compile_batch(compiling, publisher_id, [row["ocid"] for row in queued], False, datetime.now(UTC))
+        assert summary.written == len(queued) > 0
+        remover = threading.Thread(target=remove)
+        remover.start()
+        waited = 0.0
+        while not conn.execute(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        ).fetchone()["n"]:
+            assert waited < 30 and remover.is_alive(), "the removal did not wait for the compile batch"
+            time.sleep(0.05)
+            waited += 0.05
+        compiling.commit()
+    remover.join(60)
+    assert removed == [None]
+    for table in ("compiled_release", "compile_queue", "release", "publisher"):
+        assert conn.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"] == 0, table
+    # A batch of the publisher removed meanwhile writes nothing.
+    with db.connect(database_url, autocommit=True) as late:
+        assert compile_batch(late, publisher_id, [row["ocid"] for row in queued], False, datetime.now(UTC)).ocids == 0
+    assert conn.execute("SELECT count(*) AS n FROM compiled_release").fetchone()["n"] == 0

@@ -96,6 +96,13 @@ ON CONFLICT (publisher_id, ocid) DO UPDATE SET
     input_hash = excluded.input_hash,
     compiled_at = now()
 
+-- name: lock_publisher
+-- First in a compile batch: the batch's publisher, locked to share it until the batch commits. A removal of the
+-- publisher (which locks it first: sql/queries/operate/removal.sql) waits for the batch; a batch that finds no row
+-- (a publisher removed meanwhile) writes nothing. No foreign key checks compiled releases against their publisher
+-- (migration 0040).
+SELECT id FROM publisher WHERE id = %(publisher_id)s FOR SHARE
+
 -- name: dequeue
 DELETE FROM compile_queue
 WHERE publisher_id = %(publisher_id)s AND ocid = ANY(%(ocids)b) AND queued_at <= %(before)s

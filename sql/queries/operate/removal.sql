@@ -34,6 +34,13 @@ WITH v AS (DELETE FROM indicator_value WHERE publisher = %(name)s),
      t AS (DELETE FROM red_flag_tally WHERE publisher = %(name)s)
 DELETE FROM quality_check WHERE publisher = %(name)s
 
+-- name: lock_publisher
+-- First in a removal: compile batches under way (which lock the publisher to share it: sql/queries/compile/compile.sql)
+-- are waited for, and those that start meanwhile wait for the removal, then find no publisher. Not FOR UPDATE: the
+-- foreign keys that remain (notes, processes) lock it FOR KEY SHARE in a file's transaction, which the removal waits
+-- for later (delete_crawls) and which must not wait for the removal.
+SELECT id FROM publisher WHERE id = %(id)s FOR NO KEY UPDATE
+
 -- name: delete_processes
 -- Awards, contracts, parties and identifiers go with them (ON DELETE CASCADE).
 DELETE FROM process WHERE publisher_id = %(id)s
