@@ -137,6 +137,37 @@ def test_db_commands(atlas_env, monkeypatch):
     )
 
 
+class Removal:
+    """``remove_publisher`` in a thread of its own, on a connection of its own."""
+
+    def __init__(self, database_url: str, name: str) -> None:
+        self.errors: list[BaseException | None] = []
+        self.thread = threading.Thread(target=self._remove, args=(database_url, name))
+        self.thread.start()
+
+    def _remove(self, database_url: str, name: str) -> None:
+        try:
+            with db.connect(database_url, autocommit=True) as other:
+                remove_publisher(other, name)
+            self.errors.append(None)
+        except BaseException as error:  # reported by done()
+            self.errors.append(error)
+
+    def waits(self, conn, what: str) -> None:
+        """Return once the removal waits for a lock (another transaction's)."""
+        waited = 0.0
+        while not conn.execute(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        ).fetchone()["n"]:
+            assert waited < 30 and self.thread.is_alive(), f"the removal did not wait for {what}"
+            time.sleep(0.05)
+            waited += 0.05
+
+    def done(self) -> None:
+        self.thread.join(60)
+        assert self.errors == [None]
+
+
 def test_removal_waits_for_a_file_being_stored_and_deletes_what_it_stored(atlas_env, conn, database_url):
     """A file's transaction that stored releases while the publisher was being removed: the removal waits for it
     (deleting the crawls waits for the file's row, which the transaction holds), then deletes what it stored. No
@@ -149,15 +180,6 @@ def test_removal_waits_for_a_file_being_stored_and_deletes_what_it_stored(atlas_
     file_id = conn.execute(
         "INSERT INTO crawl_file (crawl_id, path) VALUES (%s, 'late.json') RETURNING id", (crawl["id"],)
     ).fetchone()["id"]
-    removed: list[BaseException | None] = []
-
-    def remove() -> None:
-        try:
-            with db.connect(database_url, autocommit=True) as other:
-                remove_publisher(other, "racy")
-            removed.append(None)
-        except BaseException as error:  # reported below
-            removed.append(error)
 
     with db.connect(database_url) as storing:  # a file's transaction, as store_file runs it
         storing.execute(query("raw/load", "claim_file"), {"id": file_id})
@@ -168,18 +190,10 @@ def test_removal_waits_for_a_file_being_stored_and_deletes_what_it_stored(atlas_
             {"file": file_id, "publisher": crawl["publisher_id"]},
         ).rowcount
         assert stored == 5
-        remover = threading.Thread(target=remove)
-        remover.start()
-        waited = 0.0
-        while not conn.execute(
-            "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
-        ).fetchone()["n"]:
-            assert waited < 30 and remover.is_alive(), "the removal did not wait for the file being stored"
-            time.sleep(0.05)
-            waited += 0.05
+        removal = Removal(database_url, "racy")
+        removal.waits(conn, "the file being stored")
         storing.commit()
-    remover.join(60)
-    assert removed == [None]
+    removal.done()
     for table in ("release", "record", "crawl_file", "crawl", "compiled_release", "compile_queue", "publisher"):
         assert conn.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"] == 0, table
 
@@ -197,32 +211,15 @@ def test_removal_waits_for_a_compile_batch_and_deletes_what_it_compiled(atlas_en
     assert invoke(*args).exit_code == 0
     queued = conn.execute("SELECT publisher_id, ocid FROM compile_queue ORDER BY ocid LIMIT 20").fetchall()
     publisher_id = queued[0]["publisher_id"]
-    removed: list[BaseException | None] = []
-
-    def remove() -> None:
-        try:
-            with db.connect(database_url, autocommit=True) as other:
-                remove_publisher(other, "racy")
-            removed.append(None)
-        except BaseException as error:  # reported below
-            removed.append(error)
 
     with db.connect(database_url) as compiling:  # a batch in a task queue job's transaction, not yet committed
         compiling.execute(query("base/transactions", "repeatable_read"))
         summary = compile_batch(compiling, publisher_id, [row["ocid"] for row in queued], False, datetime.now(UTC))
         assert summary.written == len(queued) > 0
-        remover = threading.Thread(target=remove)
-        remover.start()
-        waited = 0.0
-        while not conn.execute(
-            "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
-        ).fetchone()["n"]:
-            assert waited < 30 and remover.is_alive(), "the removal did not wait for the compile batch"
-            time.sleep(0.05)
-            waited += 0.05
+        removal = Removal(database_url, "racy")
+        removal.waits(conn, "the compile batch")
         compiling.commit()
-    remover.join(60)
-    assert removed == [None]
+    removal.done()
     for table in ("compiled_release", "compile_queue", "release", "publisher"):
         assert conn.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"] == 0, table
     # A batch of the publisher removed meanwhile writes nothing.
