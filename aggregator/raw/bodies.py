@@ -185,7 +185,9 @@ def store_new(cursor: psycopg.Cursor, table: str, bodies: dict[bytes, bytes]) ->
     When the bodies this process stored last in the table were all new (a first load, compiled releases), they are
     copied straight in, without being looked up first: the look-up was a tenth of a first load's server time. A copy
     that meets a body stored already is rolled back (a savepoint), and the bodies are looked up, as they are from then
-    on until a batch finds none stored."""
+    on until a batch finds none stored. A process's first batch is looked up: a load run again after a crash finds
+    what the crashed one stored, and copying it first would only take ids from the sequence for nothing (the ids, and
+    so the compiled releases' input hashes, would then differ from those of a load that never stopped)."""
     if table not in TABLES:
         raise ValueError(table)
     if not bodies:
@@ -193,7 +195,7 @@ def store_new(cursor: psycopg.Cursor, table: str, bodies: dict[bytes, bytes]) ->
     hashes = list(bodies)
     cursor = cursor.connection.cursor(row_factory=tuple_row)
     packed = False  # the bodies as the table stores them: only the missing ones are packed, once known
-    if _all_new.get(table, True):
+    if _all_new.get(table, False):
         if table in PACKED:
             bodies, packed = {digest: pack(text) for digest, text in bodies.items()}, True
         copied = _copy_new(cursor, table, hashes, bodies)

@@ -156,8 +156,9 @@ def test_checks_written_in_sql_read_the_decoded_bodies(conn):
 
 
 def test_bodies_are_copied_without_a_look_up_while_they_come_new(conn, monkeypatch):
-    """The first bodies are copied straight in; a batch that holds a stored body rolls its copy back and looks its
-    bodies up (only those missing are stored), as the batches after it do until one finds none stored."""
+    """A process's first bodies are looked up; found none stored, the next are copied straight in; a batch that holds
+    a stored body rolls its copy back and looks its bodies up (only those missing are stored), as the batches after
+    it do until one finds none stored."""
     monkeypatch.setattr(bodies, "_all_new", {})
     lookups = []
     execute = psycopg.Cursor.execute
@@ -170,13 +171,15 @@ def test_bodies_are_copied_without_a_look_up_while_they_come_new(conn, monkeypat
     monkeypatch.setattr(psycopg.Cursor, "execute", counted)
     one, two, three, four = (dict([bodies.canonical({"n": n})[:2]]) for n in range(4))
     with conn.transaction(), conn.cursor() as cursor:
-        first, new = bodies.store_new(cursor, "raw_data", one | two)
-        assert new == set(one | two) and not lookups  # copied straight in
+        _, new = bodies.store_new(cursor, "raw_data", one)
+        assert new == set(one) and len(lookups) == 1  # the process's first: looked up
+        first, new = bodies.store_new(cursor, "raw_data", two)
+        assert new == set(two) and len(lookups) == 1  # copied straight in
         again, new = bodies.store_new(cursor, "raw_data", two | three)  # two is stored: the copy rolls back
-        assert len(lookups) == 1 and new == set(three) and again[next(iter(two))] == first[next(iter(two))]
+        assert len(lookups) == 2 and new == set(three) and again[next(iter(two))] == first[next(iter(two))]
         _, new = bodies.store_new(cursor, "raw_data", four)  # looked up (the last batch had one stored): none found
-        assert len(lookups) == 2 and new == set(four)
+        assert len(lookups) == 3 and new == set(four)
         _, new = bodies.store_new(cursor, "raw_data", dict([bodies.canonical({"n": 5})[:2]]))
-        assert len(lookups) == 2 and len(new) == 1  # none found last time: copied straight in again
+        assert len(lookups) == 3 and len(new) == 1  # none found last time: copied straight in again
     rows = conn.execute("SELECT body FROM raw_data ORDER BY id").fetchall()
     assert [bodies.load(row["body"]) for row in rows] == [{"n": n} for n in (0, 1, 2, 3, 5)]  # each once
