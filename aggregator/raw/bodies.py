@@ -183,11 +183,12 @@ def store_new(cursor: psycopg.Cursor, table: str, bodies: dict[bytes, bytes]) ->
     had, nor any before in this one.
 
     When the bodies this process stored last in the table were all new (a first load, compiled releases), they are
-    copied straight in, without being looked up first: the look-up was a tenth of a first load's server time. A copy
-    that meets a body stored already is rolled back (a savepoint), and the bodies are looked up, as they are from then
-    on until a batch finds none stored. A process's first batch is looked up: a load run again after a crash finds
-    what the crashed one stored, and copying it first would only take ids from the sequence for nothing (the ids, and
-    so the compiled releases' input hashes, would then differ from those of a load that never stopped)."""
+    copied straight in, without being looked up first: the look-ups were 0.6 s of the 12.1 s that a first load's
+    statements took on the server (204 MB, ``raw_data``'s and ``data``'s). A copy that meets a body stored already is
+    rolled back (a savepoint), and the bodies are looked up, as they are from then on until a batch finds none stored.
+    A process's first batch is looked up: a load run again after a crash finds what the crashed one stored, and
+    copying it first would only take ids from the sequence for nothing (the ids, and so the compiled releases' input
+    hashes, would then differ from those of a load that never stopped)."""
     if table not in TABLES:
         raise ValueError(table)
     if not bodies:
