@@ -120,7 +120,7 @@ def inputs_digest(
 
 def usable(releases: list[ReleaseInput]) -> tuple[list[ReleaseInput], list[Problem]]:
     for release in releases:  # the usual case first: every release usable, no list made again
-        if release.date is None or release.date_text is None or not isinstance(release.body.get("id"), str):
+        if not _usable(release):
             break
     else:
         return releases, []
