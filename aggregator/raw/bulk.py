@@ -27,7 +27,7 @@ from aggregator.raw.files import register_file
 from aggregator.raw.liveness import Heartbeat, close_interrupted
 from aggregator.raw.load import FileOutcome, LoadOptions, store_file
 from aggregator.raw.locks import one_at_a_time
-from aggregator.raw.processes import die_with_parent, without_main_module
+from aggregator.raw.processes import die_with_parents, fork_server, without_main_module
 from aggregator.raw.rows import CompileHeld
 from aggregator.raw.sources import skipped
 
@@ -147,18 +147,22 @@ def _run_jobs(
         for job in jobs:
             yield job[3], store_file(conn, *job)
         return
-    context = multiprocessing.get_context("spawn")
-    outcomes: Outcomes = context.Queue()
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start_worker, initargs=(db.resolve_url(), os.getpid(), outcomes)
-    ) as pool:
-        with without_main_module():  # the processes start as jobs are submitted
-            futures = [pool.submit(_store_run, [jobs[n] for n in run], run.start) for run in file_runs(sizes, workers)]
-        for _ in jobs:
-            number, outcome = _next_outcome(outcomes, futures)
-            yield jobs[number][3], outcome
-        for future in futures:
-            future.result()
+    # What a worker imports, once, in the fork server: this module, and the module of the compile that the files'
+    # transactions run (given from above: the raw layer does not import compile).
+    held = {job[5].__module__ for job in jobs if job[5] is not None}
+    with fork_server([__name__, *sorted(held)]) as context:
+        outcomes: Outcomes = context.Queue()
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start_worker, initargs=(db.resolve_url(), os.getpid(), outcomes)
+        ) as pool:
+            with without_main_module():  # the processes start as jobs are submitted
+                runs = file_runs(sizes, workers)
+                futures = [pool.submit(_store_run, [jobs[n] for n in run], run.start) for run in runs]
+            for _ in jobs:
+                number, outcome = _next_outcome(outcomes, futures)
+                yield jobs[number][3], outcome
+            for future in futures:
+                future.result()
 
 
 def _next_outcome(outcomes: Outcomes, futures: list[Future[None]]) -> tuple[int, FileOutcome]:
@@ -176,9 +180,9 @@ _worker_conn: psycopg.Connection | None = None
 _worker_outcomes: Outcomes | None = None
 
 
-def _start_worker(url: str, parent: int, outcomes: Outcomes) -> None:
+def _start_worker(url: str, command: int, outcomes: Outcomes) -> None:
     global _worker_conn, _worker_outcomes  # one connection per worker process
-    die_with_parent(parent)
+    die_with_parents(command)
     _worker_conn = db.connect(url, autocommit=True)
     _worker_outcomes = outcomes
 

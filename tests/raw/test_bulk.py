@@ -3,7 +3,10 @@ and a worker's death failing the load rather than hanging it."""
 
 from __future__ import annotations
 
+import multiprocessing.forkserver
+import os
 import random
+import resource
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -116,3 +119,37 @@ def test_a_worker_that_dies_fails_the_load(atlas_env, conn, tmp_path, monkeypatc
         load_paths(conn, publisher, [tmp_path], workers=2, compile_held=compile_held)
     loaded = conn.execute("SELECT count(*) AS n FROM crawl_file WHERE loaded_at IS NOT NULL").fetchone()["n"]
     assert 2 <= loaded < FILES  # what was committed is kept; running the load again finishes it (test_crashes.py)
+
+
+def test_the_workers_come_from_a_fork_server_that_ends_with_the_load(atlas_env, conn, tmp_path, monkeypatch):
+    """The workers are forked from a fork server that imported their modules once; once the load is done, the server
+    has ended and was waited for, so that its CPU time and the workers' count as this process's children's (as
+    ``make bench`` counts them) and no process is left behind."""
+    monkeypatch.setattr(bulk, "PARALLEL_MIN_BYTES", 0)
+    started = []
+    real = bulk.fork_server
+    monkeypatch.setattr(bulk, "fork_server", lambda preload: started.append(preload) or real(preload))
+    write_files(tmp_path)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    publisher = PublisherInfo(name="bulk_forked", title="Bulk", country="XA", ocds_version="1.1")
+    load_paths(conn, publisher, [tmp_path], workers=2, compile_held=compile_held)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert started == [["aggregator.raw.bulk", "aggregator.compile.held"]]
+    assert multiprocessing.forkserver._forkserver._forkserver_pid is None  # stopped and waited for
+    children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
+    if children.exists():
+        assert not [pid for pid in children.read_text().split() if "forkserver" in _command_line(pid)]
+    # The server and two workers, each importing psycopg at least: far more than nothing.
+    assert (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime) > 0.05
+    stored = conn.execute(
+        "SELECT sum(releases) AS n FROM crawl_file f JOIN crawl c ON c.id = f.crawl_id"
+        " JOIN publisher p ON p.id = c.publisher_id WHERE p.name = 'bulk_forked'"
+    ).fetchone()["n"]
+    assert stored == 4 + 5 * (FILES - 1)
+
+
+def _command_line(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
