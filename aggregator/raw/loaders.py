@@ -2,10 +2,11 @@
 
 A crawl writes each response to the files store and registers it (its ``crawl_file`` row, committed); from then on
 the file is the crawl's, and it is loaded even if a process dies: a :class:`Loaders` pool stores it in one of its
-processes (spawned, each with its own connection), and :func:`unloaded_files` finds what is left when a loader dies
-or the crawl is killed (the crawl loads that when it closes, or when it resumes). A file is stored whole with the mark
-on its row that it is loaded, and a file marked so is not stored again (:func:`aggregator.raw.load.store_file`), so a
-file handed to a second loader, or loaded again when a crawl resumes, is stored exactly once.
+processes (forked from a fork server that imported this module once, each with its own connection), and
+:func:`unloaded_files` finds what is left when a loader dies or the crawl is killed (the crawl loads that when it
+closes, or when it resumes). A file is stored whole with the mark on its row that it is loaded, and a file marked so
+is not stored again (:func:`aggregator.raw.load.store_file`), so a file handed to a second loader, or loaded again
+when a crawl resumes, is stored exactly once.
 
 The loaders' transactions do not wait for the disk (``synchronous_commit`` off): the files store holds the bytes,
 and a commit lost to a crash of the server leaves the file's row unmarked, so the file is loaded again. The loaders
@@ -15,6 +16,7 @@ stored when fetching ends, they store then.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -31,7 +33,7 @@ import psycopg
 from aggregator import db
 from aggregator.db import query
 from aggregator.raw.load import FileOutcome, LoadOptions, store_file
-from aggregator.raw.processes import die_with_parent, without_main_module
+from aggregator.raw.processes import die_with_parents, fork_server, without_main_module
 
 logger = logging.getLogger("ocds_atlas.load")
 
@@ -71,9 +73,10 @@ class Loaders:
         self.alive = 0
         self.closed = False
         self.changed = threading.Condition()
-        context = multiprocessing.get_context("spawn")
         url = url or db.resolve_url()
         self.processes: list[multiprocessing.process.BaseProcess] = []
+        self.server = contextlib.ExitStack()  # the fork server, stopped by close() once the loaders have ended
+        context = self.server.enter_context(fork_server([__name__]))
         with without_main_module():
             for number in range(processes):
                 ours, theirs = context.Pipe()
@@ -105,10 +108,12 @@ class Loaders:
         with self.changed:
             self.closed = True
             self.changed.notify_all()
-        for process in self.processes:
-            process.join(10)
-            if process.is_alive():
-                process.kill()
+        with self.server:
+            for process in self.processes:
+                process.join(10)
+                if process.is_alive():
+                    process.kill()
+                    process.join()
 
     def _next(self) -> FileJob | None:
         with self.changed:
@@ -142,9 +147,10 @@ class Loaders:
                 self.changed.notify_all()
 
 
-def serve(url: str, channel: Connection, parent: int) -> None:
-    """A loader process: store each job it is given, and say how it went, until its crawl closes the channel."""
-    die_with_parent(parent)
+def serve(url: str, channel: Connection, crawl: int) -> None:
+    """A loader process: store each job it is given, and say how it went, until its crawl (``crawl``, the process
+    that started the fork server it came from) closes the channel."""
+    die_with_parents(crawl)
     os.nice(NICENESS)
     conn: psycopg.Connection[Any] = db.connect(url, autocommit=True)
     conn.execute("SET synchronous_commit = off")

@@ -106,8 +106,9 @@ def alive(pid: int) -> bool:
 
 
 def loaders_of(crawl: int) -> list[int]:
-    """The loader processes of a crawl process (spawned by multiprocessing; not its resource tracker)."""
-    return [pid for pid in children_of(crawl) if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    """The loader processes of a crawl process: the children of its fork server (not its resource tracker)."""
+    servers = [pid for pid in children_of(crawl) if b"forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    return [pid for server in servers for pid in children_of(server)]
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
