@@ -51,7 +51,13 @@ def fork_server(preload: list[str]) -> Iterator[multiprocessing.context.BaseCont
     (see :func:`die_with_parents`). The fork server is stopped when the block ends, once the processes started in it
     have ended (so that its CPU time and theirs count in this process's children's, and a later block starts a fresh
     one, which reads the environment as it is then). Start the processes in :func:`without_main_module` as with
-    ``spawn``: each process forked still prepares itself as a spawned one would."""
+    ``spawn``: each process forked still prepares itself as a spawned one would.
+
+    Where there is no parent-death signal (not Linux), nothing would kill the fork server with its command: the
+    processes are spawned there, each dying with the command by its watchdog."""
+    if _prctl() is None:
+        yield multiprocessing.get_context("spawn")
+        return
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([FORK_SERVER_GUARD, *preload])
     try:

@@ -51,3 +51,15 @@ def test_a_process_spawned_in_the_block_does_not_import_the_main_module_again(tm
     assert result.returncode == 0, result.stderr
     outside, inside, restored = json.loads(result.stdout)
     assert (outside, inside, restored) == (True, False, True)
+
+
+def test_the_fork_server_is_used_only_where_it_dies_with_its_command(monkeypatch):
+    """On Linux the fork server gets the parent-death signal; elsewhere nothing would kill it with its command, so the
+    processes are spawned, each with its own watchdog."""
+    from aggregator.raw import processes
+
+    with processes.fork_server([]) as context:
+        assert context.get_start_method() == ("forkserver" if processes._prctl() is not None else "spawn")
+    monkeypatch.setattr(processes, "_prctl", lambda: None)
+    with processes.fork_server([]) as context:
+        assert context.get_start_method() == "spawn"
