@@ -43,15 +43,16 @@ FORK_SERVER_GUARD = "aggregator.raw.forkserver_guard"
 def fork_server(preload: list[str]) -> Iterator[multiprocessing.context.BaseContext]:
     """A ``multiprocessing`` context whose processes are forked from a fork server: a fresh interpreter (no
     connection, no thread) that imports the modules ``preload`` names once, where a spawned process imports them
-    itself. Measured on the load of 204 MB, each spawned worker cost about 0.3 CPU s more (its imports and start):
-    2.4 s for 8 workers, 4.8 s for 16.
+    itself. Measured on the load of 204 MB (README, "Development"): each spawned worker cost about 0.3 CPU s (its
+    imports and start; 8 workers 2.2 s more than one), each forked one about 0.14 s.
 
     No process outlives its command: the fork server dies with this process (:mod:`aggregator.raw.forkserver_guard`),
     and a worker forked from it calls :func:`die_with_parent` with the server's id and ``os.getpid()`` of this process
     (see :func:`die_with_parents`). The fork server is stopped when the block ends, once the processes started in it
     have ended (so that its CPU time and theirs count in this process's children's, and a later block starts a fresh
     one, which reads the environment as it is then). Start the processes in :func:`without_main_module` as with
-    ``spawn``: each process forked still prepares itself as a spawned one would.
+    ``spawn``: each process forked still prepares itself as a spawned one would. CPython keeps one fork server per
+    process: blocks must not overlap in one process (the first to end would wait for the other's processes).
 
     Where there is no parent-death signal (not Linux), nothing would kill the fork server with its command: the
     processes are spawned there, each dying with the command by its watchdog."""
@@ -76,9 +77,7 @@ def die_with_parents(command: int) -> None:
     die_with_parent(os.getppid())
     try:
         os.kill(command, 0)
-    except ProcessLookupError:
-        os._exit(1)
-    except PermissionError:  # a process of another user took the id: the command is gone
+    except (ProcessLookupError, PermissionError):  # gone, or its id taken by a process of another user
         os._exit(1)
 
 
