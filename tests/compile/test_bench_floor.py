@@ -58,6 +58,7 @@ def test_the_floor_stores_each_body_once_and_one_compiled_release_per_ocid(tmp_p
         "send the bodies",
         "merge each OCID",
         "hash the compiled releases",
+        "free the releases",
         "store the bodies (server)",
     }
     assert measured.pieces["store the bodies (server)"] == 2.5
