@@ -268,6 +268,8 @@ def test_commands_with_workers_replace_a_killed_local_worker(loaded, database_ur
         locker.execute("LOCK TABLE compile_queue IN EXCLUSIVE MODE")
         thread.start()
         wait_until(lambda: len(local_worker_pids(conn)) == 2)
+        # Forked from a fork server that this process started, not spawned by this process.
+        assert {forked_by(pid) for pid in local_worker_pids(conn)} == {"forkserver"}
         victim = local_worker_pids(conn)[0]
         os.kill(victim, signal.SIGKILL)  # one of the two processes compile_ocids started, mid-job
         locker.rollback()
@@ -279,6 +281,14 @@ def test_commands_with_workers_replace_a_killed_local_worker(loaded, database_ur
     parallel = refresh.normalize(conn, armenia, full=True, workers=2, parallel=stage_jobs.normalize_in_workers)
     assert (parallel.compiled_releases, parallel.written) == (normalized.compiled_releases, normalized.written)
     assert snapshot(conn) == expected
+
+
+def forked_by(pid: int) -> str:
+    """``forkserver`` when ``pid``'s parent is a multiprocessing fork server that this process started."""
+    parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    grandparent = int(Path(f"/proc/{parent}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    command = Path(f"/proc/{parent}/cmdline").read_bytes()
+    return "forkserver" if b"multiprocessing.forkserver" in command and grandparent == os.getpid() else str(parent)
 
 
 def local_worker_pids(conn: psycopg.Connection) -> list[int]:
