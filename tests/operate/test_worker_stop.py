@@ -1,10 +1,13 @@
-"""A worker's look for stalled jobs ends when the worker stops, even while a look is under way.
+"""Workers stop: a worker's look for stalled jobs ends when the worker stops, even while a look is under way; a
+command's local workers and their fork server end when starting one of them fails.
 
-It used to be cancelled, and a cancel that landed while a look was under way could be lost: the worker then never
-stopped (its command killed it a minute later). The looks here are fakes, so no database is needed.
+The look used to be cancelled, and a cancel that landed while a look was under way could be lost: the worker then
+never stopped (its command killed it a minute later). The looks here are fakes, so no database is needed.
 """
 
 import asyncio
+import multiprocessing.forkserver
+import time
 
 import pytest
 
@@ -58,3 +61,23 @@ def test_a_stop_between_looks_ends_the_loop_without_waiting_for_the_heartbeat(mo
 
     assert looks == []
     assert waited < 1.0
+
+
+def test_a_failed_start_ends_the_workers_started_and_their_fork_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    local = workers.LocalWorkers("postgresql://unused", 2, workers.WorkerOptions())
+    started: list[multiprocessing.process.BaseProcess] = []
+
+    def start() -> multiprocessing.process.BaseProcess:
+        if started:
+            raise OSError("no more processes")
+        process = local.context.Process(target=time.sleep, args=(60,))
+        process.start()
+        started.append(process)
+        return process
+
+    monkeypatch.setattr(local, "_start", start)
+    with pytest.raises(OSError, match="no more processes"), local:
+        pytest.fail("the block ran although a worker did not start")
+
+    assert started[0].exitcode == -15  # SIGTERM, as at the end of a block
+    assert multiprocessing.forkserver._forkserver._forkserver_pid is None
