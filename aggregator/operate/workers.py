@@ -33,7 +33,7 @@ from aggregator.operate.tasks import (
     make_app,
     worker_name,
 )
-from aggregator.raw.processes import die_with_parent, die_with_parents, fork_server, without_main_module
+from aggregator.raw.processes import die_with_parents, fork_server, without_main_module
 
 logger = logging.getLogger(__name__)
 
@@ -112,11 +112,8 @@ def _forward(processes: list[multiprocessing.process.BaseProcess], number: int, 
 def serve(url: str, options: WorkerOptions, parent: int | None = None) -> None:
     """Run one worker in this process (one job at a time: the work is CPU-bound, so parallelism is processes); a
     worker started by another process (``parent``) dies with it."""
-    if parent is not None:
-        if os.getppid() == parent:
-            die_with_parent(parent)
-        else:  # forked from the command's fork server
-            die_with_parents(parent)
+    if parent is not None:  # spawned by it, or forked from its fork server: die_with_parents covers both
+        die_with_parents(parent)
     if options.verbose:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(levelname)s %(message)s")
         logging.getLogger("procrastinate").setLevel(logging.WARNING)  # it logs every job's arguments: 500 OCIDs
