@@ -57,8 +57,7 @@ def configure_embedded(server: Any, admin_url: str) -> None:
     restart applies (``shared_buffers``) are applied at once when no other client is connected (a server just
     created, or idle), else when it next starts."""
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        row = conn.execute("SELECT enumvals FROM pg_settings WHERE name = 'wal_compression'").fetchone()
-        values = pgconfig.sized_settings(pgconfig.this_machine(), tuple(row[0] or ()) if row else ())
+        values = pgconfig.sized_settings(pgconfig.this_machine())
         values.update(pgconfig.overrides(os.environ))
         if not pgconfig.write_conf(server.pgdata, values):
             return
