@@ -20,6 +20,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -149,7 +150,10 @@ class Loaders:
 
 def serve(url: str, channel: Connection, crawl: int) -> None:
     """A loader process: store each job it is given, and say how it went, until its crawl (``crawl``, the process
-    that started the fork server it came from) closes the channel."""
+    that started the fork server it came from) closes the channel. Ctrl-C, which a terminal sends to the whole
+    process group, is the crawl's to handle: a loader caught by it in a file's transaction would roll the file back
+    and die, leaving it to the crawl; it stores its files until the crawl, stopping, closes the channel."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parents(crawl)
     os.nice(NICENESS)
     conn: psycopg.Connection[Any] = db.connect(url, autocommit=True)

@@ -3,8 +3,9 @@
 Each test holds a lock on ``release`` while the crawl runs, so that the loaders are caught in the middle of a file's
 transaction (their COPY waits for it) when something is killed: a loader killed so leaves its file to the crawl, which
 stores it when fetching ends; a crawl killed so (``ocds-atlas crawl`` with SIGKILL) takes its loaders with it, and
-``--resume`` stores the files it had registered and fetches the rest: every release exactly once. The spider below
-is found when ``OCDS_ATLAS_SPIDER_MODULES=tests.crawl.test_loaders``.
+``--resume`` stores the files it had registered and fetches the rest: every release exactly once. Ctrl-C (SIGINT to
+the whole process group) does not stop the loaders: they store what they were given. The spider below is found when
+``OCDS_ATLAS_SPIDER_MODULES=tests.crawl.test_loaders``.
 """
 
 from __future__ import annotations
@@ -84,10 +85,12 @@ def publisher(atlas_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tupl
             held.set()
 
 
-def start_crawl(*args: str) -> subprocess.Popen:
+def start_crawl(*args: str, session: bool = False) -> subprocess.Popen:
+    """``ocds-atlas crawl`` of the paged API; with ``session``, in a process group of its own (as in a terminal)."""
     command = [sys.executable, "-c", "from aggregator.cli.main import main; main()", "crawl", "test_loaders_paged"]
     command += ["--no-compile", *args]
-    return subprocess.Popen(command, cwd=ROOT, env=os.environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    pipes = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
+    return subprocess.Popen(command, cwd=ROOT, env=os.environ, start_new_session=session, **pipes)
 
 
 def children_of(pid: int) -> list[int]:
@@ -205,3 +208,36 @@ def test_a_crawl_killed_with_files_not_loaded_stores_them_when_it_resumes(publis
     assert (row["status"], row["close_reason"]) == ("finished", "finished")
     assert scalar(conn, "SELECT count(*) AS v FROM crawl") == 1
     assert_every_release_once(conn)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_stops_the_crawl_and_its_loaders_finish_every_file_handed_over(publisher, conn, database_url):
+    # Ctrl-C in a terminal reaches the whole process group: the CLI, its crawl, the fork server and the loaders. The
+    # crawl stops fetching and closes; a loader in a file's transaction must not die there, but store the file and
+    # say so (the crawl's counts come from what the loaders say), then store what is left and end when closed.
+    _, held = publisher
+    with psycopg.connect(database_url) as blocker:
+        blocker.execute("LOCK TABLE release IN SHARE ROW EXCLUSIVE MODE")
+        child = start_crawl(session=True)
+        try:
+            wait_for(lambda: handed_over_and_caught(conn))
+            (scrapy,) = children_of(child.pid)
+            loaders = loaders_of(scrapy)
+            assert loaders
+            os.killpg(child.pid, signal.SIGINT)
+            time.sleep(1)
+            assert all(alive(pid) for pid in loaders)  # caught in their transactions still
+        except BaseException:
+            child.kill()
+            raise
+    held.set()  # the page under way is answered; the crawl closes and its loaders store what they were given
+    stderr = child.communicate(timeout=120)[1].decode()
+    assert child.returncode == 130, stderr
+    assert "--resume" in stderr
+    assert "died" not in stderr
+    row = conn.execute("SELECT * FROM crawl").fetchone()
+    assert (row["status"], row["close_reason"]) == ("incomplete", "shutdown")
+    stored = scalar(conn, "SELECT count(*) AS v FROM release")
+    assert stored >= (HELD - 1) * PER_PAGE
+    assert row["stats"]["ocds_atlas/releases"] == stored
+    assert scalar(conn, "SELECT count(*) AS v FROM crawl_file WHERE loaded_at IS NULL") == 0
