@@ -178,6 +178,8 @@ def apply_signed_facts(conn: psycopg.Connection, summary: FactsSummary, full: bo
     run("analyze_buyers")
     run("update_supplier_values")
     run("update_buyers")
+    if full:
+        run("analyze_buyer_sums")
     run("hhi_delta")
     run("analyze_delta")
     apply = (

@@ -758,8 +758,14 @@ ANALYZE indicator_fact
 -- After a refresh that changed many facts (aggregator/compare/changes.py: analyze_when_grown).
 ANALYZE indicator_fact, indicator_value, indicator_buyer, indicator_buyer_supplier, indicator_buyer_publisher
 
+-- name: analyze_buyer_sums
+-- A full refresh fills the buyers' sums into emptied tables: planned with the statistics they had before (none, in
+-- the first refresh), hhi_delta joined every buyer's publishers to every buyer by nested loop (1M releases: 10,171
+-- buyers, 103 million pairs compared, 6.2 of the first refresh's 19.4 s).
+ANALYZE indicator_buyer_supplier, indicator_buyer, indicator_buyer_publisher
+
 -- name: analyze_values
-ANALYZE indicator_value, indicator_buyer, indicator_buyer_supplier, indicator_buyer_publisher
+ANALYZE indicator_value
 
 -- name: analyze_medians
 ANALYZE median_work
