@@ -120,12 +120,16 @@ class Intake:
         return file_ids
 
     def finish_loading(self) -> None:
-        """Wait until the loaders have stored every file handed over; then store here what a loader that died left."""
+        """Wait until the loaders have stored every file handed over; then store here what the loaders left when
+        they died: the jobs never told done (one may be stored already, if its loader died before saying so: storing
+        it again stores nothing and says what it holds, so that the crawl counts it), then any file not loaded."""
         if self.loaders is None:
             return
-        self.loaders.wait()
+        left = self.loaders.wait()
         self.loaders.close()
         self.loaders = None
+        for job in left:
+            self.on_loaded(job.store(self.conn))
         for file_id, path in unloaded_files(self.conn, self.crawl_id):
             self.on_loaded(self._job(file_id, path).store(self.conn))
 

@@ -9,6 +9,7 @@ The points, in the order a run meets them:
 
 - ``load.batch``: a file's batch of releases written, its transaction still open;
 - ``load.file``: a file stored, and its notes, committed;
+- ``loader.reply``: a crawl's loader has stored a file (committed) and not yet told the crawl;
 - ``load.files_done``: every file stored, the load not yet closed;
 - ``compile.batch``, ``normalize.batch``: a batch written, its transaction still open;
 - ``compile.batch_done``, ``normalize.batch_done``: a batch committed (here, or by a worker: the command saw it);

@@ -33,6 +33,7 @@ import psycopg
 
 from aggregator import db
 from aggregator.db import query
+from aggregator.raw.crashpoints import crash_point
 from aggregator.raw.load import FileOutcome, LoadOptions, store_file
 from aggregator.raw.processes import die_with_parents, fork_server, without_main_module
 
@@ -164,4 +165,6 @@ def serve(url: str, channel: Connection, crawl: int) -> None:
                 job = channel.recv()
             except EOFError:
                 return
-            channel.send(job.store(conn))
+            outcome = job.store(conn)
+            crash_point("loader.reply")
+            channel.send(outcome)

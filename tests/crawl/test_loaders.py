@@ -240,3 +240,20 @@ def test_ctrl_c_stops_the_crawl_and_its_loaders_finish_every_file_handed_over(pu
     assert stored >= (HELD - 1) * PER_PAGE
     assert row["stats"]["ocds_atlas/releases"] == stored
     assert scalar(conn, "SELECT count(*) AS v FROM crawl_file WHERE loaded_at IS NULL") == 0
+
+
+def test_a_loader_killed_before_it_says_a_file_is_stored_leaves_the_crawls_counts_whole(publisher, conn, monkeypatch):
+    # The only loader (OCDS_ATLAS_LOADERS=1) dies after committing its first file and before telling the crawl: the
+    # file is stored, and the crawl must still count it (what a stored file holds is read back from its row).
+    server, held = publisher
+    held.set()
+    monkeypatch.setenv("OCDS_ATLAS_LOADERS", "1")
+    monkeypatch.setenv("OCDS_ATLAS_CRASH_AT", "loader.reply")
+    child = start_crawl()
+    stderr = child.communicate(timeout=120)[1].decode()
+    assert child.returncode == 0, stderr
+    row = conn.execute("SELECT * FROM crawl").fetchone()
+    assert (row["status"], row["close_reason"]) == ("finished", "finished")
+    assert pages_asked(server) == list(range(1, PAGES + 1))
+    assert_every_release_once(conn)
+    assert row["stats"]["ocds_atlas/releases"] == PAGES * PER_PAGE
