@@ -25,6 +25,7 @@ from aggregator.operate.crawl_runner import incremental_start
 from crawler.spiders import PagedSpider
 from tests.crawling import ROOT
 from tests.httpserver import LocalServer, Reply, Request
+from tests.procfs import alive, children_of
 
 runner = CliRunner()
 PAGES = 28
@@ -110,21 +111,6 @@ def test_a_paged_crawl_that_lost_a_page_is_incomplete_and_resume_fetches_it(publ
     assert row["acceptance"]["failed"] == 0  # page 7 was fetched after all
     assert row["missing"] is None and row["high_water_mark"] is not None
     assert conn.execute("SELECT count(*) AS n FROM release").fetchone()["n"] == PAGES * PER_PAGE
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(child) for child in (task / "children").read_text().split()]
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state not in ("Z", "X")
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")

@@ -27,6 +27,7 @@ from aggregator.cli.main import app
 from crawler.spiders import PagedSpider
 from tests.crawling import ROOT
 from tests.httpserver import LocalServer, Reply, Request
+from tests.procfs import alive, children_of
 
 runner = CliRunner()
 PAGES = 12
@@ -91,21 +92,6 @@ def start_crawl(*args: str, session: bool = False) -> subprocess.Popen:
     command += ["--no-compile", *args]
     pipes = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
     return subprocess.Popen(command, cwd=ROOT, env=os.environ, start_new_session=session, **pipes)
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(child) for child in (task / "children").read_text().split()]
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):  # gone, or reaped between opening its stat and reading it
-        return False
-    return state not in ("Z", "X")
 
 
 def loaders_of(crawl: int) -> list[int]:

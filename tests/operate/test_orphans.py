@@ -27,6 +27,7 @@ from aggregator.compile.run import compile_ocids
 from aggregator.operate import tasks, workers
 from tests.conftest import PUBLISHERS
 from tests.crawling import ROOT
+from tests.procfs import alive, descendants
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -40,23 +41,6 @@ PRELUDE = (
     "from aggregator.operate import workers; workers.HEARTBEAT = 0.5\n"
     "from aggregator.cli.main import main; main()\n"
 )
-
-
-def descendants(pid: int) -> list[int]:
-    """The process's children, their children, and so on."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            found += [int(child), *descendants(int(child))]
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state not in ("Z", "X")  # a zombie has ended: only its parent (init, here) has not read its status yet
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 60) -> None:

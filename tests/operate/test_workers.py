@@ -33,6 +33,7 @@ from aggregator.operate import workers as worker
 from aggregator.operate.stage_jobs import compile_jobs, compile_summary, normalize_jobs, normalize_summary
 from aggregator.operate.workers import queue_batches
 from tests.conftest import ORGID, PUBLISHERS, RATES, STANDARD, _create, _drop
+from tests.procfs import parent_of
 
 HEARTBEAT = "0.5"
 #: The advisory lock a job holds while it runs (sql/queries/tasks.sql, lock_job): it tells which job a worker runs.
@@ -285,10 +286,10 @@ def test_commands_with_workers_replace_a_killed_local_worker(loaded, database_ur
 
 def forked_by(pid: int) -> str:
     """``forkserver`` when ``pid``'s parent is a multiprocessing fork server that this process started."""
-    parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    grandparent = int(Path(f"/proc/{parent}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    parent = parent_of(pid)
     command = Path(f"/proc/{parent}/cmdline").read_bytes()
-    return "forkserver" if b"multiprocessing.forkserver" in command and grandparent == os.getpid() else str(parent)
+    ours = b"multiprocessing.forkserver" in command and parent_of(parent) == os.getpid()
+    return "forkserver" if ours else str(parent)
 
 
 def local_worker_pids(conn: psycopg.Connection) -> list[int]:
